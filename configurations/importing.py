@@ -1,0 +1,109 @@
+"""Importing a configuration from a folder: the YAML plus every file it references, as one version."""
+
+import hashlib
+from pathlib import Path
+
+from django.db import transaction
+from django.utils.text import slugify
+
+import shapeshift
+from configurations.models import Configuration, ConfigurationVersion, StoredFile, VersionFile
+
+
+class ImportFailed(Exception):
+    """The configuration could not be imported; the message says what and where."""
+
+
+def import_configuration(path, name: str | None = None, user=None, message: str = "") -> tuple[ConfigurationVersion, bool]:
+    """Store the YAML at ``path`` with everything it references as the newest version of ``name``.
+
+    Returns ``(version, created)``. ``name`` defaults to the file's stem. A new configuration is made if
+    none has that name. When the YAML and its files are byte-for-byte those of the current version, no new
+    version is made and ``created`` is False. Referenced files that do not exist (an MS Access database
+    on another machine, say) are left out; the version's validation reports them. A YAML file that cannot
+    be read or an ``@include`` that is missing raises ImportFailed and stores nothing.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ImportFailed(f"{path}: no such file")
+    name = slugify(name or path.stem)
+    if not name:
+        raise ImportFailed(f"{path}: cannot derive a configuration name; give one with --name")
+    try:
+        yaml_text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ImportFailed(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+
+    files = {path.name: ("main", path.read_bytes())}
+    try:
+        references = shapeshift.collect_files(path)
+    except shapeshift.ConfigError as exc:
+        references = []
+        load_error = exc
+    else:
+        load_error = None
+    for ref in references:
+        if ref.exists:
+            files[ref.path] = (ref.kind, (path.parent / ref.path).read_bytes())
+    bundle_hash = _bundle_hash(files)
+    validation = validate(path) if load_error is None else {"error": _error_dict(load_error), "issues": []}
+
+    with transaction.atomic():
+        configuration, _ = Configuration.objects.select_for_update().get_or_create(
+            name=name, defaults={"owner": user, "title": _title(validation, name)}
+        )
+        current = configuration.current_version
+        if current is not None and current.sha256 == bundle_hash:
+            return current, False
+        version = ConfigurationVersion.objects.create(
+            configuration=configuration,
+            number=configuration.next_version_number(),
+            main_file=path.name,
+            yaml_text=yaml_text,
+            sha256=bundle_hash,
+            message=message,
+            validation=validation,
+            created_by=user,
+        )
+        VersionFile.objects.bulk_create(
+            VersionFile(version=version, path=rel, kind=kind, stored=StoredFile.objects.store(data))
+            for rel, (kind, data) in sorted(files.items())
+        )
+        configuration.current_version = version
+        configuration.save(update_fields=["current_version", "updated_at"])
+    return version, True
+
+
+def validate(path: Path) -> dict:
+    """The validation record kept on a version: a load error, or the entity list and the issues."""
+    try:
+        project = shapeshift.load(path)
+    except shapeshift.ConfigError as exc:
+        return {"error": _error_dict(exc), "issues": [], "entities": []}
+    return {
+        "error": None,
+        "entities": list(project.entities),
+        "issues": [issue.to_dict() for issue in shapeshift.validate(project)],
+        "metadata": _metadata(project),
+    }
+
+
+def _metadata(project) -> dict:
+    metadata = project.raw.get("metadata") if isinstance(project.raw, dict) else None
+    return {k: str(v) for k, v in (metadata or {}).items() if isinstance(v, str | int | float)}
+
+
+def _title(validation: dict, name: str) -> str:
+    return validation.get("metadata", {}).get("name", "") or name
+
+
+def _error_dict(exc) -> dict:
+    return {"message": str(exc), "file": getattr(exc, "file", None), "line": getattr(exc, "line", None),
+            "key_path": getattr(exc, "key_path", None)}
+
+
+def _bundle_hash(files: dict) -> str:
+    digest = hashlib.sha256()
+    for rel, (_, data) in sorted(files.items()):
+        digest.update(rel.encode() + b"\0" + hashlib.sha256(data).digest())
+    return digest.hexdigest()

@@ -1,0 +1,162 @@
+"""Django settings for ShiftBench.
+
+Every value comes from a ``SHIFTBENCH_*`` environment variable with a safe default, so a fresh checkout
+runs on SQLite and django-q2's ORM broker with nothing set. README.md lists every variable.
+"""
+
+from pathlib import Path
+
+import dj_database_url
+from django.core.management.utils import get_random_secret_key
+
+from shiftbench.env import envbool, envint, envlist, envstr
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(envstr("VAR_DIR", str(BASE_DIR / "var")))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _secret_key() -> str:
+    """The configured key, or one generated once and kept in var/ so sessions survive restarts."""
+    configured = envstr("SECRET_KEY")
+    if configured:
+        return configured
+    keyfile = VAR_DIR / "secret_key"
+    if not keyfile.exists():
+        keyfile.write_text(get_random_secret_key(), encoding="utf-8")
+        keyfile.chmod(0o600)
+    return keyfile.read_text(encoding="utf-8").strip()
+
+
+SECRET_KEY = _secret_key()
+DEBUG = envbool("DEBUG", False)
+ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_htmx",
+    "django_q",
+    "accounts",
+    "configurations",
+    "testruns",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "shiftbench.urls"
+WSGI_APPLICATION = "shiftbench.wsgi.application"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "login"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# Databases: SQLite in var/ unless SHIFTBENCH_DATABASE_URL names another (PostgreSQL for scale-out).
+DATABASE_URL = envstr("DATABASE_URL")
+if DATABASE_URL:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=envint("DB_CONN_MAX_AGE", 60))}
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": VAR_DIR / "shiftbench.sqlite3",
+            "OPTIONS": {
+                # WAL lets the web process read while the worker writes; IMMEDIATE takes the write lock
+                # at BEGIN so two writers queue on busy_timeout instead of failing with "database is locked".
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000;",
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+            },
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = envstr("TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = VAR_DIR / "static"
+MEDIA_ROOT = Path(envstr("MEDIA_ROOT", str(VAR_DIR / "media")))
+MEDIA_URL = "media/"
+
+# Background runs: django-q2. The ORM broker needs nothing beyond the database; SHIFTBENCH_REDIS_URL
+# switches to Redis for many workers on many machines.
+REDIS_URL = envstr("REDIS_URL")
+RUN_TIMEOUT = envint("RUN_TIMEOUT", 3600)  # seconds one test run may take before the worker kills it
+Q_CLUSTER = {
+    "name": "shiftbench",
+    "workers": envint("WORKERS", 2),
+    "recycle": 50,  # a fresh worker process now and then returns pandas' memory to the system
+    "timeout": RUN_TIMEOUT,
+    # retry must exceed timeout, or a long run is handed to a second worker while the first still works.
+    "retry": RUN_TIMEOUT + 300,
+    "max_attempts": 1,  # a run is never retried behind the user's back: re-run is an explicit action
+    "ack_failures": True,
+    "save_limit": 1000,  # run state lives in TestRun; django-q2's task rows are only a debugging aid
+    "catch_up": False,
+    "label": "Background tasks",
+    "poll": 0.5,
+}
+if REDIS_URL:
+    Q_CLUSTER["redis"] = REDIS_URL
+else:
+    Q_CLUSTER["orm"] = "default"
+if envbool("SYNC_TASKS", False):
+    Q_CLUSTER["sync"] = True
+
+# How long a running test run may go without a heartbeat, and a pending one without a worker,
+# before the reaper marks it crashed / failed.
+HEARTBEAT_INTERVAL = envint("HEARTBEAT_INTERVAL", 5)
+HEARTBEAT_TIMEOUT = envint("HEARTBEAT_TIMEOUT", 60)
+PENDING_TIMEOUT = envint("PENDING_TIMEOUT", 3600)
+
+# Upper bound on uploads (the YAML form and bundled survey files).
+DATA_UPLOAD_MAX_MEMORY_SIZE = envint("UPLOAD_MAX_BYTES", 200 * 1024 * 1024)
+FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "INFO"}},
+}

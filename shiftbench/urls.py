@@ -1,0 +1,16 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from shiftbench.api import api
+from testruns import views as testrun_views
+
+urlpatterns = [
+    path("", testrun_views.dashboard, name="dashboard"),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("configurations/", include("configurations.urls")),
+    path("runs/", include("testruns.urls")),
+    path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,219 @@
+"""Starting and executing test runs: the one place where the engine meets the database.
+
+``start_run`` is the single entry point used by the page, the API and the ``run_test`` command;
+``execute_run`` is what a worker does with a run id.
+"""
+
+import logging
+import os
+import socket
+import threading
+import traceback
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import close_old_connections, connection, transaction
+from django.utils import timezone
+
+import shapeshift
+from testruns.models import EntityResult, Status, TestRun
+from testruns.options import RunOptions
+
+logger = logging.getLogger(__name__)
+
+PREVIEW_ROWS = 50
+TASK = "testruns.tasks.execute_run"
+
+
+def start_run(version, options: RunOptions, user=None) -> TestRun:
+    """Create a pending run of ``version`` and enqueue it once the transaction commits.
+
+    Raises InvalidOptions when the options cannot run on this configuration.
+    """
+    options = options.checked(version.validation.get("entities"))
+    with transaction.atomic():
+        run = TestRun.objects.create(
+            configuration=version.configuration, version=version, options=options.to_dict(), requested_by=user
+        )
+        transaction.on_commit(lambda: enqueue(run))
+    return run
+
+
+def enqueue(run: TestRun) -> None:
+    from django_q.tasks import async_task
+
+    task_id = async_task(TASK, str(run.pk), task_name=f"run-{run.pk}", group="runs")
+    if task_id:
+        TestRun.objects.filter(pk=run.pk).update(task_id=task_id)
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def execute_run(run_id) -> str:
+    """Claim the run and process it entity by entity; returns the final status.
+
+    A duplicate delivery, or a run cancelled while it waited, finds nothing to claim and does nothing.
+    """
+    run = TestRun.objects.filter(pk=run_id).first()
+    if run is None or not run.claim(worker_name()):
+        return run.status if run else "missing"
+    run.log("info", f"Started on {run.worker}.")
+    heartbeat = Heartbeat(run)
+    heartbeat.start()
+    try:
+        status, message = _process(run)
+    except Exception as exc:  # anything unexpected is ours, not the user's: log the traceback
+        logger.exception("test run %s failed unexpectedly", run.pk)
+        status, message = Status.FAILED, f"Internal error: {type(exc).__name__}: {exc}"
+    finally:
+        heartbeat.stop()
+    if run.finish(status, message):
+        run.log("error" if status == Status.FAILED else "info", message or f"Run {status}.")
+    return run.status
+
+
+def _process(run: TestRun) -> tuple[str, str]:
+    options = RunOptions.from_dict(run.options)
+    try:
+        project = shapeshift.load(run.version.materialize())
+        plan = shapeshift.plan(project, options.entities)
+    except shapeshift.ConfigError as exc:
+        return Status.FAILED, str(exc)
+    _create_entity_results(run, plan)
+    observer = RunObserver(run, plan)
+    result = shapeshift.run(
+        project,
+        plan,
+        max_rows=options.max_rows_per_entity,
+        observer=observer,
+        stop_on_error=options.stop_on_error,
+        validate_foreign_keys=options.validate_foreign_keys,
+        validate_constraints=options.validate_constraints,
+    )
+    _store_final_tables(run, result)
+    if result.cancelled:
+        EntityResult.objects.filter(run=run, status=EntityResult.Status.PENDING).update(
+            status=EntityResult.Status.CANCELLED
+        )
+        return Status.CANCELLED, ""
+    return Status.COMPLETED, ""
+
+
+def _create_entity_results(run: TestRun, plan) -> None:
+    EntityResult.objects.bulk_create(
+        EntityResult(run=run, position=position, entity=name, role=plan.role(name))
+        for position, name in enumerate(plan.order)
+    )
+    TestRun.objects.filter(pk=run.pk).update(entities_total=len(plan.order))
+
+
+def _store_final_tables(run: TestRun, result) -> None:
+    """Replace each succeeded entity's preview and file with its final table (after relink and finalisation)."""
+    for name, table in result.tables.items():
+        EntityResult.objects.filter(run=run, entity=name, status=EntityResult.Status.SUCCESS).update(
+            **table_fields(run, name, table)
+        )
+
+
+def table_fields(run: TestRun, name: str, table) -> dict:
+    """The EntityResult fields that describe a table: shape, dtypes, preview and the stored CSV."""
+    from django.core.files.storage import default_storage
+
+    path = f"runs/{run.pk}/{name}.csv"
+    if default_storage.exists(path):
+        default_storage.delete(path)
+    stored = default_storage.save(path, ContentFile(table.to_csv(index=False).encode("utf-8")))
+    preview = table.head(PREVIEW_ROWS)
+    return {
+        "rows_out": len(table),
+        "columns": [str(c) for c in table.columns],
+        "dtypes": {str(c): str(t) for c, t in table.dtypes.items()},
+        "preview": _json_rows(preview),
+        "output": stored,
+    }
+
+
+def _json_rows(frame) -> list[list]:
+    """Rows as JSON-safe lists: missing values become None, everything else keeps its JSON type or a string."""
+    import json
+
+    return json.loads(frame.to_json(orient="values", date_format="iso", default_handler=str))
+
+
+class RunObserver(shapeshift.Observer):
+    """Writes the engine's progress to the database as it happens."""
+
+    def __init__(self, run: TestRun, plan):
+        self.run = run
+        self.plan = plan
+
+    def entity_started(self, name: str) -> None:
+        EntityResult.objects.filter(run=self.run, entity=name).update(status=EntityResult.Status.RUNNING)
+        TestRun.objects.filter(pk=self.run.pk).update(current_entity=name, heartbeat_at=timezone.now())
+
+    def entity_phase(self, name: str, phase: str) -> None:
+        pass  # the heartbeat thread proves the worker alive; should_stop is polled right after
+
+    def entity_finished(self, outcome) -> None:
+        fields = {
+            "status": outcome.status,
+            "rows_in": outcome.rows_in,
+            "duration_ms": outcome.duration_ms,
+            "warnings": list(outcome.warnings),
+            "issues": [issue.to_dict() for issue in outcome.issues],
+            "error": outcome.error or "",
+            "traceback": outcome.traceback or "",
+        }
+        if outcome.table is not None:
+            fields.update(table_fields(self.run, outcome.name, outcome.table))
+        else:
+            fields["rows_out"] = outcome.rows_out
+        EntityResult.objects.filter(run=self.run, entity=outcome.name).update(**fields)
+        if outcome.status != EntityResult.Status.CANCELLED:
+            self.run.count_entity(outcome.status)
+        if outcome.status == "failed":
+            self.run.log("error", outcome.error or "failed", entity=outcome.name)
+        elif outcome.status == "skipped":
+            self.run.log("warning", outcome.error or "skipped", entity=outcome.name)
+
+    def should_stop(self) -> bool:
+        return TestRun.objects.filter(pk=self.run.pk, cancel_requested_at__isnull=False).exists()
+
+
+class Heartbeat:
+    """Writes the run's heartbeat every HEARTBEAT_INTERVAL seconds from a thread while the run works.
+
+    A thread, not the engine's callbacks, so that one long pandas operation cannot look like a dead
+    worker. It dies with the process: a killed worker stops beating and the reaper notices.
+    """
+
+    def __init__(self, run: TestRun):
+        self.run = run
+        self.interval = settings.HEARTBEAT_INTERVAL
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name=f"heartbeat-{run.short_id}", daemon=True)
+
+    def start(self) -> None:
+        if self.interval > 0:
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def _beat(self) -> None:
+        try:
+            while not self._stopped.wait(self.interval):
+                close_old_connections()
+                self.run.beat()
+        except Exception:
+            logger.exception("heartbeat of run %s failed", self.run.pk)
+        finally:
+            connection.close()
+
+
+def format_traceback(exc: BaseException) -> str:
+    return "".join(traceback.format_exception(exc))
