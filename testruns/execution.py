@@ -59,6 +59,7 @@ def execute_run(run_id) -> str:
     run = TestRun.objects.filter(pk=run_id).first()
     if run is None or not run.claim(worker_name()):
         return run.status if run else "missing"
+    logger.info("run %s claimed by %s", run.pk, run.worker)
     run.log("info", f"Started on {run.worker}.")
     heartbeat = Heartbeat(run)
     heartbeat.start()

@@ -21,6 +21,8 @@ def _isolated_settings(settings, tmp_path, monkeypatch):
     settings.VAR_DIR = tmp_path / "var"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.HEARTBEAT_INTERVAL = 0  # no heartbeat thread inside a test transaction
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
     monkeypatch.setattr(Conf, "SYNC", True)
 
 
@@ -68,3 +70,108 @@ def write_config(tmp_path):
         return path
 
     return write
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory):
+    """Run the SQLite suite on a file, not in memory, so a worker process started by a test can share it."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"].endswith("sqlite3"):
+        database.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.mktemp("db") / "test.sqlite3")
+
+
+class WorkerProcess:
+    """A real ``manage.py qcluster`` in its own process group, sharing the test's database and folders.
+
+    Tests wait for it by reading its log (a blocking read on a pipe with a deadline), never by sleeping.
+    """
+
+    def __init__(self, env: dict):
+        self.env = env
+        self.proc = None
+        self.log: list[str] = []
+
+    def start(self) -> "WorkerProcess":
+        import subprocess
+        import sys
+
+        self.proc = subprocess.Popen(
+            [sys.executable, str(REPO / "manage.py"), "qcluster"],
+            cwd=REPO, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            text=True, bufsize=1, start_new_session=True,
+        )
+        return self
+
+    def wait_for(self, needle: str, timeout: float = 60) -> str:
+        """Read the worker's log until a line contains ``needle``; fail after ``timeout`` seconds."""
+        import selectors
+        import time
+
+        deadline = time.monotonic() + timeout
+        with selectors.DefaultSelector() as selector:
+            selector.register(self.proc.stdout, selectors.EVENT_READ)
+            while (left := deadline - time.monotonic()) > 0:
+                if not selector.select(left):
+                    break
+                line = self.proc.stdout.readline()
+                if line == "":
+                    raise AssertionError("worker exited:\n" + "".join(self.log[-40:]))
+                self.log.append(line)
+                if needle in line:
+                    return line
+        raise AssertionError(f"no {needle!r} from the worker in {timeout} s:\n" + "".join(self.log[-40:]))
+
+    def stop(self) -> None:
+        import os
+        import signal
+        import subprocess
+
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        os.killpg(self.proc.pid, signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+
+
+def database_url() -> str:
+    """The test database as a SHIFTBENCH_DATABASE_URL another process can open."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.fixture
+def start_worker(transactional_db, settings):
+    """Start real django-q2 workers on the test database; each is stopped by its PID at teardown."""
+    import os
+
+    workers = []
+
+    def start(redis_url: str = "", **env) -> WorkerProcess:
+        environment = {
+            **os.environ,
+            "SHIFTBENCH_DATABASE_URL": database_url(),
+            "SHIFTBENCH_VAR_DIR": str(settings.VAR_DIR),
+            "SHIFTBENCH_MEDIA_ROOT": str(settings.MEDIA_ROOT),
+            "SHIFTBENCH_REDIS_URL": redis_url,
+            "SHIFTBENCH_WORKERS": "1",
+            "SHIFTBENCH_LOG_LEVEL": "INFO",
+            "PYTHONUNBUFFERED": "1",
+            **{f"SHIFTBENCH_{key}": str(value) for key, value in env.items()},
+        }
+        worker = WorkerProcess(environment).start()
+        workers.append(worker)
+        return worker
+
+    yield start
+    for worker in workers:
+        worker.stop()

@@ -1,0 +1,50 @@
+# ShiftBench: `make serve` and `make test` set up everything they need on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
+PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+REDIS_URL ?= redis://127.0.0.1:6379/15
+
+.PHONY: setup serve test test-postgres test-redis bench lint chromium demo
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e '.[dev]'
+	rm -f $(VENV)/.installed-* && touch $@
+
+setup: $(STAMP)
+
+# Debian's chromium for the browser tests (Playwright never downloads a browser of its own here).
+chromium:
+	@test -x /usr/bin/chromium || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; fi; }
+
+demo: setup
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py import_configuration examples/demo/demo.yml --name demo --message "demo, loaded by make serve"
+
+serve: demo
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	$(PY) manage.py ensure_login_user
+	$(VENV)/bin/honcho start
+
+test: setup chromium
+	$(VENV)/bin/pytest
+
+# The same suite on PostgreSQL and the worker tests on the Redis broker (CI runs both; see .ci/run).
+test-postgres: setup chromium
+	SHIFTBENCH_DATABASE_URL=$(PG_URL) $(VENV)/bin/pytest
+
+test-redis: setup
+	SHIFTBENCH_TEST_REDIS_URL=$(REDIS_URL) $(VENV)/bin/pytest -m redis
+
+bench: setup
+	$(PY) benchmarks/engine.py
+	$(PY) benchmarks/api_latency.py
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .

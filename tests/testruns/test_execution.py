@@ -1,0 +1,171 @@
+"""Executing runs in-process (django-q2 sync mode): the life of a run from pending to its end."""
+
+import csv
+import io
+
+import pytest
+
+from configurations.importing import import_configuration
+from testruns.execution import execute_run, start_run
+from testruns.models import EntityResult, RunAlreadyFinished, Status, TestRun
+from testruns.options import InvalidOptions, RunOptions
+
+pytestmark = pytest.mark.django_db
+
+BROKEN_ENTITY = """
+entities:
+  survey:
+    type: csv
+    options: {filename: survey.csv, sep: ";", dtype: str, keep_default_na: false}
+    columns: [site, sample]
+  site:
+    source: survey
+    keys: [site]
+    columns: [site, no_such_column]
+    surrogate_id: site_id
+  site_note:
+    source: site
+    columns: [site_id]
+  sample:
+    source: survey
+    keys: [sample]
+    columns: [sample]
+    surrogate_id: sample_id
+"""
+
+
+def start(version, user, capture, **options):
+    with capture(execute=True):
+        run = start_run(version, RunOptions(**options), user)
+    run.refresh_from_db()
+    return run
+
+
+def test_it_enqueues_the_run_only_after_commit(demo_version, alice, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        run = start_run(demo_version, RunOptions(), alice)
+
+    assert len(callbacks) == 1
+    run.refresh_from_db()
+    assert run.status == Status.PENDING
+    assert run.requested_by == alice
+
+
+def test_it_runs_the_demo_to_completion(demo_version, alice, django_capture_on_commit_callbacks):
+    run = start(demo_version, alice, django_capture_on_commit_callbacks, max_rows_per_entity=None)
+
+    assert run.status == Status.COMPLETED, run.error_message
+    assert run.entities_total == len(demo_version.validation["entities"]) == 11
+    assert run.entities_succeeded == run.entities_completed == 11
+    assert run.started_at <= run.finished_at
+    rows = dict(run.entity_results.values_list("entity", "rows_out"))
+    assert rows["site"] == 6
+    assert rows["sample"] == 60
+    assert rows["taxa"] == 40
+    assert rows["abundance"] == 300
+
+
+def test_it_stores_a_preview_and_the_full_table(demo_version, alice, django_capture_on_commit_callbacks):
+    run = start(demo_version, alice, django_capture_on_commit_callbacks, max_rows_per_entity=None)
+
+    abundance = run.entity_results.get(entity="abundance")
+    assert len(abundance.preview) == 50
+    assert len(abundance.preview[0]) == len(abundance.columns)
+    assert set(abundance.dtypes) == set(abundance.columns)
+    with abundance.output.open("rb") as f:
+        table = list(csv.reader(io.TextIOWrapper(f, encoding="utf-8")))
+    assert table[0] == abundance.columns
+    assert len(table) == 1 + 300
+
+
+def test_it_samples_the_first_rows(demo_version, alice, django_capture_on_commit_callbacks):
+    run = start(demo_version, alice, django_capture_on_commit_callbacks, max_rows_per_entity=10)
+
+    assert run.status == Status.COMPLETED
+    assert run.entity_results.get(entity="survey").rows_out == 10
+    assert run.entity_results.get(entity="abundance").rows_out == 10
+
+
+def test_it_runs_requested_entities_with_their_dependencies(demo_version, alice,
+                                                            django_capture_on_commit_callbacks):
+    run = start(demo_version, alice, django_capture_on_commit_callbacks, entities=["site"])
+
+    roles = dict(run.entity_results.values_list("entity", "role"))
+    assert roles["site"] == EntityResult.Role.REQUESTED
+    assert roles["survey"] == EntityResult.Role.DEPENDENCY
+    assert "abundance" not in roles
+    assert list(run.entity_results.values_list("position", flat=True)) == list(range(len(roles)))
+
+
+def test_it_rejects_unknown_entities(demo_version, alice):
+    with pytest.raises(InvalidOptions) as excinfo:
+        start_run(demo_version, RunOptions(entities=["site", "nope"]), alice)
+
+    assert excinfo.value.field == "entities"
+    assert "nope" in str(excinfo.value)
+    assert not TestRun.objects.exists()
+
+
+def test_it_rejects_a_sample_size_out_of_range(demo_version, alice):
+    with pytest.raises(InvalidOptions) as excinfo:
+        start_run(demo_version, RunOptions(max_rows_per_entity=5), alice)
+
+    assert excinfo.value.field == "max_rows_per_entity"
+
+
+def test_it_fails_one_entity_skips_its_dependents_and_runs_the_rest(write_config, alice,
+                                                                    django_capture_on_commit_callbacks):
+    path = write_config(BROKEN_ENTITY, survey__csv="site;sample\nA;1\nB;2\n")
+    version, _ = import_configuration(path, user=alice)
+
+    run = start(version, alice, django_capture_on_commit_callbacks)
+
+    assert run.status == Status.COMPLETED
+    results = {r.entity: r for r in run.entity_results.all()}
+    assert results["site"].status == EntityResult.Status.FAILED
+    assert "no_such_column" in results["site"].error
+    assert results["site_note"].status == EntityResult.Status.SKIPPED
+    assert results["sample"].status == EntityResult.Status.SUCCESS
+    assert (run.entities_failed, run.entities_skipped, run.entities_succeeded) == (1, 1, 2)
+
+
+def test_it_fails_a_run_whose_configuration_does_not_load(write_config, alice,
+                                                           django_capture_on_commit_callbacks):
+    path = write_config("entities:\n  site: [unclosed\n")
+    version, _ = import_configuration(path, user=alice)
+    assert version.validation["error"]
+
+    run = start(version, alice, django_capture_on_commit_callbacks)
+
+    assert run.status == Status.FAILED
+    assert "config.yml" in run.error_message
+    assert run.finished_at is not None
+    assert not run.entity_results.exists()
+
+
+def test_a_duplicate_delivery_does_nothing(demo_version, alice, django_capture_on_commit_callbacks):
+    run = start(demo_version, alice, django_capture_on_commit_callbacks, entities=["site"])
+    finished_at = run.finished_at
+
+    assert execute_run(run.pk) == Status.COMPLETED
+
+    run.refresh_from_db()
+    assert run.finished_at == finished_at
+    assert run.entity_results.count() == run.entities_total
+
+
+def test_cancelling_a_pending_run_cancels_it_at_once(demo_version, alice, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False):
+        run = start_run(demo_version, RunOptions(), alice)
+
+    assert run.request_cancel() == Status.CANCELLED
+    assert run.request_cancel() == Status.CANCELLED  # a second cancel is harmless
+    assert execute_run(run.pk) == Status.CANCELLED  # the delivered task finds nothing to do
+    assert not run.entity_results.exists()
+
+
+def test_cancelling_a_finished_run_is_refused(demo_version, alice, django_capture_on_commit_callbacks):
+    run = start(demo_version, alice, django_capture_on_commit_callbacks, entities=["site"])
+
+    with pytest.raises(RunAlreadyFinished, match="already finished"):
+        run.request_cancel()

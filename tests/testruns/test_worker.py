@@ -1,0 +1,109 @@
+"""Runs executed by a real django-q2 worker process, started by the test and stopped by its PID."""
+
+import os
+import signal
+
+import pytest
+
+from configurations.importing import import_configuration
+from testruns.execution import start_run
+from testruns.models import EntityResult, Status, TestRun
+from testruns.options import RunOptions
+
+CONFIG = """
+entities:
+  survey:
+    type: csv
+    options:
+      filename: survey.csv
+      sep: ";"
+      dtype: str
+      keep_default_na: false
+    columns: [site, sample]
+  site:
+    source: survey
+    keys: [site]
+    columns: [site]
+    surrogate_id: site_id
+    drop_duplicates: [site]
+"""
+SURVEY = "site;sample\nA;1\nA;2\nB;3\n"
+
+
+@pytest.fixture
+def queued(monkeypatch):
+    """Send tasks to the broker for real (the suite runs django-q2 in sync mode otherwise)."""
+    from django_q.conf import Conf
+
+    monkeypatch.setattr(Conf, "SYNC", False)
+
+    def use_redis(url: str):
+        monkeypatch.setattr(Conf, "ORM", None)
+        monkeypatch.setattr(Conf, "REDIS", url)
+
+    return use_redis
+
+
+@pytest.fixture
+def version(write_config, alice):
+    path = write_config(CONFIG, survey__csv=SURVEY)
+    return import_configuration(path, name="tiny", user=alice)[0]
+
+
+def run_to_completion(start_worker, version, alice, redis_url=""):
+    worker = start_worker(redis_url=redis_url)
+    run = start_run(version, RunOptions(max_rows_per_entity=None), alice)
+    worker.wait_for(f"run {run.pk} claimed")
+    worker.wait_for(f"(run-{run.pk})")  # django-q2 logs each finished task by its name
+    run.refresh_from_db()
+    return run
+
+
+@pytest.mark.worker
+def test_it_runs_a_test_run_in_a_real_worker(start_worker, queued, version, alice):
+    run = run_to_completion(start_worker, version, alice)
+
+    assert run.status == Status.COMPLETED
+    assert run.entities_succeeded == run.entities_total == 2
+    site = run.entity_results.get(entity="site")
+    assert site.rows_out == 2
+    assert site.status == EntityResult.Status.SUCCESS
+
+
+@pytest.mark.worker
+@pytest.mark.redis
+def test_it_runs_a_test_run_through_the_redis_broker(start_worker, queued, version, alice):
+    url = os.environ.get("SHIFTBENCH_TEST_REDIS_URL")
+    if not url:
+        pytest.skip("set SHIFTBENCH_TEST_REDIS_URL (make test-redis) to test the Redis broker")
+    import redis
+
+    redis.from_url(url).flushdb()
+    queued(url)
+    run = run_to_completion(start_worker, version, alice, redis_url=url)
+
+    assert run.status == Status.COMPLETED
+    assert run.entities_succeeded == 2
+
+
+@pytest.mark.worker
+def test_it_marks_the_run_of_a_killed_worker_crashed(start_worker, queued, version, alice):
+    # The bundle's survey becomes a FIFO that nobody writes: the worker blocks reading it, mid-run,
+    # for as long as the test needs, with no timing involved.
+    survey = version.materialize().parent / "survey.csv"
+    survey.unlink()
+    os.mkfifo(survey)
+    worker = start_worker(HEARTBEAT_INTERVAL=1, HEARTBEAT_TIMEOUT=600)
+    run = start_run(version, RunOptions(max_rows_per_entity=None), alice)
+    worker.wait_for(f"run {run.pk} claimed")
+    run.refresh_from_db()
+    assert run.status == Status.RUNNING
+
+    os.kill(int(run.worker.rsplit(":", 1)[1]), signal.SIGKILL)
+    # django-q2 replaces the dead worker process; the new one reaps at start.
+    worker.wait_for("reaper: 1 run(s) crashed")
+
+    run = TestRun.objects.get(pk=run.pk)
+    assert run.status == Status.CRASHED
+    assert "stopped responding" in run.error_message
+    assert run.finished_at is not None
