@@ -140,7 +140,7 @@ Q_CLUSTER = {
     "save_limit": 1000,  # run state lives in TestRun; django-q2's task rows are only a debugging aid
     "catch_up": False,
     "label": "Background tasks",
-    "poll": 0.5,
+    "poll": 0.2,  # ORM broker: how often an idle worker asks the database for work
 }
 if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
