@@ -25,17 +25,20 @@ PREVIEW_ROWS = 50
 TASK = "testruns.tasks.execute_run"
 
 
-def start_run(version, options: RunOptions, user=None) -> TestRun:
+def start_run(version, options: RunOptions, user=None, background: bool = True) -> TestRun:
     """Create a pending run of ``version`` and enqueue it once the transaction commits.
 
-    Raises InvalidOptions when the options cannot run on this configuration.
+    Raises InvalidOptions when the options cannot run on this configuration. With ``background=False``
+    nothing is enqueued: the caller runs it itself with ``execute_run`` (``run_test --sync``), so no worker
+    can take it as well.
     """
     options = options.checked(version.validation.get("entities"))
     with transaction.atomic():
         run = TestRun.objects.create(
             configuration=version.configuration, version=version, options=options.to_dict(), requested_by=user
         )
-        transaction.on_commit(lambda: enqueue(run))
+        if background:
+            transaction.on_commit(lambda: enqueue(run))
     return run
 
 
