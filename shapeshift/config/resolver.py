@@ -1,0 +1,55 @@
+"""File access for configurations: the same code loads from a folder or from a stored bundle.
+
+Paths handed to a resolver are relative to the folder of the main configuration file, use "/"
+and never escape that folder's tree by accident (absolute paths are allowed for folders only).
+"""
+from __future__ import annotations
+
+import pathlib
+from typing import Protocol, runtime_checkable
+
+
+@runtime_checkable
+class FileResolver(Protocol):
+    """Read access to the files a configuration refers to."""
+
+    def read_bytes(self, relative: str) -> bytes:
+        """Return the file's content; raise FileNotFoundError if it is missing."""
+
+    def local_path(self, relative: str) -> pathlib.Path:
+        """Return a local filesystem path (for pandas/sqlite); may raise FileNotFoundError."""
+
+    def exists(self, relative: str) -> bool:
+        """Tell whether the file exists."""
+
+
+class DirectoryResolver:
+    """FileResolver over a local folder; relative names are resolved against it."""
+
+    def __init__(self, folder: str | pathlib.Path) -> None:
+        self.folder = pathlib.Path(folder).resolve()
+
+    def _path(self, relative: str) -> pathlib.Path:
+        path = pathlib.Path(relative)
+        return path if path.is_absolute() else self.folder / path
+
+    def read_bytes(self, relative: str) -> bytes:
+        path = self._path(relative)
+        if not path.is_file():
+            raise FileNotFoundError(f"{relative}: no such file in {self.folder}")
+        return path.read_bytes()
+
+    def local_path(self, relative: str) -> pathlib.Path:
+        path = self._path(relative)
+        if not path.exists():
+            raise FileNotFoundError(f"{relative}: no such file in {self.folder}")
+        return path
+
+    def exists(self, relative: str) -> bool:
+        return self._path(relative).exists()
+
+    def __repr__(self) -> str:
+        return f"DirectoryResolver({str(self.folder)!r})"
+
+
+from ..paths import join_relative, parent_of  # noqa: E402,F401 - re-exported

@@ -1,0 +1,20 @@
+"""What loaders need from the outside world: file access, sampling and column pruning."""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+
+@dataclass
+class SourceContext:
+    """Per-load settings.
+
+    `max_rows` cuts file inputs (CSV/TSV/Excel) to their first N rows; `wanted_columns`, when set,
+    lets a file loader read only those columns (the pipeline keeps only them anyway).
+    """
+
+    resolver: object
+    base_dir: str = ""
+    max_rows: int | None = None
+    wanted_columns: Callable[[str], bool] | None = None
+    env: Mapping[str, str] = field(default_factory=dict)

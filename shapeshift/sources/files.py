@@ -1,0 +1,60 @@
+"""File loaders: CSV/TSV through pandas.read_csv and Excel through pandas.read_excel."""
+from __future__ import annotations
+
+import pandas as pd
+
+from ..errors import EntityError, SourceUnavailable
+from ..paths import join_relative
+from .context import SourceContext
+
+
+def _local_path(ctx: SourceContext, filename: str, what: str):
+    relative = join_relative(ctx.base_dir, str(filename))
+    try:
+        return ctx.resolver.local_path(relative)
+    except FileNotFoundError:
+        raise SourceUnavailable(f"{what}: file not found: {relative}") from None
+
+
+def load_csv(name: str, options: dict, ctx: SourceContext, *, default_sep: str = ",",
+             what: str | None = None) -> pd.DataFrame:
+    """Read a delimited file; every option except `filename` goes to pandas.read_csv unchanged."""
+    options = dict(options)
+    filename = options.pop("filename", None)
+    if not filename:
+        raise EntityError(f"entity '{name}': load options have no filename")
+    path = _local_path(ctx, filename, what or f"CSV source of entity '{name}'")
+    if "sep" not in options and "delimiter" not in options:
+        options["sep"] = default_sep
+    if ctx.max_rows is not None:
+        options["nrows"] = min(ctx.max_rows, options.get("nrows") or ctx.max_rows)
+    if ctx.wanted_columns is not None and "usecols" not in options:
+        options["usecols"] = ctx.wanted_columns
+    try:
+        return pd.read_csv(path, **options)
+    except (ValueError, TypeError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise EntityError(f"entity '{name}': cannot read {filename}: {exc}") from None
+
+
+def load_excel(name: str, options: dict, ctx: SourceContext, what: str | None = None) -> pd.DataFrame:
+    """Read one sheet of a workbook (options: filename, sheet_name, header, plus read_excel keywords)."""
+    options = dict(options)
+    filename = options.pop("filename", None)
+    if not filename:
+        raise EntityError(f"entity '{name}': load options have no filename")
+    path = _local_path(ctx, filename, what or f"Excel source of entity '{name}'")
+    options.pop("sanitize_header", None)
+    options.pop("range", None)
+    options.setdefault("sheet_name", 0)
+    if options.get("header") is True:
+        options["header"] = 0
+    elif options.get("header") is False:
+        options["header"] = None
+    if ctx.max_rows is not None:
+        options["nrows"] = ctx.max_rows
+    if ctx.wanted_columns is not None and "usecols" not in options:
+        options["usecols"] = ctx.wanted_columns
+    try:
+        return pd.read_excel(path, engine="openpyxl", **options)
+    except (ValueError, KeyError, OSError) as exc:
+        raise EntityError(f"entity '{name}': cannot read {filename}: {exc}") from None

@@ -1,0 +1,51 @@
+"""Helpers for the engine tests: a workspace that writes a configuration and runs it."""
+from __future__ import annotations
+
+import io
+import pathlib
+import textwrap
+
+import pandas as pd
+
+import shapeshift
+
+ARBODAT = pathlib.Path("/work/shared/data/arbodat")
+
+SURVEY_CSV = "site;site_name;sample;taxon;count\nS1;Alpha;P1;Oak;3\nS1;Alpha;P2;Pine;\nS2;Beta;P3;Oak;7\nS2;Beta;P3;Oak;7\n"
+class Workspace:
+    """A temporary folder holding one configuration and its files."""
+
+    def __init__(self, folder: pathlib.Path) -> None:
+        self.folder = folder
+
+    def write(self, name: str, text: str) -> pathlib.Path:
+        path = self.folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+        return path
+
+    def config(self, text: str, name: str = "config.yml") -> pathlib.Path:
+        return self.write(name, text)
+
+    def load(self, text: str, **kwargs) -> shapeshift.Project:
+        return shapeshift.load(self.config(text), **kwargs)
+
+    def run(self, text: str, *, inputs=None, entities=None, **kwargs) -> shapeshift.RunResult:
+        project = self.load(text)
+        default = next(iter(inputs), None) if inputs else None
+        plan = shapeshift.plan(project, entities, default_entity=default)
+        return shapeshift.run(project, plan, inputs=inputs, **kwargs)
+
+
+def frame(text: str, sep: str = ",", **kwargs) -> pd.DataFrame:
+    """A DataFrame from CSV text: every cell a string, empty cells NaN (like the spec's inputs)."""
+    return pd.read_csv(io.StringIO(textwrap.dedent(text).strip() + "\n"), sep=sep, dtype=str, **kwargs)
+
+
+def rows(table: pd.DataFrame, columns=None) -> list[tuple]:
+    """Rows as tuples with every null (None/NaN/NA) as None, numbers kept."""
+    table = table if columns is None else table[columns]
+    out = []
+    for record in table.itertuples(index=False, name=None):
+        out.append(tuple(None if (not isinstance(v, (list, dict)) and pd.isna(v)) else v for v in record))
+    return out
