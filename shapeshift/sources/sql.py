@@ -62,7 +62,13 @@ def query_sqlite(source_name: str, entry: dict, query: str, ctx: SourceContext) 
 
 def query_postgres(source_name: str, entry: dict, query: str, ctx: SourceContext) -> pd.DataFrame:
     """Run `query` in a read-only transaction; connection failures name the server, never secrets."""
-XX, "hostname", "dbhost", "server", default="localhost")
+    options = entry.get("options") if isinstance(entry.get("options"), dict) else {}
+    empty = [key for key in ("host", "hostname", "port", "dbname", "database", "user", "username")
+             if key in options and options[key] in (None, "")]
+    if empty:
+        raise SourceUnavailable(f"PostgreSQL source '{source_name}' is not configured: empty "
+                                f"{', '.join(empty)} (an unset ${{...}} environment variable?)")
+    host = _first([options], "host", "hostname", "dbhost", "server", default="localhost")
     port = _first([options], "port", default=5432)
     user = _first([options], "user", "username", "dbuser", default="postgres")
     dbname = _first([options], "dbname", "database", "db", default="postgres")
