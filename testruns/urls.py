@@ -1,4 +1,18 @@
 from django.urls import path
 
+from testruns import views
+
 app_name = "testruns"
-urlpatterns = []
+
+# /runs/
+urlpatterns = [
+    path("", views.run_list, name="list"),
+]
+
+# /runs/<uuid:run_id>/
+urlpatterns += [
+    path("<uuid:run_id>/", views.run_detail, name="detail"),
+    path("<uuid:run_id>/status", views.run_status, name="status"),
+    path("<uuid:run_id>/entities/<str:name>/", views.entity_detail, name="entity"),
+    path("<uuid:run_id>/entities/<str:name>/csv", views.entity_csv, name="entity_csv"),
+]

@@ -1,0 +1,76 @@
+"""The import form: a YAML upload plus the files it references."""
+
+import shutil
+from pathlib import Path
+
+from django import forms
+from django.utils.text import get_valid_filename
+
+import shapeshift
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files from one ``<input type=file multiple>`` (the pattern from Django's docs)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(item, initial) for item in data]
+        return [single(data, initial)] if data else []
+
+
+class ImportForm(forms.Form):
+    yaml_file = forms.FileField(label="Configuration YAML", help_text="The main .yml file.")
+    extra_files = MultipleFileField(
+        required=False,
+        label="Referenced files",
+        help_text="The CSV, TSV, Excel and @include'd YAML files the configuration refers to.",
+    )
+    name = forms.SlugField(
+        required=False,
+        max_length=100,
+        help_text="Defaults to the YAML file's name. An existing name adds a version.",
+    )
+    message = forms.CharField(required=False, max_length=500, help_text="A note on this version.")
+
+    def clean_yaml_file(self):
+        upload = self.cleaned_data["yaml_file"]
+        if not upload.name.lower().endswith((".yml", ".yaml")):
+            raise forms.ValidationError("Upload a .yml or .yaml file.")
+        return upload
+
+    def write_bundle(self, folder: Path) -> Path:
+        """Write the uploads into ``folder`` under their own (sanitised) names; returns the main YAML's path.
+
+        A referenced data file that lives in a sub-folder (``data/survey.csv``) is also copied to that
+        place when an upload of the same file name was given, since browsers send names without folders.
+        """
+        main = _write(folder, self.cleaned_data["yaml_file"])
+        uploaded = {_write(folder, f).name for f in self.cleaned_data["extra_files"]}
+        try:
+            references = shapeshift.collect_files(main)
+        except shapeshift.ConfigError:
+            return main  # the import reports the error
+        for ref in references:
+            target = (folder / ref.path).resolve()
+            name = Path(ref.path).name
+            if not ref.exists and name in uploaded and target.is_relative_to(folder.resolve()):
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(folder / name, target)
+        return main
+
+
+def _write(folder: Path, upload) -> Path:
+    target = folder / get_valid_filename(Path(upload.name).name)
+    with open(target, "wb") as out:
+        for chunk in upload.chunks():
+            out.write(chunk)
+    return target

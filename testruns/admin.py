@@ -1,0 +1,85 @@
+from django.contrib import admin
+
+from configurations.admin import ReadOnlyAdmin
+from testruns.models import EntityResult, RunEvent, TestRun
+
+# What a run did: set by the worker, never by hand.
+RUN_HISTORY_FIELDS = [
+    "id",
+    "configuration",
+    "version",
+    "options",
+    "status",
+    "requested_by",
+    "created_at",
+    "started_at",
+    "finished_at",
+    "heartbeat_at",
+    "worker",
+    "current_entity",
+    "entities_total",
+    "entities_completed",
+    "entities_succeeded",
+    "entities_failed",
+    "entities_skipped",
+    "error_message",
+    "cancel_requested_at",
+    "task_id",
+]
+
+
+class EntityResultInline(admin.TabularInline):
+    model = EntityResult
+    fields = ["position", "entity", "role", "status", "rows_in", "rows_out", "duration_ms", "error"]
+    readonly_fields = fields
+    can_delete = False
+    extra = 0
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(TestRun)
+class TestRunAdmin(admin.ModelAdmin):
+    list_display = [
+        "short_id",
+        "configuration",
+        "version",
+        "status",
+        "entities_completed",
+        "entities_total",
+        "requested_by",
+        "created_at",
+        "pinned",
+    ]
+    list_filter = ["status", "configuration", "pinned"]
+    list_select_related = ["configuration", "version", "requested_by"]
+    search_fields = ["id", "configuration__name"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False  # headed for 100k+ rows: no second COUNT(*)
+    readonly_fields = RUN_HISTORY_FIELDS  # only `pinned` stays editable
+    inlines = [EntityResultInline]
+
+    def has_add_permission(self, request):
+        return False  # runs start through start_run (page, API, command), never from a blank admin form
+
+
+@admin.register(EntityResult)
+class EntityResultAdmin(ReadOnlyAdmin):
+    list_display = ["entity", "run", "position", "role", "status", "rows_in", "rows_out", "duration_ms"]
+    list_filter = ["status", "role"]
+    list_select_related = ["run__configuration"]
+    raw_id_fields = ["run"]
+    search_fields = ["entity", "run__id"]
+    show_full_result_count = False
+
+
+@admin.register(RunEvent)
+class RunEventAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "run", "level", "entity", "message"]
+    list_filter = ["level"]
+    list_select_related = ["run__configuration"]
+    raw_id_fields = ["run"]
+    search_fields = ["message", "entity"]
+    show_full_result_count = False

@@ -1,0 +1,113 @@
+"""/configurations/import/: uploading a YAML and the files it references."""
+
+from pathlib import Path
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from configurations.models import Configuration, ConfigurationVersion
+
+pytestmark = pytest.mark.django_db
+URL = reverse("configurations:import")
+DEMO_YAML = Path(__file__).resolve().parents[2] / "examples" / "demo" / "demo.yml"
+
+
+def demo_upload(**data):
+    survey = DEMO_YAML.parent / "survey.csv"
+    return {
+        "yaml_file": SimpleUploadedFile("demo.yml", DEMO_YAML.read_bytes()),
+        "extra_files": [SimpleUploadedFile("survey.csv", survey.read_bytes())],
+        **data,
+    }
+
+
+def test_it_requires_login(client):
+    response = client.get(URL)
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("login"))
+    response = client.post(URL, demo_upload())
+    assert response.status_code == 302
+    assert not Configuration.objects.exists()
+
+
+def test_it_shows_the_form(alice_client):
+    response = alice_client.get(URL)
+    assert response.status_code == 200
+    assert b'type="file"' in response.content
+    assert b"multiple" in response.content
+
+
+def test_it_imports_a_configuration_with_its_files(alice_client, alice):
+    response = alice_client.post(URL, demo_upload(name="survey-demo", message="first try"))
+
+    version = ConfigurationVersion.objects.get()
+    assert response.status_code == 302
+    assert response.url == reverse("configurations:detail", args=["survey-demo"])
+    assert version.configuration.name == "survey-demo"
+    assert version.created_by == alice
+    assert version.message == "first try"
+    assert sorted(version.files.values_list("path", flat=True)) == ["demo.yml", "survey.csv"]
+    assert version.is_valid, version.validation
+
+
+def test_it_names_the_configuration_after_the_file(client, bob):
+    client.force_login(bob)
+    client.post(URL, demo_upload())
+    assert Configuration.objects.get().name == "demo"
+
+
+def test_it_adds_a_version_only_when_something_changed(alice_client):
+    alice_client.post(URL, demo_upload())
+    response = alice_client.post(URL, demo_upload(), follow=True)
+
+    assert ConfigurationVersion.objects.count() == 1
+    assert b"Nothing changed" in response.content
+
+
+def test_it_stores_a_yaml_that_does_not_parse_with_its_error(alice_client):
+    upload = {"yaml_file": SimpleUploadedFile("broken.yml", b"entities:\n  a: [unclosed\n")}
+
+    response = alice_client.post(URL, upload, follow=True)
+
+    version = ConfigurationVersion.objects.get()
+    assert version.validation["error"]
+    assert response.status_code == 200
+    assert b"does not load" in response.content
+
+
+def test_it_rejects_a_file_that_is_not_utf8(alice_client):
+    upload = {"yaml_file": SimpleUploadedFile("latin.yml", "entities:\n  café: {}\n".encode("latin-1"))}
+
+    response = alice_client.post(URL, upload)
+
+    assert response.status_code == 200
+    assert b"not UTF-8" in response.content
+    assert b"/tmp/" not in response.content  # the temporary folder is not shown
+    assert not Configuration.objects.exists()
+
+
+def test_it_rejects_a_file_that_is_not_yaml(alice_client):
+    response = alice_client.post(URL, {"yaml_file": SimpleUploadedFile("survey.csv", b"a;b\n")})
+
+    assert response.status_code == 200
+    assert b"Upload a .yml or .yaml file" in response.content
+    assert not Configuration.objects.exists()
+
+
+def test_it_requires_a_yaml_file(alice_client):
+    response = alice_client.post(URL, {"name": "x"})
+    assert response.status_code == 200
+    assert not Configuration.objects.exists()
+
+
+def test_it_ignores_folders_in_upload_names(alice_client):
+    upload = demo_upload()
+    upload["extra_files"] = [
+        SimpleUploadedFile("../../survey.csv", (DEMO_YAML.parent / "survey.csv").read_bytes())
+    ]
+
+    alice_client.post(URL, upload)
+
+    version = ConfigurationVersion.objects.get()
+    assert sorted(version.files.values_list("path", flat=True)) == ["demo.yml", "survey.csv"]

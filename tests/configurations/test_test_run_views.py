@@ -1,0 +1,96 @@
+"""/configurations/<name>/test-run: the options form that starts a run."""
+
+import pytest
+from django.urls import reverse
+
+from testruns.models import EntityResult, Status, TestRun
+
+pytestmark = pytest.mark.django_db
+
+
+def url(name="demo"):
+    return reverse("configurations:test_run", args=[name])
+
+
+def test_it_requires_login(client, demo_version):
+    response = client.get(url())
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("login"))
+    client.post(url(), {"max_rows": 100})
+    assert not TestRun.objects.exists()
+
+
+def test_it_shows_entities_with_their_dependencies(alice_client, demo_version):
+    response = alice_client.get(url())
+
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert 'name="entities" value="abundance"' in content
+    assert "site (needs project, survey)" in content
+    assert 'value="100"' in content  # default sample size
+
+
+def test_it_allows_other_users(client, bob, demo_version):
+    client.force_login(bob)
+    assert client.get(url()).status_code == 200
+
+
+def test_it_returns_404_for_an_unknown_configuration(alice_client, db):
+    assert alice_client.get(url("nope")).status_code == 404
+
+
+def test_it_starts_a_run_that_completes(
+    alice_client, alice, demo_version, django_capture_on_commit_callbacks
+):
+    form = {"entities": ["site"], "max_rows": 20, "validate_foreign_keys": "on", "validate_constraints": "on"}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = alice_client.post(url(), form)
+
+    run = TestRun.objects.get()
+    assert response.status_code == 302
+    assert response.url == reverse("testruns:detail", args=[run.pk])
+    assert run.status == Status.COMPLETED, run.error_message
+    assert run.requested_by == alice
+    assert run.options["entities"] == ["site"]
+    assert run.options["max_rows_per_entity"] == 20
+    assert run.options["stop_on_error"] is False
+    roles = dict(run.entity_results.values_list("entity", "role"))
+    assert roles == {"site": "requested", "project": "dependency", "survey": "dependency"}
+    assert set(run.entity_results.values_list("status", flat=True)) == {EntityResult.Status.SUCCESS}
+
+
+def test_it_runs_all_entities_on_all_rows(alice_client, demo_version, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        alice_client.post(url(), {"all_rows": "on", "stop_on_error": "on"})
+
+    run = TestRun.objects.get()
+    assert run.options["entities"] is None
+    assert run.options["max_rows_per_entity"] is None
+    assert run.options["stop_on_error"] is True
+    assert run.options["validate_foreign_keys"] is False  # unticked boxes are off
+    assert run.entities_total == 11
+
+
+@pytest.mark.parametrize("rows", ["9", "10001", "many"])
+def test_it_rejects_a_bad_row_count(alice_client, demo_version, rows):
+    response = alice_client.post(url(), {"max_rows": rows})
+
+    assert response.status_code == 200
+    assert b'class="error"' in response.content
+    assert not TestRun.objects.exists()
+
+
+def test_it_requires_a_row_count_or_all_rows(alice_client, demo_version):
+    response = alice_client.post(url(), {"max_rows": ""})
+
+    assert b"All rows" in response.content
+    assert b'class="error"' in response.content
+    assert not TestRun.objects.exists()
+
+
+def test_it_rejects_an_unknown_entity(alice_client, demo_version):
+    response = alice_client.post(url(), {"entities": ["nope"], "max_rows": 100})
+
+    assert response.status_code == 200
+    assert b"nope" in response.content
+    assert not TestRun.objects.exists()

@@ -1,0 +1,76 @@
+"""The admin: every model is listed, and run history cannot be edited."""
+
+import pytest
+from django.urls import reverse
+
+from accounts.models import ApiToken
+from testruns.models import EntityResult, Status, TestRun
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client(client, django_user_model):
+    client.force_login(django_user_model.objects.create_superuser("root", "root@example.org", "password"))
+    return client
+
+
+@pytest.fixture
+def run(demo_version, alice):
+    run = TestRun.objects.create(
+        configuration=demo_version.configuration,
+        version=demo_version,
+        status=Status.COMPLETED,
+        requested_by=alice,
+    )
+    EntityResult.objects.create(run=run, position=0, entity="site", status="success")
+    run.log("info", "done")
+    return run
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        "configurations/configuration",
+        "configurations/configurationversion",
+        "configurations/versionfile",
+        "configurations/storedfile",
+        "testruns/testrun",
+        "testruns/entityresult",
+        "testruns/runevent",
+        "accounts/apitoken",
+    ],
+)
+def test_it_lists_every_model(admin_client, run, alice, model):
+    ApiToken.objects.issue(alice, "laptop")
+    app, name = model.split("/")
+
+    assert admin_client.get(reverse(f"admin:{app}_{name}_changelist")).status_code == 200
+
+
+def test_it_does_not_let_run_history_be_edited(admin_client, run):
+    page = admin_client.get(reverse("admin:testruns_testrun_change", args=[run.pk]))
+    assert page.status_code == 200
+    assert b'name="status"' not in page.content
+    assert b'name="pinned"' in page.content
+
+    admin_client.post(
+        reverse("admin:testruns_testrun_change", args=[run.pk]),
+        {
+            "status": "failed",
+            "pinned": "on",
+            "entity_results-TOTAL_FORMS": "1",
+            "entity_results-INITIAL_FORMS": "1",
+        },
+    )
+    run.refresh_from_db()
+    assert run.status == Status.COMPLETED
+
+
+def test_it_never_shows_a_tokens_hash(admin_client, alice):
+    token, _ = ApiToken.objects.issue(alice, "laptop")
+
+    page = admin_client.get(reverse("admin:accounts_apitoken_change", args=[token.pk]))
+
+    assert token.prefix.encode() in page.content
+    assert token.token_hash.encode() not in page.content

@@ -1,0 +1,120 @@
+"""/runs/<id>/entities/<name>/ and its CSV download."""
+
+import uuid
+
+import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.urls import reverse
+
+from testruns.models import EntityResult, Status, TestRun
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def run(demo_version):
+    return TestRun.objects.create(
+        configuration=demo_version.configuration,
+        version=demo_version,
+        status=Status.COMPLETED,
+        entities_total=2,
+        entities_completed=2,
+    )
+
+
+@pytest.fixture
+def site(run):
+    stored = default_storage.save(f"runs/{run.pk}/site.csv", ContentFile(b"site_id,Ort\n1,Hamburg\n2,\n"))
+    return EntityResult.objects.create(
+        run=run,
+        position=1,
+        entity="site",
+        status="success",
+        rows_in=300,
+        rows_out=2,
+        columns=["site_id", "Ort"],
+        dtypes={"site_id": "int64", "Ort": "object"},
+        preview=[[1, "Hamburg"], [2, None]],
+        warnings=["2 rows dropped as duplicates"],
+        issues=[
+            {
+                "severity": "warning",
+                "code": "x",
+                "entity": "site",
+                "message": "Ort is empty",
+                "suggestion": "fill in Ort",
+                "location": "demo.yml:70",
+            }
+        ],
+        output=stored,
+    )
+
+
+@pytest.fixture
+def failed(run):
+    return EntityResult.objects.create(
+        run=run,
+        position=2,
+        entity="sample",
+        status="failed",
+        error="column KoordZ not found",
+        traceback="Traceback (most recent call)…",
+    )
+
+
+def url(result, view="testruns:entity"):
+    return reverse(view, args=[result.run_id, result.entity])
+
+
+def test_it_requires_login(client, site):
+    for view in ["testruns:entity", "testruns:entity_csv"]:
+        response = client.get(url(site, view))
+        assert response.status_code == 302
+        assert response.url.startswith(reverse("login"))
+
+
+def test_it_allows_other_users(client, bob, site):
+    client.force_login(bob)
+    assert client.get(url(site)).status_code == 200
+    assert client.get(url(site, "testruns:entity_csv")).status_code == 200
+
+
+def test_it_returns_404_for_unknown_runs_and_entities(alice_client, run, site):
+    assert alice_client.get(reverse("testruns:entity", args=[uuid.uuid4(), "site"])).status_code == 404
+    assert alice_client.get(reverse("testruns:entity", args=[run.pk, "nope"])).status_code == 404
+    assert alice_client.get(reverse("testruns:entity_csv", args=[run.pk, "nope"])).status_code == 404
+
+
+def test_it_shows_columns_preview_warnings_and_issues(alice_client, site):
+    content = alice_client.get(url(site)).content.decode()
+
+    assert "int64" in content
+    assert "<td>Hamburg</td>" in content
+    assert "∅" in content  # a missing value
+    assert "2 rows dropped as duplicates" in content
+    assert "Ort is empty" in content
+    assert "fill in Ort" in content
+    assert url(site, "testruns:entity_csv") in content
+    assert "300 in → 2 out" in content
+
+
+def test_it_shows_the_error_and_traceback(alice_client, failed):
+    content = alice_client.get(url(failed)).content.decode()
+
+    assert "column KoordZ not found" in content
+    assert "Traceback (most recent call)" in content
+    assert "Download CSV" not in content
+
+
+def test_it_downloads_the_table(alice_client, site):
+    response = alice_client.get(url(site, "testruns:entity_csv"))
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv"
+    assert response["Content-Disposition"] == f'attachment; filename="demo-{site.run.short_id}-site.csv"'
+    assert b"".join(response.streaming_content) == b"site_id,Ort\n1,Hamburg\n2,\n"
+
+
+def test_it_returns_404_when_there_is_no_table(alice_client, failed):
+    assert alice_client.get(url(failed, "testruns:entity_csv")).status_code == 404
