@@ -1,0 +1,55 @@
+"""How the JSON API knows who calls it: a bearer API token, or the browser's logged-in session."""
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import JsonResponse
+from ninja.security import HttpBearer
+from ninja.security import SessionAuth as NinjaSessionAuth
+
+from accounts.models import ApiToken
+
+
+class TokenAuth(HttpBearer):
+    """``Authorization: Bearer <token>``, a token from ``manage.py create_api_token``; no cookie, no CSRF."""
+
+    def authenticate(self, request, token):
+        user = ApiToken.objects.authenticate(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+class SessionAuth(NinjaSessionAuth):
+    """The logged-in session; unsafe methods also need the CSRF token, as any form post does.
+
+    Ninja's own class checks CSRF before it looks at the user, so an anonymous POST would get
+    "403 CSRF check failed" instead of 401; here an anonymous caller is simply not authenticated.
+    """
+
+    def __call__(self, request):
+        if not request.user.is_authenticated:
+            return None
+        return super().__call__(request)
+
+
+def api_user(request):
+    """The user calling with a valid bearer token or session, or None."""
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return user
+    return TokenAuth()(request)
+
+
+def docs_access(view):
+    """Let logged-in users (or token holders) read the API docs; others are sent to log in.
+
+    The OpenAPI JSON answers a caller without credentials with 401 JSON like every other API URL.
+    """
+
+    def wrapper(request, *args, **kwargs):
+        if api_user(request) is not None:
+            return view(request, *args, **kwargs)
+        if request.path.endswith(".json"):
+            return JsonResponse({"detail": "Unauthorized"}, status=401)
+        return redirect_to_login(request.get_full_path())
+
+    return wrapper

@@ -1,0 +1,188 @@
+"""A test run as the outside world sees it: the JSON API and ``show_run --json`` share these shapes.
+
+Field names follow the reference tool's result objects (``TestRunResult``, ``EntityTestResult``,
+``TestProgress``, spec §5.4) so its clients keep working; ``created_at``, ``version``, ``requested_by``,
+``pinned`` and ``url`` are ours.
+
+Every function here reads only what the run already holds: load runs with ``with_results`` so that
+serialising one run, or a page of them, costs a fixed number of queries.
+"""
+
+import json
+from datetime import datetime
+
+from django.db.models import Prefetch
+from ninja import Schema
+from ninja.responses import NinjaJSONEncoder
+
+from testruns.models import EntityResult
+
+LIST_PREVIEW_ROWS = 0  # a list of runs leaves the previews out; GET one run for them
+
+
+class ValidationIssue(Schema):
+    entity_name: str | None
+    severity: str
+    code: str | None = None
+    message: str
+    suggestion: str = ""
+    location: str = ""
+
+
+class EntityTestResult(Schema):
+    entity_name: str
+    role: str
+    status: str
+    rows_in: int | None
+    rows_out: int | None
+    execution_time_ms: int | None
+    error_message: str | None
+    warnings: list[str]
+    validation_issues: list[ValidationIssue]
+    columns: list[str]
+    preview_rows: list[dict] | None = None
+
+
+class TestRunResult(Schema):
+    run_id: str
+    config_name: str
+    status: str
+    started_at: datetime | None
+    completed_at: datetime | None
+    total_time_ms: int | None
+    entities_processed: list[EntityTestResult]
+    entities_total: int
+    entities_succeeded: int
+    entities_failed: int
+    entities_skipped: int
+    validation_issues: list[ValidationIssue]
+    error_message: str | None
+    options: dict
+    current_entity: str | None
+    entities_completed: int
+    # ours, beyond the reference
+    created_at: datetime
+    version: int
+    requested_by: str | None
+    pinned: bool
+    url: str
+
+
+class TestProgress(Schema):
+    run_id: str
+    status: str
+    current_entity: str | None
+    entities_completed: int
+    entities_total: int
+    progress_percentage: float
+    elapsed_time_ms: int | None
+    estimated_time_remaining_ms: int | None
+
+
+def with_results(runs, previews: bool = True):
+    """``runs`` with everything the result object reads: two queries however many runs and entities.
+
+    Without ``previews`` the entity rows are loaded without their preview and traceback, which is most of
+    their weight.
+    """
+    results = EntityResult.objects.order_by("position")
+    if not previews:
+        results = results.defer("preview", "traceback", "dtypes")
+    return runs.select_related("configuration", "version", "requested_by").prefetch_related(
+        Prefetch("entity_results", queryset=results)
+    )
+
+
+def issue_result(issue: dict, entity: str) -> ValidationIssue:
+    return ValidationIssue(
+        entity_name=issue.get("entity") or entity,
+        severity=issue.get("severity", "error"),
+        code=issue.get("code"),
+        message=issue.get("message", ""),
+        suggestion=issue.get("suggestion") or "",
+        location=issue.get("location") or "",
+    )
+
+
+def entity_result(result: EntityResult, previews: bool = True) -> EntityTestResult:
+    """One entity's result; ``preview_rows`` maps column → value in each stored preview row, or is None."""
+    preview_rows = None
+    if previews:
+        preview_rows = [dict(zip(result.columns, row, strict=False)) for row in result.preview]
+    return EntityTestResult(
+        entity_name=result.entity,
+        role=result.role,
+        status=result.status,
+        rows_in=result.rows_in,
+        rows_out=result.rows_out,
+        execution_time_ms=result.duration_ms,
+        error_message=result.error or None,
+        warnings=[str(warning) for warning in result.warnings],
+        validation_issues=[issue_result(issue, result.entity) for issue in result.issues],
+        columns=result.columns,
+        preview_rows=preview_rows,
+    )
+
+
+def run_result(run, previews: bool = True, request=None) -> TestRunResult:
+    """The run in the reference's ``TestRunResult`` shape.
+
+    ``run`` should come from ``with_results`` (else this queries for the configuration, version, user and
+    entities). ``url`` is absolute when a ``request`` is given, else the page's path.
+    """
+    entities = [entity_result(result, previews) for result in run.entity_results.all()]
+    url = run.get_absolute_url()
+    return TestRunResult(
+        run_id=str(run.pk),
+        config_name=run.configuration.name,
+        status=run.status,
+        started_at=run.started_at,
+        completed_at=run.finished_at,
+        total_time_ms=run.total_time_ms,
+        entities_processed=entities,
+        entities_total=run.entities_total,
+        entities_succeeded=run.entities_succeeded,
+        entities_failed=run.entities_failed,
+        entities_skipped=run.entities_skipped,
+        validation_issues=[issue for entity in entities for issue in entity.validation_issues],
+        error_message=run.error_message or None,
+        options=run.options,
+        current_entity=run.current_entity or None,
+        entities_completed=run.entities_completed,
+        created_at=run.created_at,
+        version=run.version.number,
+        requested_by=run.requested_by.username if run.requested_by else None,
+        pinned=run.pinned,
+        url=request.build_absolute_uri(url) if request is not None else url,
+    )
+
+
+def run_progress(run) -> TestProgress:
+    """The run's progress; the remaining time is estimated from the mean time per finished entity."""
+    elapsed = run.total_time_ms
+    done, total = run.entities_completed, run.entities_total
+    if not run.is_active:
+        remaining = 0 if run.started_at else None
+    elif elapsed is not None and 0 < done < total:
+        remaining = round(elapsed / done * (total - done))
+    else:
+        remaining = None
+    if total:
+        percentage = round(100 * done / total, 1)
+    else:
+        percentage = 0.0 if run.is_active else 100.0
+    return TestProgress(
+        run_id=str(run.pk),
+        status=run.status,
+        current_entity=run.current_entity or None,
+        entities_completed=done,
+        entities_total=total,
+        progress_percentage=percentage,
+        elapsed_time_ms=elapsed,
+        estimated_time_remaining_ms=remaining,
+    )
+
+
+def to_json(schema: Schema, indent: int | None = 2) -> str:
+    """The JSON text the API would send for ``schema`` (same encoder, so the same dates and numbers)."""
+    return json.dumps(schema.model_dump(), cls=NinjaJSONEncoder, indent=indent, ensure_ascii=False)

@@ -1,0 +1,99 @@
+"""Who may call the API: a bearer token or a session; anyone else gets 401 JSON, never a login page."""
+
+import pytest
+from django.test import Client
+
+from accounts.models import ApiToken
+
+pytestmark = pytest.mark.django_db
+
+BODY = {"config_name": "demo", "options": {"entities": ["site"]}}
+
+
+def test_it_returns_401_json_for_anon_requests(client, demo_version):
+    for response in (client.get("/api/v1/test-runs"), client.post("/api/v1/test-runs", BODY,
+                                                                   content_type="application/json")):
+        assert response.status_code == 401  # not LoginRequiredMiddleware's 302 to the login form
+        assert response["Content-Type"] == "application/json; charset=utf-8"
+        assert response.json() == {"detail": "Unauthorized"}
+
+
+def test_it_allows_a_logged_in_session(alice_client, demo_version):
+    assert alice_client.get("/api/v1/test-runs").status_code == 200
+
+
+def test_it_allows_a_bearer_token(client, bearer, demo_version):
+    assert client.get("/api/v1/test-runs", **bearer).status_code == 200
+
+
+def test_it_rejects_a_bad_token(client, alice_token, demo_version):
+    for header in (f"Bearer {alice_token}x", "Bearer ", f"Token {alice_token}", alice_token):
+        response = client.get("/api/v1/test-runs", HTTP_AUTHORIZATION=header)
+        assert response.status_code == 401, header
+        assert response.json() == {"detail": "Unauthorized"}
+
+
+def test_it_rejects_the_token_of_an_inactive_user(client, alice, bearer, demo_version):
+    alice.is_active = False
+    alice.save()
+
+    assert client.get("/api/v1/test-runs", **bearer).status_code == 401
+
+
+def test_it_requires_csrf_for_a_session_post(alice, demo_version, django_capture_on_commit_callbacks):
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(alice)
+
+    response = browser.post("/api/v1/test-runs", BODY, content_type="application/json")
+
+    assert response.status_code == 403
+    assert response.json() == {"detail": "CSRF check Failed"}
+
+
+def test_it_accepts_a_session_post_with_the_csrf_token(alice, demo_version,
+                                                       django_capture_on_commit_callbacks):
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(alice)
+    browser.get("/runs/")  # any page sets the CSRF cookie
+    token = browser.cookies["csrftoken"].value
+
+    response = browser.post("/api/v1/test-runs", BODY, content_type="application/json",
+                            HTTP_X_CSRFTOKEN=token)
+
+    assert response.status_code == 202
+
+
+def test_it_needs_no_csrf_with_a_bearer_token(bearer, demo_version, django_capture_on_commit_callbacks):
+    api_client = Client(enforce_csrf_checks=True)
+
+    response = api_client.post("/api/v1/test-runs", BODY, content_type="application/json", **bearer)
+
+    assert response.status_code == 202
+    assert response.json()["requested_by"] == "alice"
+
+
+def test_it_lets_each_user_act_as_themselves(client, bob, demo_version, django_capture_on_commit_callbacks):
+    _, token = ApiToken.objects.issue(bob)
+
+    response = client.post("/api/v1/test-runs", BODY, content_type="application/json",
+                           HTTP_AUTHORIZATION=f"Bearer {token}")
+
+    assert response.json()["requested_by"] == "bob"
+
+
+def test_it_serves_the_openapi_schema_to_users_only(alice_client, bearer):
+    anonymous = Client().get("/api/v1/openapi.json")
+    assert anonymous.status_code == 401
+    assert anonymous.json() == {"detail": "Unauthorized"}
+
+    schema = alice_client.get("/api/v1/openapi.json").json()
+    assert "/api/v1/test-runs" in schema["paths"]
+    assert Client().get("/api/v1/openapi.json", **bearer).status_code == 200
+
+
+def test_it_sends_anon_visitors_of_the_docs_to_log_in(alice_client):
+    response = Client().get("/api/v1/docs")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/?next=/api/v1/docs")
+
+    assert alice_client.get("/api/v1/docs").status_code == 200

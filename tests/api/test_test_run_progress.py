@@ -1,0 +1,52 @@
+"""GET /api/v1/test-runs/<id>/progress: the reference's TestProgress object."""
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from testruns.models import Status
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_reports_a_finished_run(client, bearer, make_run):
+    run = make_run(entities=4)
+
+    data = client.get(f"/api/v1/test-runs/{run.pk}/progress", **bearer).json()
+
+    assert data == {
+        "run_id": str(run.pk), "status": "completed", "current_entity": None, "entities_completed": 4,
+        "entities_total": 4, "progress_percentage": 100.0, "elapsed_time_ms": 0,
+        "estimated_time_remaining_ms": 0,
+    }
+
+
+def test_it_estimates_the_time_left_of_a_running_run(client, bearer, make_run):
+    run = make_run(entities=4, status=Status.RUNNING, current_entity="entity_1")
+    run.started_at = timezone.now() - timedelta(seconds=10)
+    run.entities_completed = 1
+    run.save()
+
+    data = client.get(f"/api/v1/test-runs/{run.pk}/progress", **bearer).json()
+
+    assert data["status"] == "running"
+    assert data["current_entity"] == "entity_1"
+    assert data["progress_percentage"] == 25.0
+    assert 10_000 <= data["elapsed_time_ms"] < 20_000
+    assert data["estimated_time_remaining_ms"] == pytest.approx(3 * data["elapsed_time_ms"], abs=3)
+
+
+def test_it_does_not_guess_for_a_pending_run(client, bearer, make_run):
+    run = make_run(entities=0, status=Status.PENDING, started_at=None)
+
+    data = client.get(f"/api/v1/test-runs/{run.pk}/progress", **bearer).json()
+
+    assert data["progress_percentage"] == 0.0
+    assert data["elapsed_time_ms"] is None
+    assert data["estimated_time_remaining_ms"] is None
+
+
+def test_it_returns_404_for_an_unknown_run(client, bearer, demo_version):
+    assert client.get(f"/api/v1/test-runs/{uuid.uuid4()}/progress", **bearer).status_code == 404
