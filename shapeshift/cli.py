@@ -1,0 +1,157 @@
+"""Command line: `python -m shapeshift run|validate CONFIG.yml ...`.
+
+Exit status: 0 all good, 1 some entity failed (or was skipped/cancelled), 2 invalid configuration
+or usage. Tables are written one file per entity as soon as they are final, so a full run never
+holds every output table in memory.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import pathlib
+import sys
+
+import pandas as pd
+
+from .config import load, validate
+from .errors import ConfigError
+from .issues import Severity
+from .pipeline import plan as make_plan
+from .pipeline import run as run_project
+
+EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
+
+
+class _Writer:
+    """Writes final tables in the chosen format and records their shapes."""
+
+    def __init__(self, out: pathlib.Path, fmt: str, stem: str) -> None:
+        self.out, self.fmt = out, fmt
+        self.shapes: list[tuple[str, int, int]] = []
+        out.mkdir(parents=True, exist_ok=True)
+        self.excel = pd.ExcelWriter(out / f"{stem}.xlsx", engine="openpyxl") if fmt == "xlsx" else None
+
+    def __call__(self, name: str, table: pd.DataFrame) -> None:
+        self.shapes.append((name, len(table), len(table.columns)))
+        if self.fmt == "csv":
+            table.to_csv(self.out / f"{name}.csv", index=False)
+        elif self.fmt == "json":
+            table.to_json(self.out / f"{name}.json", orient="records", force_ascii=False, date_format="iso")
+        else:
+            table.to_excel(self.excel, sheet_name=name[:31], index=False)
+
+    def close(self) -> None:
+        if self.excel is not None:
+            if not self.shapes:
+                pd.DataFrame().to_excel(self.excel, sheet_name="empty", index=False)
+            self.excel.close()
+        with open(self.out / "table_shapes.tsv", "w", encoding="utf-8") as handle:
+            handle.write("entity\tnum_rows\tnum_columns\n")
+            for name, rows, columns in self.shapes:
+                handle.write(f"{name}\t{rows}\t{columns}\n")
+
+
+def _print_issues(issues, stream) -> None:
+    for issue in issues:
+        where = f" ({issue.location})" if issue.location else ""
+        hint = f"\n      -> {issue.suggestion}" if issue.suggestion else ""
+        print(f"  [{issue.severity.value}] {issue.code.value}: {issue.entity or '-'}: {issue.message}{where}{hint}",
+              file=stream)
+
+
+def _validate(args) -> int:
+    try:
+        project = load(args.config)
+    except ConfigError as exc:
+        print(f"invalid configuration: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    issues = validate(project)
+    if args.json:
+        print(json.dumps([issue.to_dict() for issue in issues], indent=2, ensure_ascii=False))
+    else:
+        errors = sum(1 for i in issues if i.severity == Severity.ERROR)
+        warnings = sum(1 for i in issues if i.severity == Severity.WARNING)
+        print(f"{args.config}: {len(project.entities)} entities, {errors} errors, {warnings} warnings, "
+              f"{len(issues) - errors - warnings} notes")
+        _print_issues(issues, sys.stdout)
+    return EXIT_INVALID if any(i.severity == Severity.ERROR for i in issues) else EXIT_OK
+
+
+def _run(args) -> int:
+    try:
+        project = load(args.config)
+    except ConfigError as exc:
+        print(f"invalid configuration: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    errors = [i for i in validate(project) if i.severity == Severity.ERROR]
+    if errors:
+        print("invalid configuration:", file=sys.stderr)
+        _print_issues(errors, sys.stderr)
+        return EXIT_INVALID
+    default = args.default_entity or project.default_entity
+    inputs = None
+    if args.input:
+        if not default:
+            print("--input needs --default-entity NAME", file=sys.stderr)
+            return EXIT_INVALID
+        if not pathlib.Path(args.input).is_file():
+            print(f"input file not found: {args.input}", file=sys.stderr)
+            return EXIT_INVALID
+        inputs = {default: pathlib.Path(args.input).resolve()}
+    entities = [e.strip() for e in args.entities.split(",") if e.strip()] if args.entities else None
+    try:
+        plan = make_plan(project, entities, default_entity=default)
+    except ConfigError as exc:
+        print(f"invalid configuration: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    writer = _Writer(pathlib.Path(args.out), args.format, project.name)
+    try:
+        result = run_project(project, plan, inputs=inputs, max_rows=args.max_rows, keep_tables=False,
+                             on_table=writer, translate=args.translate,
+                             drop_foreign_keys=args.drop_foreign_keys)
+    finally:
+        writer.close()
+    for outcome in result.outcomes:
+        rows = "" if outcome.rows_out is None else f"{outcome.rows_out} rows"
+        print(f"{outcome.status:9} {outcome.name} {rows}".rstrip())
+        if outcome.error:
+            print(f"          {outcome.error}", file=sys.stderr if outcome.status == "failed" else sys.stdout)
+        if args.verbose:
+            for warning in outcome.warnings:
+                print(f"          warning: {warning}")
+    print(f"{len(writer.shapes)} tables written to {args.out} in {result.duration_ms} ms")
+    return EXIT_OK if result.ok else EXIT_FAILED
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m shapeshift", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="process a configuration and write one file per entity")
+    run.add_argument("config")
+    run.add_argument("--out", required=True, help="output folder")
+    run.add_argument("--format", choices=["csv", "xlsx", "json"], default="csv")
+    run.add_argument("--entities", help="comma-separated entities (their dependencies are added)")
+    run.add_argument("--max-rows", type=int, help="read only the first N rows of every file input")
+    run.add_argument("--input", help="input table (CSV/Excel) for the default entity")
+    run.add_argument("--default-entity", help="name of the default entity (input table)")
+    run.add_argument("--translate", action="store_true", help="rename columns via the translation table")
+    run.add_argument("--drop-foreign-keys", action="store_true", help="drop FK local-key columns")
+    run.add_argument("-v", "--verbose", action="store_true", help="print every warning")
+    check = commands.add_parser("validate", help="report configuration issues")
+    check.add_argument("config")
+    check.add_argument("--json", action="store_true", help="issues as JSON")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return EXIT_INVALID if exc.code else EXIT_OK
+    if args.command == "validate":
+        return _validate(args)
+    if args.max_rows is not None and args.max_rows < 0:
+        print("--max-rows must be >= 0", file=sys.stderr)
+        return EXIT_INVALID
+    return _run(args)
