@@ -184,6 +184,10 @@ class EntitySpec:
         deps.update(fk.entity for fk in spec.foreign_keys if fk.entity)
         deps.update(item["source"] for item in spec.append
                     if isinstance(item.get("source"), str) and item.get("source"))
+        # filter targets are not dependencies in the reference tool (order then decides by hash
+        # seed); waiting for them is the deterministic choice (also what later versions do)
+        deps.update(item["other_entity"] for item in spec.filters
+                    if isinstance(item, dict) and isinstance(item.get("other_entity"), str))
         spec.dependencies = sorted(deps)
         return spec
 
