@@ -40,7 +40,11 @@ class _Writer:
         else:
             table.to_excel(self.excel, sheet_name=name[:31], index=False)
 
-    def close(self) -> None:
+    def close(self, order: list[str] | None = None) -> None:
+        """Finish the workbook and write table_shapes.tsv in table-store order (input first, then plan)."""
+        if order:
+            rank = {name: i for i, name in enumerate(order)}
+            self.shapes.sort(key=lambda shape: rank.get(shape[0], len(rank)))
         if self.excel is not None:
             if not self.shapes:
                 pd.DataFrame().to_excel(self.excel, sheet_name="empty", index=False)
@@ -105,12 +109,13 @@ def _run(args) -> int:
         print(f"invalid configuration: {exc}", file=sys.stderr)
         return EXIT_INVALID
     writer = _Writer(pathlib.Path(args.out), args.format, project.name)
+    order = list(inputs or {}) + [name for name in plan.order if name not in (inputs or {})]
     try:
         result = run_project(project, plan, inputs=inputs, max_rows=args.max_rows, keep_tables=False,
                              on_table=writer, translate=args.translate,
                              drop_foreign_keys=args.drop_foreign_keys)
     finally:
-        writer.close()
+        writer.close(order)
     for outcome in result.outcomes:
         rows = "" if outcome.rows_out is None else f"{outcome.rows_out} rows"
         print(f"{outcome.status:9} {outcome.name} {rows}".rstrip())

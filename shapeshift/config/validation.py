@@ -148,9 +148,28 @@ def _cycles(c: _Collector, project: Project) -> None:
             strongconnect(name)
     for members in components:
         ordered = sorted(members, key=lambda n: entities[n].index)
+        path = _cycle_path(graph, ordered[0], set(members))
         c.add(E, IssueCode.CIRCULAR_DEPENDENCY, ordered[0],
-              "circular dependency between " + ", ".join(ordered) + " (through source, depends_on, foreign "
-              "keys or append sources)", "break the cycle; an entity cannot link to itself")
+              f"circular dependency {' -> '.join(path)} (through source, depends_on, foreign keys, filters or "
+              "append sources)", "break the cycle; an entity cannot link to itself")
+
+
+def _cycle_path(graph: dict, start: str, members: set) -> list[str]:
+    """A shortest path start -> ... -> start inside one strongly connected component."""
+    previous: dict[str, str] = {}
+    queue = [start]
+    while queue:
+        node = queue.pop(0)
+        for child in graph[node]:
+            if child == start:
+                path = [node]
+                while path[-1] != start:
+                    path.append(previous[path[-1]])
+                return list(reversed(path)) + [start]
+            if child in members and child not in previous:
+                previous[child] = node
+                queue.append(child)
+    return [start, start]
 
 
 def _data_sources(c: _Collector, spec: EntitySpec, project: Project) -> None:

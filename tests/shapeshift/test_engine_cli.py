@@ -1,0 +1,103 @@
+"""`python -m shapeshift run|validate` (exit codes 0 / 1 / 2)."""
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from engine_support import ARBODAT, SURVEY_CSV
+from shapeshift.cli import main
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+CONFIG = """
+entities:
+  survey:
+    type: csv
+    options: {filename: survey.csv, sep: ";"}
+    columns: [site, site_name, sample, taxon, count]
+  site:
+    source: survey
+    surrogate_id: site_id
+    keys: [site]
+    columns: [site, site_name]
+    drop_duplicates: true
+"""
+
+
+@pytest.fixture
+def project(ws):
+    ws.write("survey.csv", SURVEY_CSV)
+    return ws.config(CONFIG)
+
+
+def test_run_writes_one_csv_per_entity(project, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["run", str(project), "--out", str(out)]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["site.csv", "survey.csv", "table_shapes.tsv"]
+    assert (out / "site.csv").read_text() == "system_id,site_id,site,site_name\n1,,S1,Alpha\n2,,S2,Beta\n"
+    assert "success   site 2 rows" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("fmt, suffix", [("json", "site.json"), ("xlsx", "config.xlsx")])
+def test_run_other_formats(project, tmp_path, fmt, suffix):
+    out = tmp_path / "out"
+    assert main(["run", str(project), "--out", str(out), "--format", fmt]) == 0
+    assert (out / suffix).exists()
+    if fmt == "json":
+        assert json.loads((out / "site.json").read_text())[0]["site"] == "S1"
+    else:
+        assert pd.read_excel(out / suffix, sheet_name="site")["site"].tolist() == ["S1", "S2"]
+
+
+def test_run_entities_and_max_rows(project, tmp_path):
+    out = tmp_path / "out"
+    assert main(["run", str(project), "--out", str(out), "--entities", "site", "--max-rows", "1"]) == 0
+    assert pd.read_csv(out / "site.csv")["site"].tolist() == ["S1"]
+
+
+def test_run_exit_1_when_an_entity_fails(ws, tmp_path):
+    config = ws.config("entities:\n  a: {type: csv, columns: [x], options: {filename: gone.csv}}\n")
+    assert main(["run", str(config), "--out", str(tmp_path / "out")]) == 1
+
+
+def test_exit_2_for_invalid_configuration_and_usage(ws, tmp_path, project):
+    broken = ws.config("entities: [\n", "broken.yml")
+    assert main(["run", str(broken), "--out", str(tmp_path / "o")]) == 2
+    assert main(["validate", str(broken)]) == 2
+    assert main(["run", str(project)]) == 2  # --out missing
+    assert main(["run", str(project), "--out", str(tmp_path / "o"), "--entities", "nope"]) == 2
+    assert main(["run", str(project), "--out", str(tmp_path / "o"), "--input", "x.csv"]) == 2
+    invalid = ws.config("entities:\n  a: {keys: [k], foreign_keys: [{local_keys: [k]}]}\n", "invalid.yml")
+    assert main(["validate", str(invalid)]) == 2
+    assert main(["run", str(invalid), "--out", str(tmp_path / "o")]) == 2
+
+
+def test_validate_ok_and_json(project, capsys):
+    assert main(["validate", str(project)]) == 0
+    assert main(["validate", str(project), "--json"]) == 0
+    assert isinstance(json.loads(capsys.readouterr().out.split("\n", 1)[1] or "[]"), list)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not ARBODAT.exists(), reason="arbodat data not available")
+def test_module_entry_point_default_entity_variant(tmp_path):
+    out_a, out_b = tmp_path / "a", tmp_path / "b"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    first = subprocess.run([sys.executable, "-m", "shapeshift", "run", str(ARBODAT / "reduced-arbodat.yml"),
+                            "--out", str(out_a)], env=env, capture_output=True, text=True)
+    assert first.returncode == 0, first.stderr
+    second = subprocess.run([sys.executable, "-m", "shapeshift", "run",
+                             str(ARBODAT / "reduced-arbodat.default-entity.yml"), "--out", str(out_b),
+                             "--input", str(ARBODAT / "survey.csv"), "--default-entity", "survey"],
+                            env=env, capture_output=True, text=True)
+    assert second.returncode == 0, second.stderr
+    files = sorted(p.name for p in out_a.iterdir())
+    assert len(files) == 56 and files == sorted(p.name for p in out_b.iterdir())
+    for name in files:
+        assert (out_a / name).read_bytes() == (out_b / name).read_bytes(), name
