@@ -1,0 +1,54 @@
+from django.core.management.base import BaseCommand
+from django.utils import timezone
+
+from testruns.management.commands._runs import find_run, summary
+from testruns.models import TestRun
+from testruns.serializers import run_result, to_json, with_results
+from testruns.templatetags.shiftbench import duration, options_summary
+
+
+def when(moment) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M:%S %Z") if moment else "—"
+
+
+class Command(BaseCommand):
+    help = "Show a test run: status, options, timings and a table of its entities (or the API's JSON)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("run_id", help="the run's id, or its first 6 or more characters")
+        parser.add_argument("--json", action="store_true", help="print the run object as the API gives it")
+
+    def handle(self, run_id, json=False, **options):
+        run = find_run(run_id, with_results(TestRun.objects, previews=json))
+        if json:
+            self.stdout.write(to_json(run_result(run)))
+            return
+        self.stdout.write(summary(run))
+        self.stdout.write(f"  id:        {run.pk}")
+        self.stdout.write(f"  requested: {when(run.created_at)} by {run.requested_by or '—'}")
+        self.stdout.write(f"  options:   {options_summary(run.options)}")
+        self.stdout.write(f"  started:   {when(run.started_at)}")
+        self.stdout.write(f"  finished:  {when(run.finished_at)}")
+        if run.is_active and run.current_entity:
+            self.stdout.write(f"  working on {run.current_entity} ({run.entities_completed} of "
+                              f"{run.entities_total} done)")
+        if run.error_message:
+            self.stdout.write(f"  error:     {run.error_message}")
+        self.stdout.write(f"  page:      {run.get_absolute_url()}")
+        results = list(run.entity_results.all())
+        if results:
+            self.stdout.write("")
+            self.write_table(results)
+
+    def write_table(self, results):
+        width = max(len("entity"), *(len(r.entity) for r in results))
+        self.stdout.write(f"{'entity':<{width}}  {'status':<9}  {'rows in → out':>17}  {'time':>9}  error")
+        for r in results:
+            rows = f"{_count(r.rows_in)} → {_count(r.rows_out)}"
+            error = (r.error.splitlines() or [""])[0]
+            line = f"{r.entity:<{width}}  {r.status:<9}  {rows:>17}  {duration(r.duration_ms):>9}  {error}"
+            self.stdout.write(line.rstrip())
+
+
+def _count(value) -> str:
+    return "—" if value is None else str(value)
