@@ -63,7 +63,8 @@ def _pad_replace(series: pd.Series, values) -> pd.Series:
     positions = np.where(~matches, np.arange(len(series)), -1)
     last = np.maximum.accumulate(positions)
     source = np.where(matches & (last >= 0), last, np.arange(len(series)))
-    return pd.Series(series.to_numpy()[source], index=series.index, name=series.name, dtype=series.dtype)
+    dtype = object if isinstance(series.dtype, pd.CategoricalDtype) else series.dtype
+    return pd.Series(series.to_numpy()[source], index=series.index, name=series.name, dtype=dtype)
 
 
 def apply_replacements(table: pd.DataFrame, replacements) -> pd.DataFrame:
@@ -76,9 +77,12 @@ def apply_replacements(table: pd.DataFrame, replacements) -> pd.DataFrame:
         if isinstance(mapping, dict):
             if not mapping:
                 continue
+            values = table[column]
+            if isinstance(values.dtype, pd.CategoricalDtype):
+                values = values.astype(object)  # replace() on categoricals edits categories, not cells
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", FutureWarning)
-                table[column] = table[column].replace(mapping)
+                table[column] = values.replace(mapping)
         else:
             table[column] = _pad_replace(table[column], mapping)
     return table

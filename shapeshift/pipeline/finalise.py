@@ -72,6 +72,9 @@ def finalise_table(name: str, table: pd.DataFrame, project: Project, *, drop_for
     report = report or EntityReport(name)
     spec = project.entities.get(name)
     table = table.copy(deep=False)
+    for column, dtype in table.dtypes.items():
+        if isinstance(dtype, pd.CategoricalDtype):  # compact text storage ends here (see sources.files)
+            table[column] = table[column].astype(object)
     if spec is not None and drop_foreign_keys:
         listed = set(spec.columns)
         drop = [k for k in spec.fk_local_keys if k in table.columns and k not in listed]

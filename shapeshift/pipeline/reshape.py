@@ -50,7 +50,7 @@ def dedupe_with_fd_check(table: pd.DataFrame, columns: list, report: EntityRepor
         return table
     others = [c for c in table.columns if c not in columns]
     if others and len(table):
-        counts = table.groupby(columns, dropna=True, sort=False)[others].nunique(dropna=False)
+        counts = table.groupby(columns, dropna=True, sort=False, observed=True)[others].nunique(dropna=False)
         bad = counts[(counts > 1).any(axis=1)]
         if len(bad):
             keys = list(bad.index[:10])

@@ -18,6 +18,7 @@ from ..errors import ConfigError, EntityError
 from ..issues import Issue, IssueCode, Severity
 from ..paths import parent_of
 from ..sources import SourceContext, load_table
+from ..sources.files import compact_text_dtype
 from ..sources.loaders import file_options
 from .extract import apply_filters, drop_duplicates, subset, wanted_source_columns
 from .finalise import finalise_table, translation_map
@@ -33,6 +34,12 @@ APPEND_NOT_INHERITED = ("foreign_keys", "unnest", "append", "append_mode", "depe
 
 class _Cancelled(Exception):
     pass
+
+
+def dtype_names(table: pd.DataFrame) -> dict[str, str]:
+    """Column dtypes as the reference tool would have them (categorical text is reported as object)."""
+    return {str(c): str(t.categories.dtype) if isinstance(t, pd.CategoricalDtype) else str(t)
+            for c, t in table.dtypes.items()}
 
 
 def _ms(start: float) -> int:
@@ -65,6 +72,7 @@ def read_input(name: str, value, project: Project, max_rows: int | None) -> pd.D
         except csv.Error:
             sep = ","
         options = {"sep": sep, "dtype": str, "keep_default_na": False}
+    options = compact_text_dtype(options)
     if max_rows is not None:
         options["nrows"] = max_rows
     if path.lower().endswith((".xlsx", ".xls")):
@@ -239,7 +247,7 @@ class _Runner:
                 table = self.store[name]
                 outcome = EntityOutcome(name, "success", role, rows_in=len(table), rows_out=len(table),
                                         columns=[str(c) for c in table.columns],
-                                        dtypes={str(c): str(t) for c, t in table.dtypes.items()},
+                                        dtypes=dtype_names(table),
                                         table=table if self.keep_tables else None)
                 self.status[name] = "success"
                 self.observer.entity_started(name)
@@ -300,7 +308,7 @@ class _Runner:
             self.store[name] = table
             outcome.rows_in, outcome.rows_out = rows_in, len(table)
             outcome.columns = [str(c) for c in table.columns]
-            outcome.dtypes = {str(c): str(t) for c, t in table.dtypes.items()}
+            outcome.dtypes = dtype_names(table)
             outcome.table = table if self.keep_tables else None
         except _Cancelled:
             outcome.status, outcome.error = "cancelled", "run cancelled"
