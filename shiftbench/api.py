@@ -16,7 +16,7 @@ from ninja.responses import Status as Reply
 from accounts.auth import SessionAuth, TokenAuth, docs_access
 from configurations.models import Configuration
 from testruns.execution import start_run
-from testruns.models import Status, TestRun
+from testruns.models import RunAlreadyFinished, Status, TestRun
 from testruns.options import DEFAULT_ROWS, MAX_ROWS, MIN_ROWS, InvalidOptions, RunOptions
 from testruns.serializers import TestProgress, TestRunResult, run_progress, run_result, with_results
 
@@ -124,3 +124,18 @@ def get_test_run(request, run_id: UUID):
 def get_test_run_progress(request, run_id: UUID):
     """How far the run is: entities done of total, elapsed time and an estimate of the time left."""
     return run_progress(get_object_or_404(TestRun, pk=run_id))
+
+
+@api.post("/test-runs/{uuid:run_id}/cancel", response={200: TestRunResult, 404: Error, 409: Error},
+          tags=["test runs"])
+def cancel_test_run(request, run_id: UUID):
+    """Cancel a run: a pending one at once, a running one at its next checkpoint (status ``cancelling``).
+
+    A finished run cannot be cancelled: 409.
+    """
+    run = get_object_or_404(TestRun, pk=run_id)
+    try:
+        run.request_cancel()
+    except RunAlreadyFinished as exc:
+        return Reply(409, {"detail": str(exc)})
+    return run_result(with_results(TestRun.objects).get(pk=run.pk), request=request)
