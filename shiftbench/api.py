@@ -103,7 +103,7 @@ def create_test_run(request, payload: TestRunRequest):
 
 
 @api.get("/test-runs", response=list[TestRunResult], tags=["test runs"])
-@paginate(RunPagination)
+@paginate(RunPagination, max_limit=500)  # a larger limit is cut to 500
 def list_test_runs(request, filters: Query[RunFilters]):
     """Runs, newest first, optionally of one configuration or in one status."""
     runs = TestRun.objects.order_by("-created_at", "-pk")

@@ -149,6 +149,22 @@ def test_it_stops_waiting_on_ctrl_c_without_cancelling(demo_version, monkeypatch
     assert "not cancelled" in str(excinfo.value)
 
 
+def test_it_cancels_a_sync_run_on_ctrl_c(demo_version, monkeypatch):
+    def interrupted(run_id):
+        TestRun.objects.get(pk=run_id).claim("here")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("testruns.management.commands.run_test.execute_run", interrupted)
+
+    with pytest.raises(CommandError, match="cancelled") as excinfo:
+        run_test("demo", "--sync")
+
+    assert excinfo.value.returncode == 130
+    run = TestRun.objects.get()
+    assert run.status == Status.CANCELLED
+    assert "Ctrl-C" in run.error_message
+
+
 def test_it_moves_the_bar_with_each_poll(demo_version):
     run = TestRun.objects.create(configuration=demo_version.configuration, version=demo_version)
     bar = tqdm(total=0, file=io.StringIO())

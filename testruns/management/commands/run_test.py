@@ -70,7 +70,12 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
 
         if options["sync"]:
-            execute_run(run.pk)
+            try:
+                execute_run(run.pk)
+            except KeyboardInterrupt:
+                # No worker will ever pick this run up: end it now rather than leave it to the reaper.
+                run.finish(Status.CANCELLED, "Interrupted (Ctrl-C) while running in 'run_test --sync'.")
+                raise CommandError(f"Interrupted; run {run.short_id} cancelled.", returncode=130) from None
         elif options["wait"]:
             try:
                 self.wait(run)
