@@ -1,0 +1,103 @@
+"""The whole flow in a real browser: log in, open a configuration, start a test run, watch it finish live.
+
+Chromium (Debian's) is driven by Playwright against pytest-django's live server; the run is executed by a
+real django-q2 worker process sharing the test's file database (see ``start_worker`` in tests/conftest.py).
+"""
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls the test makes are still synchronous.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+pytestmark = [pytest.mark.browser, pytest.mark.worker]
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+DEMO_YAML = Path(__file__).resolve().parents[2] / "examples" / "demo" / "demo.yml"
+SCREENSHOT = Path("/tmp/run_page.png")
+
+
+@pytest.fixture
+def page():
+    playwright = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is not installed")
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.set_default_timeout(15_000)
+            yield page
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def queued(monkeypatch):
+    """Send tasks to the ORM broker for a real worker (the suite runs django-q2 in sync mode otherwise)."""
+    from django_q.conf import Conf
+
+    monkeypatch.setattr(Conf, "SYNC", False)
+
+
+def test_it_runs_a_configuration_and_shows_progress_live(
+    live_server, start_worker, queued, page, django_user_model, settings
+):
+    from playwright.sync_api import expect
+
+    from configurations.importing import import_configuration
+
+    user = django_user_model.objects.create_user("alice", "alice@example.org", "password")
+    import_configuration(DEMO_YAML, name="demo", user=user)
+
+    # Logging in through the form, sent there by the login requirement.
+    page.goto(live_server.url + "/configurations/demo/")
+    expect(page).to_have_url(re.compile(r"/accounts/login/\?next="))
+    page.get_by_label("User name").fill("alice")
+    page.get_by_label("Password").fill("password")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("demo")
+
+    page.get_by_role("link", name="Test run", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Test run of demo v1")
+    page.get_by_label("site (needs project, survey)").check()
+    page.get_by_role("button", name="Start test run").click()
+
+    # The run page, before any worker exists: the run waits, and the page polls for its status.
+    expect(page).to_have_url(re.compile(r"/runs/[0-9a-f-]{36}/$"))
+    run_url = page.url
+    chip = page.locator("#run-status .run-summary .chip")
+    expect(chip).to_have_text("pending")
+    expect(page.locator("#run-status")).to_have_attribute("hx-trigger", "every 2s")
+    page.evaluate("window.shiftbenchNoReload = true")  # gone if the page reloads
+
+    # The worker must sign and read django-q2's task packages with the same key as this process.
+    start_worker(SECRET_KEY=settings.SECRET_KEY)
+    expect(chip).to_have_text("completed", timeout=60_000)
+
+    assert page.evaluate("window.shiftbenchNoReload") is True
+    assert page.url == run_url
+    # polling stopped: the last fragment came without its trigger
+    expect(page.locator("#run-status")).not_to_have_attribute("hx-trigger", re.compile(".*"))
+    expect(page.locator(".progress-label")).to_have_text("3 of 3 entities · 100%")
+    expect(page.locator(".entity-table tbody tr")).to_have_count(3)
+    page.screenshot(path=str(SCREENSHOT), full_page=True)
+
+    # An entity's page, then the history lists the run.
+    page.get_by_role("link", name="site", exact=True).first.click()
+    expect(page.locator("table.preview tbody tr").first).to_be_visible()
+    page.get_by_role("navigation").get_by_role("link", name="Runs", exact=True).click()
+    run_id = run_url.rstrip("/").rsplit("/", 1)[1]
+    expect(page.get_by_role("link", name=run_id[:8])).to_be_visible()
+    expect(page.locator("tbody tr").first.locator(".chip")).to_have_text("completed")
