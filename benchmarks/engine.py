@@ -10,6 +10,7 @@ options. It prints both wall times, their ratio and each process's peak RSS (fro
 --write makes (a) use the CLI and write every table as CSV, which adds the output cost.
 Targets: engine <= 3x the read-only time at 50x, peak RSS under ~420 MiB.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -78,8 +79,10 @@ def main() -> None:
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     python = sys.executable
-    header = (f"{'size':>5} {'rows':>8} {'MiB':>6} | {'engine s':>9} {'peak MiB':>9} | {'read s':>7} "
-              f"{'peak MiB':>9} | {'ratio':>6}")
+    header = (
+        f"{'size':>5} {'rows':>8} {'MiB':>6} | {'engine s':>9} {'peak MiB':>9} | {'read s':>7} "
+        f"{'peak MiB':>9} | {'ratio':>6}"
+    )
     print(header)
     print("-" * len(header))
     with tempfile.TemporaryDirectory() as temp:
@@ -88,18 +91,30 @@ def main() -> None:
             folder = make_folder(base, times)
             survey = folder / "survey.csv"
             if args.write:
-                engine_argv = [python, "-m", "shapeshift", "run", str(folder / "reduced-arbodat.yml"), "--out",
-                               str(folder / "out")]
+                engine_argv = [
+                    python,
+                    "-m",
+                    "shapeshift",
+                    "run",
+                    str(folder / "reduced-arbodat.yml"),
+                    "--out",
+                    str(folder / "out"),
+                ]
             else:
                 engine_argv = [python, "-c", ENGINE, str(folder / "reduced-arbodat.yml")]
             engine = min((measure(engine_argv) for _ in range(args.repeat)), key=lambda m: m[0])
-            read = min((measure([python, "-c", READ_ONLY, str(survey)]) for _ in range(args.repeat)),
-                       key=lambda m: m[0])
+            read = min(
+                (measure([python, "-c", READ_ONLY, str(survey)]) for _ in range(args.repeat)),
+                key=lambda m: m[0],
+            )
             rows = 2364 * times
             size = survey.stat().st_size / 2**20
-            flag = "" if engine[2] == 0 else "  (engine exit status %d)" % engine[2]
-            print(f"{times:>4}x {rows:>8} {size:>6.1f} | {engine[0]:>9.2f} {engine[1]:>9.0f} | {read[0]:>7.2f} "
-                  f"{read[1]:>9.0f} | {engine[0] / read[0]:>5.2f}x{flag}", flush=True)
+            flag = "" if engine[2] == 0 else f"  (engine exit status {engine[2]})"
+            print(
+                f"{times:>4}x {rows:>8} {size:>6.1f} | {engine[0]:>9.2f} {engine[1]:>9.0f} | {read[0]:>7.2f} "
+                f"{read[1]:>9.0f} | {engine[0] / read[0]:>5.2f}x{flag}",
+                flush=True,
+            )
             shutil.rmtree(folder)
 
 

@@ -1,27 +1,44 @@
 """shapeshift: load, validate, plan and run Shape Shifter configurations (pure Python + pandas).
 
-    project = shapeshift.load("config.yml")
-    issues = shapeshift.validate(project)
-    plan = shapeshift.plan(project, entities=None)
-    result = shapeshift.run(project, plan, inputs=None, max_rows=None, observer=None)
+project = shapeshift.load("config.yml")
+issues = shapeshift.validate(project)
+plan = shapeshift.plan(project, entities=None)
+result = shapeshift.run(project, plan, inputs=None, max_rows=None, observer=None)
 """
+
 from .config import (
-                     DirectoryResolver,
-                     EntitySpec,
-                     FileRef,
-                     FileResolver,
-                     ForeignKeySpec,
-                     Project,
-                     collect_files,
-                     load,
-                     validate,
+    DirectoryResolver,
+    EntitySpec,
+    FileRef,
+    FileResolver,
+    ForeignKeySpec,
+    Project,
+    collect_files,
+    load,
+    validate,
 )
 from .errors import ConfigError
 from .issues import Issue, IssueCode, Severity
 from .pipeline import EntityOutcome, Observer, Plan, RunResult, plan, run
 
 __all__ = [
-    "load", "validate", "plan", "run", "collect_files", "ConfigError", "Issue", "Severity", "IssueCode",
-    "Project", "Plan", "EntityOutcome", "RunResult", "Observer", "DirectoryResolver", "FileResolver",
-    "EntitySpec", "ForeignKeySpec", "FileRef",
+    "load",
+    "validate",
+    "plan",
+    "run",
+    "collect_files",
+    "ConfigError",
+    "Issue",
+    "Severity",
+    "IssueCode",
+    "Project",
+    "Plan",
+    "EntityOutcome",
+    "RunResult",
+    "Observer",
+    "DirectoryResolver",
+    "FileResolver",
+    "EntitySpec",
+    "ForeignKeySpec",
+    "FileRef",
 ]

@@ -1,4 +1,5 @@
 """`python -m shapeshift` entry point."""
+
 import sys
 
 from .cli import main

@@ -4,6 +4,7 @@ Exit status: 0 all good, 1 some entity failed (or was skipped/cancelled), 2 inva
 or usage. Tables are written one file per entity as soon as they are final, so a full run never
 holds every output table in memory.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -59,8 +60,11 @@ def _print_issues(issues, stream) -> None:
     for issue in issues:
         where = f" ({issue.location})" if issue.location else ""
         hint = f"\n      -> {issue.suggestion}" if issue.suggestion else ""
-        print(f"  [{issue.severity.value}] {issue.code.value}: {issue.entity or '-'}: {issue.message}{where}{hint}",
-              file=stream)
+        print(
+            f"  [{issue.severity.value}] {issue.code.value}: {issue.entity or '-'}: "
+            f"{issue.message}{where}{hint}",
+            file=stream,
+        )
 
 
 def _validate(args) -> int:
@@ -75,8 +79,10 @@ def _validate(args) -> int:
     else:
         errors = sum(1 for i in issues if i.severity == Severity.ERROR)
         warnings = sum(1 for i in issues if i.severity == Severity.WARNING)
-        print(f"{args.config}: {len(project.entities)} entities, {errors} errors, {warnings} warnings, "
-              f"{len(issues) - errors - warnings} notes")
+        print(
+            f"{args.config}: {len(project.entities)} entities, {errors} errors, {warnings} warnings, "
+            f"{len(issues) - errors - warnings} notes"
+        )
         _print_issues(issues, sys.stdout)
     return EXIT_INVALID if any(i.severity == Severity.ERROR for i in issues) else EXIT_OK
 
@@ -111,9 +117,16 @@ def _run(args) -> int:
     writer = _Writer(pathlib.Path(args.out), args.format, project.name)
     order = list(inputs or {}) + [name for name in plan.order if name not in (inputs or {})]
     try:
-        result = run_project(project, plan, inputs=inputs, max_rows=args.max_rows, keep_tables=False,
-                             on_table=writer, translate=args.translate,
-                             drop_foreign_keys=args.drop_foreign_keys)
+        result = run_project(
+            project,
+            plan,
+            inputs=inputs,
+            max_rows=args.max_rows,
+            keep_tables=False,
+            on_table=writer,
+            translate=args.translate,
+            drop_foreign_keys=args.drop_foreign_keys,
+        )
     finally:
         writer.close(order)
     for outcome in result.outcomes:

@@ -3,6 +3,7 @@
 `ConfigError` is the only exception the public API raises on purpose: it names the file, the YAML
 line and the dotted key path of the problem so a user can go straight to it.
 """
+
 from __future__ import annotations
 
 
@@ -13,8 +14,9 @@ class ConfigError(Exception):
     ``str(error)`` reads ``"file:line: key.path: message"`` with absent parts left out.
     """
 
-    def __init__(self, message: str, *, file: str | None = None, line: int | None = None,
-                 key_path: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, file: str | None = None, line: int | None = None, key_path: str | None = None
+    ) -> None:
         self.message = message
         self.file = file
         self.line = line

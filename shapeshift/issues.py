@@ -3,66 +3,64 @@
 Codes are an Enum so tests and the UI match codes, never message text. The code names follow the
 rule numbers of the specification (section 3.2) where one exists.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from enum import Enum
+from enum import StrEnum
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     """How bad an issue is; only ERROR makes processing impossible."""
 
     ERROR = "error"
     WARNING = "warning"
     INFO = "info"
 
-    def __str__(self) -> str:
-        return self.value
 
-
-class IssueCode(str, Enum):
+class IssueCode(StrEnum):
     """Stable reason codes for issues."""
 
     # loading / structure
-    ENTITIES_MISSING = "entities_missing"          # X1
+    ENTITIES_MISSING = "entities_missing"  # X1
     ENTITY_EMPTY = "entity_empty"
     ENTITY_NOT_MAPPING = "entity_not_mapping"
     UNRESOLVED_REFERENCE = "unresolved_reference"  # a literal "@value: ..." survived
     LOAD_DIRECTIVE_FAILED = "load_directive_failed"
     # required fields
     FIXED_MISSING_SURROGATE_ID = "fixed_missing_surrogate_id"  # R1
-    FIXED_MISSING_COLUMNS = "fixed_missing_columns"            # R2 / F2
-    FIXED_MISSING_VALUES = "fixed_missing_values"              # R3 / F1
-    DATA_MISSING_COLUMNS = "data_missing_columns"              # R4
+    FIXED_MISSING_COLUMNS = "fixed_missing_columns"  # R2 / F2
+    FIXED_MISSING_VALUES = "fixed_missing_values"  # R3 / F1
+    DATA_MISSING_COLUMNS = "data_missing_columns"  # R4
     COLUMNS_NOT_LIST = "columns_not_list"
     KEYS_NOT_LIST = "keys_not_list"
     INVALID_TYPE = "invalid_type"
     # references
-    FK_MISSING_ENTITY = "fk_missing_entity"          # X2 / K1
-    FK_UNKNOWN_ENTITY = "fk_unknown_entity"          # X3
-    DEPENDS_ON_UNKNOWN = "depends_on_unknown"        # X4
-    SOURCE_UNKNOWN = "source_unknown"                # X5
-    CIRCULAR_DEPENDENCY = "circular_dependency"      # C1
-    DATA_SOURCE_UNKNOWN = "data_source_unknown"      # D1 / D2
+    FK_MISSING_ENTITY = "fk_missing_entity"  # X2 / K1
+    FK_UNKNOWN_ENTITY = "fk_unknown_entity"  # X3
+    DEPENDS_ON_UNKNOWN = "depends_on_unknown"  # X4
+    SOURCE_UNKNOWN = "source_unknown"  # X5
+    CIRCULAR_DEPENDENCY = "circular_dependency"  # C1
+    DATA_SOURCE_UNKNOWN = "data_source_unknown"  # D1 / D2
     DRIVER_UNKNOWN = "driver_unknown"
     SOURCE_UNAVAILABLE = "source_unavailable"
     FILE_MISSING = "file_missing"
     # sql
     SQL_MISSING_DATA_SOURCE = "sql_missing_data_source"  # S1
-    SQL_MISSING_QUERY = "sql_missing_query"              # S2
-    SQL_EMPTY_QUERY = "sql_empty_query"                  # S3
-    SQL_HAS_SOURCE = "sql_has_source"                    # S4
+    SQL_MISSING_QUERY = "sql_missing_query"  # S2
+    SQL_EMPTY_QUERY = "sql_empty_query"  # S3
+    SQL_HAS_SOURCE = "sql_has_source"  # S4
     SQL_LEGACY_VALUES = "sql_legacy_values"
     # fixed
-    FIXED_ROW_LENGTH = "fixed_row_length"        # F3
-    FIXED_ROW_NOT_LIST = "fixed_row_not_list"    # F4
-    FIXED_HAS_SOURCE = "fixed_has_source"        # F5
+    FIXED_ROW_LENGTH = "fixed_row_length"  # F3
+    FIXED_ROW_NOT_LIST = "fixed_row_not_list"  # F4
+    FIXED_HAS_SOURCE = "fixed_has_source"  # F5
     FIXED_VALUES_LOST = "fixed_values_lost"
     # foreign keys
-    FK_MISSING_LOCAL_KEYS = "fk_missing_local_keys"    # K2
+    FK_MISSING_LOCAL_KEYS = "fk_missing_local_keys"  # K2
     FK_MISSING_REMOTE_KEYS = "fk_missing_remote_keys"  # K3
-    FK_KEY_COUNT = "fk_key_count"                      # K4
-    FK_EXTRA_COLUMNS_TYPE = "fk_extra_columns_type"    # K5
+    FK_KEY_COUNT = "fk_key_count"  # K4
+    FK_EXTRA_COLUMNS_TYPE = "fk_extra_columns_type"  # K5
     FK_CROSS_WITH_KEYS = "fk_cross_with_keys"
     FK_INVALID_HOW = "fk_invalid_how"
     FK_SELF_REFERENCE = "fk_self_reference"
@@ -74,22 +72,22 @@ class IssueCode(str, Enum):
     FK_CONSTRAINT_VIOLATION = "fk_constraint_violation"
     # unnest
     UNNEST_MISSING_VALUE_VARS = "unnest_missing_value_vars"  # U1
-    UNNEST_MISSING_VAR_NAME = "unnest_missing_var_name"      # U2
+    UNNEST_MISSING_VAR_NAME = "unnest_missing_var_name"  # U2
     UNNEST_MISSING_VALUE_NAME = "unnest_missing_value_name"  # U3
-    UNNEST_MISSING_ID_VARS = "unnest_missing_id_vars"        # U4
+    UNNEST_MISSING_ID_VARS = "unnest_missing_id_vars"  # U4
     UNNEST_FAILED = "unnest_failed"
     # misc rules
-    DROP_DUPLICATES_TYPE = "drop_duplicates_type"    # DD1
-    SURROGATE_ID_NAMING = "surrogate_id_naming"      # SI1
-    SURROGATE_ID_SHARED = "surrogate_id_shared"      # SI2
-    APPEND_MODE_INVALID = "append_mode_invalid"      # A1
+    DROP_DUPLICATES_TYPE = "drop_duplicates_type"  # DD1
+    SURROGATE_ID_NAMING = "surrogate_id_naming"  # SI1
+    SURROGATE_ID_SHARED = "surrogate_id_shared"  # SI2
+    APPEND_MODE_INVALID = "append_mode_invalid"  # A1
     APPEND_NO_TYPE_OR_SOURCE = "append_no_type_or_source"  # A2
-    APPEND_TYPE_AND_SOURCE = "append_type_and_source"      # A3
-    APPEND_INVALID_TYPE = "append_invalid_type"            # A4
+    APPEND_TYPE_AND_SOURCE = "append_type_and_source"  # A3
+    APPEND_INVALID_TYPE = "append_invalid_type"  # A4
     APPEND_FIXED_MISSING_VALUES = "append_fixed_missing_values"  # A5
     APPEND_FIXED_VALUES_NOT_LIST = "append_fixed_values_not_list"  # A6
     APPEND_SQL_MISSING_QUERY = "append_sql_missing_query"  # A7
-    APPEND_SOURCE_UNKNOWN = "append_source_unknown"        # A8
+    APPEND_SOURCE_UNKNOWN = "append_source_unknown"  # A8
     APPEND_SOURCE_NO_COLUMNS = "append_source_no_columns"  # A9
     FILTER_TARGET_NOT_DEPENDENCY = "filter_target_not_dependency"
     FILTER_INVALID = "filter_invalid"
@@ -100,9 +98,6 @@ class IssueCode(str, Enum):
     ENTITY_SKIPPED = "entity_skipped"
     MAPPING_INVALID = "mapping_invalid"
     IGNORED_FIELD = "ignored_field"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 @dataclass

@@ -1,4 +1,5 @@
 """Path helpers shared by the config and sources layers (resolver-relative, POSIX style)."""
+
 from __future__ import annotations
 
 import pathlib

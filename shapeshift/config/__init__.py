@@ -1,9 +1,20 @@
 """Configuration: loading with directives, the typed model and validation."""
+
 from .directives import FileRef
 from .loading import collect_files, load
 from .model import EntitySpec, ForeignKeySpec, Project, UnnestSpec
 from .resolver import DirectoryResolver, FileResolver
 from .validation import validate
 
-__all__ = ["DirectoryResolver", "EntitySpec", "FileRef", "FileResolver", "ForeignKeySpec", "Project",
-           "UnnestSpec", "collect_files", "load", "validate"]
+__all__ = [
+    "DirectoryResolver",
+    "EntitySpec",
+    "FileRef",
+    "FileResolver",
+    "ForeignKeySpec",
+    "Project",
+    "UnnestSpec",
+    "collect_files",
+    "load",
+    "validate",
+]

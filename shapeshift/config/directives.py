@@ -5,6 +5,7 @@ Applied in the reference tool's fixed order. Directives are recognised only in s
 YAML, missing or non-YAML include, include cycle, cyclic @value) or, as in the reference tool,
 left in place with a warning (@load failures, @value to a missing path).
 """
+
 from __future__ import annotations
 
 import copy
@@ -45,7 +46,7 @@ class LoadedDocument:
 
 
 def _directive_argument(text: str, directive: str) -> str:
-    return text[len(directive):].lstrip(":").strip()
+    return text[len(directive) :].lstrip(":").strip()
 
 
 def _key_path(path: tuple) -> str:
@@ -67,8 +68,9 @@ class _Context:
             self.files.append(FileRef(path, kind, exists))
 
 
-def load_document(name: str, resolver: FileResolver, env: Mapping[str, str],
-                  prefix: str | None = None) -> LoadedDocument:
+def load_document(
+    name: str, resolver: FileResolver, env: Mapping[str, str], prefix: str | None = None
+) -> LoadedDocument:
     """Load `name` (relative to `resolver`) with every directive resolved."""
     context = _Context(resolver, env, prefix)
     doc = _load_file(name, context)
@@ -76,21 +78,27 @@ def load_document(name: str, resolver: FileResolver, env: Mapping[str, str],
     return doc
 
 
-def _load_file(name: str, ctx: _Context, origin: Location | None = None,
-               origin_path: tuple = ()) -> LoadedDocument:
+def _load_file(
+    name: str, ctx: _Context, origin: Location | None = None, origin_path: tuple = ()
+) -> LoadedDocument:
     if name in ctx.stack:
         chain = " -> ".join(ctx.stack + [name])
         file, line = origin or (None, None)
-        raise ConfigError(f"@include cycle: {chain}", file=file, line=line,
-                          key_path=_key_path(origin_path) or None)
+        raise ConfigError(
+            f"@include cycle: {chain}", file=file, line=line, key_path=_key_path(origin_path) or None
+        )
     try:
         raw = ctx.resolver.read_bytes(name)
     except FileNotFoundError:
         file, line = origin or (None, None)
         if origin is not None:
             ctx.note_file(name, "include", False)
-        raise ConfigError(f"included file not found: {name}", file=file or name, line=line,
-                          key_path=_key_path(origin_path) or None) from None
+        raise ConfigError(
+            f"included file not found: {name}",
+            file=file or name,
+            line=line,
+            key_path=_key_path(origin_path) or None,
+        ) from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -125,8 +133,12 @@ def _resolve_includes(node, path: tuple, base: str, doc: LoadedDocument, ctx: _C
         origin = doc.locations.get(path)
         if not argument.lower().endswith((".yml", ".yaml")):
             file, line = origin or (None, None)
-            raise ConfigError(f"@include needs a .yml/.yaml file, got {argument!r}", file=file,
-                              line=line, key_path=_key_path(path))
+            raise ConfigError(
+                f"@include needs a .yml/.yaml file, got {argument!r}",
+                file=file,
+                line=line,
+                key_path=_key_path(path),
+            )
         target = join_relative(base, argument)
         included = _load_file(target, ctx, origin, path)
         ctx.note_file(target, "include", True)
@@ -189,7 +201,7 @@ def _apply_env_prefix(data: dict, env: Mapping[str, str], prefix: str) -> None:
     for name, value in sorted(env.items()):
         if not name.lower().startswith(lowered) or len(name) <= len(prefix) + 1:
             continue
-        parts = name[len(prefix) + 1:].lower().split("_")
+        parts = name[len(prefix) + 1 :].lower().split("_")
         node = data
         for part in parts[:-1]:
             if not isinstance(node.get(part), dict):
@@ -211,6 +223,7 @@ def _substitute_env(node, env: Mapping[str, str]):
 
 
 # --- @value: ------------------------------------------------------------------------------
+
 
 def _find_reference(root, path_text: str) -> tuple[bool, object, str]:
     for alternative in path_text.split(","):
@@ -257,7 +270,7 @@ def _resolve_string(text: str, root, doc: LoadedDocument | None, stack: tuple):
         items: list = []
         for token in (token.strip() for token in tokens):
             if token.startswith("@value:"):
-                found, value, where = _find_reference(root, token[len("@value:"):].replace(" ", ""))
+                found, value, where = _find_reference(root, token[len("@value:") :].replace(" ", ""))
                 if not found:
                     continue
                 value = _resolve_found(value, where, root, doc, stack)
@@ -272,7 +285,7 @@ def _resolve_string(text: str, root, doc: LoadedDocument | None, stack: tuple):
                 items.extend(parsed)
         return items if items else text
     if text.startswith("@value:"):
-        found, value, where = _find_reference(root, text[len("@value:"):].replace(" ", ""))
+        found, value, where = _find_reference(root, text[len("@value:") :].replace(" ", ""))
         if not found:
             return text
         return _resolve_found(value, where, root, doc, stack)

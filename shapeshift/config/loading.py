@@ -1,4 +1,5 @@
 """`load` and `collect_files`: from a path or a resolver-relative name to a Project."""
+
 from __future__ import annotations
 
 import os
@@ -11,8 +12,13 @@ from .model import FILE_TYPES, Project, build_entities
 from .resolver import DirectoryResolver, FileResolver, join_relative, parent_of
 
 
-def load(source: str | os.PathLike, resolver: FileResolver | None = None,
-         env: Mapping[str, str] | None = None, *, env_prefix: str | None = None) -> Project:
+def load(
+    source: str | os.PathLike,
+    resolver: FileResolver | None = None,
+    env: Mapping[str, str] | None = None,
+    *,
+    env_prefix: str | None = None,
+) -> Project:
     """Load and resolve a configuration.
 
     `source` is a path to a YAML file (its folder becomes the resolver) or, when `resolver` is
@@ -29,9 +35,16 @@ def load(source: str | os.PathLike, resolver: FileResolver | None = None,
         main = str(source)
     environment = dict(os.environ if env is None else env)
     doc = load_document(main, resolver, environment, env_prefix)
-    project = Project(raw=doc.data, entities=build_entities(doc.data), resolver=resolver, main=main,
-                      locations=doc.locations, load_warnings=doc.warnings, files=doc.files,
-                      env=environment)
+    project = Project(
+        raw=doc.data,
+        entities=build_entities(doc.data),
+        resolver=resolver,
+        main=main,
+        locations=doc.locations,
+        load_warnings=doc.warnings,
+        files=doc.files,
+        env=environment,
+    )
     return project
 
 
@@ -69,8 +82,9 @@ def data_source_file(entry: dict) -> str | None:
     return None
 
 
-def collect_files(source: str | os.PathLike, resolver: FileResolver | None = None,
-                  env: Mapping[str, str] | None = None) -> list[FileRef]:
+def collect_files(
+    source: str | os.PathLike, resolver: FileResolver | None = None, env: Mapping[str, str] | None = None
+) -> list[FileRef]:
     """Every file the configuration references, relative to the main file's folder.
 
     @include'd YAML (recursively), @load'ed tables, entity and data-source `filename`s and SQLite

@@ -4,6 +4,7 @@ Building the model never raises for content problems: odd shapes are normalised 
 reference tool reads them and reported by `validate`. Declaration order is kept everywhere
 (the reference tool keeps `keys` as a set; we keep their written order, see docs/compatibility.md).
 """
+
 from __future__ import annotations
 
 import pathlib
@@ -167,14 +168,17 @@ class EntitySpec:
             surrogate_id=raw.get("surrogate_id") or None,
             surrogate_name=raw.get("surrogate_name") or None,
             extra_columns=dict(extra) if isinstance(extra, dict) else {},
-            foreign_keys=[ForeignKeySpec.from_raw(fk, i + 1)
-                          for i, fk in enumerate(raw.get("foreign_keys") or [])]
-            if isinstance(raw.get("foreign_keys"), list) else [],
+            foreign_keys=[
+                ForeignKeySpec.from_raw(fk, i + 1) for i, fk in enumerate(raw.get("foreign_keys") or [])
+            ]
+            if isinstance(raw.get("foreign_keys"), list)
+            else [],
             unnest=UnnestSpec.from_raw(raw.get("unnest")),
             append=append,
             append_mode=str(raw.get("append_mode") or "all"),
             depends_on=[d for d in (raw.get("depends_on") or []) if isinstance(d, str)]
-            if isinstance(raw.get("depends_on"), list) else [],
+            if isinstance(raw.get("depends_on"), list)
+            else [],
             filters=list(raw.get("filters") or []) if isinstance(raw.get("filters"), list) else [],
             index=index,
         )
@@ -182,12 +186,18 @@ class EntitySpec:
         if spec.source:
             deps.add(spec.source)
         deps.update(fk.entity for fk in spec.foreign_keys if fk.entity)
-        deps.update(item["source"] for item in spec.append
-                    if isinstance(item.get("source"), str) and item.get("source"))
+        deps.update(
+            item["source"]
+            for item in spec.append
+            if isinstance(item.get("source"), str) and item.get("source")
+        )
         # filter targets are not dependencies in the reference tool (order then decides by hash
         # seed); waiting for them is the deterministic choice (also what later versions do)
-        deps.update(item["other_entity"] for item in spec.filters
-                    if isinstance(item, dict) and isinstance(item.get("other_entity"), str))
+        deps.update(
+            item["other_entity"]
+            for item in spec.filters
+            if isinstance(item, dict) and isinstance(item.get("other_entity"), str)
+        )
         spec.dependencies = sorted(deps)
         return spec
 
@@ -259,5 +269,7 @@ def build_entities(raw: dict) -> dict[str, EntitySpec]:
     entities = raw.get("entities")
     if not isinstance(entities, dict):
         return {}
-    return {str(name): EntitySpec.from_raw(str(name), value, index)
-            for index, (name, value) in enumerate(entities.items())}
+    return {
+        str(name): EntitySpec.from_raw(str(name), value, index)
+        for index, (name, value) in enumerate(entities.items())
+    }

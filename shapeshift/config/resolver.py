@@ -3,6 +3,7 @@
 Paths handed to a resolver are relative to the folder of the main configuration file, use "/"
 and never escape that folder's tree by accident (absolute paths are allowed for folders only).
 """
+
 from __future__ import annotations
 
 import pathlib

@@ -4,6 +4,7 @@ Returns the plain data plus a map *key path tuple -> 1-based line* so errors can
 Custom tags: `!join` (concatenate as strings), `!jj` / `!path_join` (join as a path). Unknown tags
 load as the plain node they tag.
 """
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """Planning and running: the only layer that knows both `config` and `sources`."""
+
 from .outcomes import EntityOutcome, Observer, RunResult
 from .planning import Plan, plan
 from .runner import run

@@ -3,6 +3,7 @@
 Plus the small table operations the pipeline applies around it: filters (2.11) and the
 whole-row / by-columns de-duplication shared with `append_mode: distinct`.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -42,8 +43,10 @@ def drop_duplicates(table: pd.DataFrame, setting, report: EntityReport | None = 
         missing = [c for c in setting if c not in table.columns]
         if missing:
             if report:
-                report.info(IssueCode.COLUMNS_MISSING,
-                            f"drop_duplicates columns not found, nothing dropped: {missing}")
+                report.info(
+                    IssueCode.COLUMNS_MISSING,
+                    f"drop_duplicates columns not found, nothing dropped: {missing}",
+                )
             return table
         subset = list(dict.fromkeys(setting))
         deduped = table.drop_duplicates(subset=subset)
@@ -88,8 +91,15 @@ def apply_replacements(table: pd.DataFrame, replacements) -> pd.DataFrame:
     return table
 
 
-def subset(source: pd.DataFrame, config: dict, *, fk_local_keys: list, unnest_names: list,
-           delayed: bool, report: EntityReport) -> pd.DataFrame:
+def subset(
+    source: pd.DataFrame,
+    config: dict,
+    *,
+    fk_local_keys: list,
+    unnest_names: list,
+    delayed: bool,
+    report: EntityReport,
+) -> pd.DataFrame:
     """Select columns, add extra columns, de-duplicate (unless delayed), apply replacements."""
     requested = requested_columns(config, fk_local_keys, unnest_names)
     extra = config.get("extra_columns") if isinstance(config.get("extra_columns"), dict) else {}
@@ -98,11 +108,15 @@ def subset(source: pd.DataFrame, config: dict, *, fk_local_keys: list, unnest_na
     constants = {new: value for new, value in extra.items() if new not in copies}
     missing = [c for c in requested if c not in present]
     if missing:
-        report.warn(IssueCode.COLUMNS_MISSING, f"Columns not found in source, will be skipped: {missing}",
-                    "check the spelling against the source's columns")
+        report.warn(
+            IssueCode.COLUMNS_MISSING,
+            f"Columns not found in source, will be skipped: {missing}",
+            "check the spelling against the source's columns",
+        )
     keep = set(requested) | set(copies.values())
-    table = source[[c for c in source.columns if c in keep]].copy() if keep else \
-        pd.DataFrame(index=source.index)
+    table = (
+        source[[c for c in source.columns if c in keep]].copy() if keep else pd.DataFrame(index=source.index)
+    )
     for new, old in copies.items():
         table[new] = source[old].to_numpy() if new in table.columns else source[old]
     for new, value in constants.items():
@@ -129,8 +143,7 @@ def apply_filters(table: pd.DataFrame, filters: list, store: dict, report: Entit
         if not column or not other:
             raise EntityError(f"filter #{number} (exists_in) needs `column` and `other_entity`")
         if other not in store:
-            raise EntityError(f"filter #{number} references unknown entity '{other}' "
-                              "(add it to depends_on)")
+            raise EntityError(f"filter #{number} references unknown entity '{other}' (add it to depends_on)")
         other_column = spec.get("other_column") or column
         other_table = store[other]
         if column not in table.columns:

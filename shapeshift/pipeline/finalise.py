@@ -1,5 +1,6 @@
 """Finalisation (spec 2.19): optional FK-column drop and translation, then system_id, column order
 and mappings. Works table by table so a table can be finalised as soon as nobody reads it anymore."""
+
 from __future__ import annotations
 
 import math
@@ -43,8 +44,13 @@ def _column_order(table: pd.DataFrame, spec: EntitySpec, entities: dict[str, Ent
         first.append("system_id")
     if spec.surrogate_id:
         first.append(spec.surrogate_id)
-    fk_ids = sorted({entities[fk.entity].surrogate_id for fk in spec.foreign_keys
-                     if fk.entity in entities and entities[fk.entity].surrogate_id})
+    fk_ids = sorted(
+        {
+            entities[fk.entity].surrogate_id
+            for fk in spec.foreign_keys
+            if fk.entity in entities and entities[fk.entity].surrogate_id
+        }
+    )
     first += fk_ids
     first += sorted(str(c) for c in spec.extra_columns)
     ordered = list(dict.fromkeys(c for c in first if c in present))
@@ -58,16 +64,25 @@ def _apply_mapping(table: pd.DataFrame, entry, report: EntityReport) -> pd.DataF
         return table
     local_key, remote_key, mapping = entry.get("local_key"), entry.get("remote_key"), entry.get("mapping")
     if not local_key or not remote_key or not mapping or local_key not in table.columns:
-        report.warn(IssueCode.MAPPING_INVALID,
-                    f"mapping not applied: needs local_key, remote_key and a non-empty mapping, and "
-                    f"local_key '{local_key}' must be a column")
+        report.warn(
+            IssueCode.MAPPING_INVALID,
+            f"mapping not applied: needs local_key, remote_key and a non-empty mapping, and "
+            f"local_key '{local_key}' must be a column",
+        )
         return table
     table[remote_key] = table[local_key].map(mapping)
     return table
 
 
-def finalise_table(name: str, table: pd.DataFrame, project: Project, *, drop_foreign_keys: bool = False,
-                   translation: dict | None = None, report: EntityReport | None = None) -> pd.DataFrame:
+def finalise_table(
+    name: str,
+    table: pd.DataFrame,
+    project: Project,
+    *,
+    drop_foreign_keys: bool = False,
+    translation: dict | None = None,
+    report: EntityReport | None = None,
+) -> pd.DataFrame:
     """Return the final form of one processed table (the input is not modified)."""
     report = report or EntityReport(name)
     spec = project.entities.get(name)

@@ -3,6 +3,7 @@
 `link_entity` adds, per foreign key in configuration order, the remote entity's id column (and the
 remote key / extra columns pandas brings along) to the local table with one `DataFrame.merge`.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -16,8 +17,15 @@ from .report import EntityReport
 
 LINKED, SKIPPED, FAILED, DEFERRED = "linked", "skipped", "failed", "deferred"
 CARDINALITIES = {"one_to_one", "many_to_one", "one_to_many", "many_to_many"}
-KNOWN_CONSTRAINTS = {"cardinality", "allow_unmatched_left", "allow_unmatched_right", "allow_row_decrease",
-                     "require_unique_left", "require_unique_right", "allow_null_keys"}
+KNOWN_CONSTRAINTS = {
+    "cardinality",
+    "allow_unmatched_left",
+    "allow_unmatched_right",
+    "allow_row_decrease",
+    "require_unique_left",
+    "require_unique_right",
+    "allow_null_keys",
+}
 
 
 @dataclass
@@ -49,13 +57,16 @@ def _config_check(spec: EntitySpec, fk: ForeignKeySpec, remote: EntitySpec) -> s
         return f"local keys {bad} are not declared on '{spec.name}'"
     bad = [k for k in fk.remote_keys if k not in remote.declared_columns]
     if bad:
-        return (f"remote keys {bad} are not declared columns of '{remote.name}' (its keys, columns, "
-                "foreign-key local keys, extra columns or unnest names)")
+        return (
+            f"remote keys {bad} are not declared columns of '{remote.name}' (its keys, columns, "
+            "foreign-key local keys, extra columns or unnest names)"
+        )
     return None
 
 
-def _data_check(spec: EntitySpec, fk: ForeignKeySpec, table: pd.DataFrame,
-                remote_table: pd.DataFrame) -> tuple[str, str | None]:
+def _data_check(
+    spec: EntitySpec, fk: ForeignKeySpec, table: pd.DataFrame, remote_table: pd.DataFrame
+) -> tuple[str, str | None]:
     unnest_names = set(spec.unnest.names) if spec.unnest else set()
     missing = [k for k in fk.local_keys if k not in table.columns and k not in unnest_names]
     if missing:
@@ -115,14 +126,17 @@ def _post_merge(fk, before: int, merged: pd.DataFrame, indicator: str, label, op
     after = len(merged)
     cardinality = _cardinality(constraints, report, label)
     if cardinality == "one_to_one" and after != before:
-        _violation(f"{label}: cardinality one_to_one violated, rows changed {before} -> {after}",
-                   options, report)
+        _violation(
+            f"{label}: cardinality one_to_one violated, rows changed {before} -> {after}", options, report
+        )
     elif cardinality == "many_to_one" and after > before:
-        _violation(f"{label}: cardinality many_to_one violated, rows increased {before} -> {after}",
-                   options, report)
+        _violation(
+            f"{label}: cardinality many_to_one violated, rows increased {before} -> {after}", options, report
+        )
     elif cardinality == "one_to_many" and after < before:
-        _violation(f"{label}: cardinality one_to_many violated, rows decreased {before} -> {after}",
-                   options, report)
+        _violation(
+            f"{label}: cardinality one_to_many violated, rows decreased {before} -> {after}", options, report
+        )
     if constraints.get("allow_row_decrease", True) is False and after < before:
         _violation(f"{label}: rows decreased {before} -> {after}", options, report)
     flags = merged[indicator]
@@ -144,14 +158,22 @@ def _count_unmatched(table: pd.DataFrame, local_keys: list, right: pd.DataFrame,
     return int((~local.isin(remote)).sum())
 
 
-def link_one(spec: EntitySpec, fk: ForeignKeySpec, table: pd.DataFrame, remote: EntitySpec,
-             remote_table: pd.DataFrame, options: LinkOptions, report: EntityReport) -> pd.DataFrame:
+def link_one(
+    spec: EntitySpec,
+    fk: ForeignKeySpec,
+    table: pd.DataFrame,
+    remote: EntitySpec,
+    remote_table: pd.DataFrame,
+    options: LinkOptions,
+    report: EntityReport,
+) -> pd.DataFrame:
     """Merge one foreign key into `table` (checks already passed)."""
     label = f"{spec.name} -> {remote.name}"
     remote_id = remote_id_name(remote)
     if remote_id not in remote_table.columns:
-        raise EntityError(f"{label}: remote entity '{remote.name}' has no id column '{remote_id}' "
-                          "(give it a surrogate_id)")
+        raise EntityError(
+            f"{label}: remote entity '{remote.name}' has no id column '{remote_id}' (give it a surrogate_id)"
+        )
     if fk.constraints:
         unknown = sorted(set(fk.constraints) - KNOWN_CONSTRAINTS)
         if unknown:
@@ -160,10 +182,15 @@ def link_one(spec: EntitySpec, fk: ForeignKeySpec, table: pd.DataFrame, remote: 
     extras = {local: remote_name for local, remote_name in fk.extra_columns.items()}
     missing_extras = [r for r in extras.values() if r not in remote_table.columns]
     if missing_extras:
-        report.warn(IssueCode.COLUMNS_MISSING,
-                    f"{label}: extra columns not found in '{remote.name}': {missing_extras}")
-    selected = list(dict.fromkeys([remote_id] + list(fk.remote_keys)
-                                  + [r for r in extras.values() if r in remote_table.columns]))
+        report.warn(
+            IssueCode.COLUMNS_MISSING,
+            f"{label}: extra columns not found in '{remote.name}': {missing_extras}",
+        )
+    selected = list(
+        dict.fromkeys(
+            [remote_id] + list(fk.remote_keys) + [r for r in extras.values() if r in remote_table.columns]
+        )
+    )
     right = remote_table[selected]
     rename = {r: local for local, r in extras.items() if r in remote_table.columns and r != local}
     if rename:
@@ -176,9 +203,14 @@ def link_one(spec: EntitySpec, fk: ForeignKeySpec, table: pd.DataFrame, remote: 
         if fk.how == "cross":
             merged = table.merge(right, how="cross", suffixes=("", f"_{remote.name}"))
         else:
-            merged = table.merge(right, how=fk.how, left_on=fk.local_keys,
-                                 right_on=[rename.get(k, k) for k in fk.remote_keys],
-                                 suffixes=("", f"_{remote.name}"), indicator=indicator if track else False)
+            merged = table.merge(
+                right,
+                how=fk.how,
+                left_on=fk.local_keys,
+                right_on=[rename.get(k, k) for k in fk.remote_keys],
+                suffixes=("", f"_{remote.name}"),
+                indicator=indicator if track else False,
+            )
     except (ValueError, KeyError, TypeError) as exc:
         raise EntityError(f"{label}: cannot merge on {fk.local_keys} = {fk.remote_keys}: {exc}") from None
     if track and fk.how != "cross":
@@ -186,12 +218,15 @@ def link_one(spec: EntitySpec, fk: ForeignKeySpec, table: pd.DataFrame, remote: 
             if fk.how == "left":
                 unmatched = int((merged[indicator] == "left_only").sum())
             else:
-                unmatched = _count_unmatched(table, fk.local_keys, right,
-                                             [rename.get(k, k) for k in fk.remote_keys])
+                unmatched = _count_unmatched(
+                    table, fk.local_keys, right, [rename.get(k, k) for k in fk.remote_keys]
+                )
             if unmatched:
-                report.info(IssueCode.FK_UNMATCHED,
-                            f"{label}: {unmatched} of {before} rows have no match in '{remote.name}'"
-                            + (" and were dropped (inner join)" if fk.how == "inner" else ""))
+                report.info(
+                    IssueCode.FK_UNMATCHED,
+                    f"{label}: {unmatched} of {before} rows have no match in '{remote.name}'"
+                    + (" and were dropped (inner join)" if fk.how == "inner" else ""),
+                )
         if fk.constraints:
             _post_merge(fk, before, merged, indicator, label, options, report)
         if not keep_indicator:
@@ -205,26 +240,37 @@ def link_one(spec: EntitySpec, fk: ForeignKeySpec, table: pd.DataFrame, remote: 
     return merged
 
 
-def link_entity(spec: EntitySpec, table: pd.DataFrame, entities: dict[str, EntitySpec], store: dict,
-                states: dict[int, str], options: LinkOptions, report: EntityReport,
-                defer_all: bool = False) -> pd.DataFrame:
+def link_entity(
+    spec: EntitySpec,
+    table: pd.DataFrame,
+    entities: dict[str, EntitySpec],
+    store: dict,
+    states: dict[int, str],
+    options: LinkOptions,
+    report: EntityReport,
+    defer_all: bool = False,
+) -> pd.DataFrame:
     """Link every not-yet-linked foreign key of `spec`; `states` remembers each FK's outcome by index."""
     for fk in spec.foreign_keys:
         if states.get(fk.index) in (LINKED, SKIPPED, FAILED):
             continue
         if not fk.entity or fk.entity not in entities:
             states[fk.index] = FAILED
-            report.warn(IssueCode.FK_UNKNOWN_ENTITY,
-                        f"foreign key #{fk.index}: unknown remote entity {fk.entity!r}")
+            report.warn(
+                IssueCode.FK_UNKNOWN_ENTITY, f"foreign key #{fk.index}: unknown remote entity {fk.entity!r}"
+            )
             continue
         remote = entities[fk.entity]
         remote_id = remote_id_name(remote)
         if remote_id in table.columns or (
-                fk.extra_columns and all(local in table.columns for local in fk.extra_columns)):
+            fk.extra_columns and all(local in table.columns for local in fk.extra_columns)
+        ):
             states[fk.index] = SKIPPED
-            report.info(IssueCode.FK_CHECK_FAILED,
-                        f"foreign key #{fk.index} to '{fk.entity}' skipped: column "
-                        f"'{remote_id}' (or all its extra columns) already exists")
+            report.info(
+                IssueCode.FK_CHECK_FAILED,
+                f"foreign key #{fk.index} to '{fk.entity}' skipped: column "
+                f"'{remote_id}' (or all its extra columns) already exists",
+            )
             continue
         if fk.how not in JOIN_TYPES:
             raise EntityError(f"foreign key #{fk.index} to '{fk.entity}': invalid how '{fk.how}'")
@@ -241,9 +287,11 @@ def link_entity(spec: EntitySpec, table: pd.DataFrame, entities: dict[str, Entit
                 continue
         if problem is not None:
             states[fk.index] = FAILED
-            report.warn(IssueCode.FK_CHECK_FAILED,
-                        f"foreign key #{fk.index} to '{fk.entity}' not linked: {problem}",
-                        "fix the keys; the output lacks this foreign-key column")
+            report.warn(
+                IssueCode.FK_CHECK_FAILED,
+                f"foreign key #{fk.index} to '{fk.entity}' not linked: {problem}",
+                "fix the keys; the output lacks this foreign-key column",
+            )
             continue
         table = link_one(spec, fk, table, remote, store[fk.entity], options, report)
         states[fk.index] = LINKED

@@ -1,4 +1,5 @@
 """Run results and the observer interface the host (Django) plugs into."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -33,10 +34,17 @@ class EntityOutcome:
     def to_dict(self) -> dict:
         """JSON-ready summary (without the table)."""
         return {
-            "name": self.name, "status": self.status, "role": self.role, "rows_in": self.rows_in,
-            "rows_out": self.rows_out, "columns": list(self.columns), "dtypes": dict(self.dtypes),
-            "duration_ms": self.duration_ms, "warnings": list(self.warnings),
-            "issues": [issue.to_dict() for issue in self.issues], "error": self.error,
+            "name": self.name,
+            "status": self.status,
+            "role": self.role,
+            "rows_in": self.rows_in,
+            "rows_out": self.rows_out,
+            "columns": list(self.columns),
+            "dtypes": dict(self.dtypes),
+            "duration_ms": self.duration_ms,
+            "warnings": list(self.warnings),
+            "issues": [issue.to_dict() for issue in self.issues],
+            "error": self.error,
             "traceback": self.traceback,
         }
 

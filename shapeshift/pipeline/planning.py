@@ -3,6 +3,7 @@
 Uses graphlib.TopologicalSorter; among entities that are ready at the same time the one declared
 first in the configuration goes first, so hashing never decides the order.
 """
+
 from __future__ import annotations
 
 import graphlib
@@ -58,8 +59,9 @@ def plan(project: Project, entities=None, *, default_entity: str | None = None) 
         requested = [entities] if isinstance(entities, str) else list(entities)
         unknown = [name for name in requested if name not in declared]
         if unknown:
-            raise ConfigError(f"unknown entities: {', '.join(unknown)}", file=project.main,
-                              key_path="entities")
+            raise ConfigError(
+                f"unknown entities: {', '.join(unknown)}", file=project.main, key_path="entities"
+            )
     closure: dict[str, list[str]] = {}
     unresolved: dict[str, list[str]] = {}
     stack = list(reversed(requested))
@@ -74,14 +76,16 @@ def plan(project: Project, entities=None, *, default_entity: str | None = None) 
                 unresolved.setdefault(name, []).append(dep)
             elif dep not in closure:
                 stack.append(dep)
-    sorter = graphlib.TopologicalSorter({name: [d for d in deps if d in closure]
-                                        for name, deps in closure.items()})
+    sorter = graphlib.TopologicalSorter(
+        {name: [d for d in deps if d in closure] for name, deps in closure.items()}
+    )
     try:
         sorter.prepare()
     except graphlib.CycleError as exc:
         cycle = exc.args[1]
-        raise ConfigError("circular dependency: " + " -> ".join(cycle), file=project.main,
-                          key_path=f"entities.{cycle[0]}") from None
+        raise ConfigError(
+            "circular dependency: " + " -> ".join(cycle), file=project.main, key_path=f"entities.{cycle[0]}"
+        ) from None
     position = {name: spec.index for name, spec in declared.items()}
     ready: list[tuple[int, str]] = []
     order: list[str] = []
@@ -91,5 +95,10 @@ def plan(project: Project, entities=None, *, default_entity: str | None = None) 
         name = heapq.heappop(ready)[1]
         order.append(name)
         sorter.done(name)
-    return Plan(order=order, requested=set(requested), default_entity=default_entity,
-                dependencies=closure, unresolved=unresolved)
+    return Plan(
+        order=order,
+        requested=set(requested),
+        default_entity=default_entity,
+        dependencies=closure,
+        unresolved=unresolved,
+    )

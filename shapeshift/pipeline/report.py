@@ -1,4 +1,5 @@
 """Collects the warnings and issues of one entity while it is processed."""
+
 from __future__ import annotations
 
 from ..issues import Issue, IssueCode, Severity
@@ -12,8 +13,14 @@ class EntityReport:
         self.warnings: list[str] = []
         self.issues: list[Issue] = []
 
-    def warn(self, code: IssueCode, message: str, suggestion: str = "", location: str = "",
-             severity: Severity = Severity.WARNING) -> None:
+    def warn(
+        self,
+        code: IssueCode,
+        message: str,
+        suggestion: str = "",
+        location: str = "",
+        severity: Severity = Severity.WARNING,
+    ) -> None:
         if message in self.warnings:
             return
         self.warnings.append(message)

@@ -1,5 +1,6 @@
 """Table reshaping after linking: unnest (2.14), delayed de-duplication with the
 functional-dependency check (2.15), drop_empty_rows (2.16) and surrogate ids (2.17)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -18,35 +19,48 @@ def unnest(table: pd.DataFrame, spec: UnnestSpec, report: EntityReport) -> tuple
     if spec.id_vars:
         missing = [c for c in spec.id_vars if c not in table.columns]
         if missing:
-            report.warn(IssueCode.UNNEST_FAILED,
-                        f"unnest failed: id_vars {missing} not in the table; the table stays wide and its "
-                        "foreign keys are not linked",
-                        "extract the id_vars (list them in keys/columns)")
+            report.warn(
+                IssueCode.UNNEST_FAILED,
+                f"unnest failed: id_vars {missing} not in the table; the table stays wide and its "
+                "foreign keys are not linked",
+                "extract the id_vars (list them in keys/columns)",
+            )
             return table, False
     if spec.value_vars:
         missing = [c for c in spec.value_vars if c not in table.columns]
         if missing:
-            report.warn(IssueCode.UNNEST_FAILED,
-                        f"unnest skipped: value_vars {missing} not in the table; the table stays wide")
+            report.warn(
+                IssueCode.UNNEST_FAILED,
+                f"unnest skipped: value_vars {missing} not in the table; the table stays wide",
+            )
             return table, False
-    melted = table.melt(id_vars=spec.id_vars or None, value_vars=spec.value_vars or None,
-                        var_name=spec.var_name, value_name=spec.value_name)
+    melted = table.melt(
+        id_vars=spec.id_vars or None,
+        value_vars=spec.value_vars or None,
+        var_name=spec.var_name,
+        value_name=spec.value_name,
+    )
     return melted, True
 
 
 def is_delayed(drop_duplicates_setting, spec: UnnestSpec | None) -> bool:
     """De-duplication waits for the melt when its column list names an unnest output column."""
-    return bool(isinstance(drop_duplicates_setting, list) and spec is not None
-                and (spec.var_name in drop_duplicates_setting or spec.value_name in drop_duplicates_setting))
+    return bool(
+        isinstance(drop_duplicates_setting, list)
+        and spec is not None
+        and (spec.var_name in drop_duplicates_setting or spec.value_name in drop_duplicates_setting)
+    )
 
 
 def dedupe_with_fd_check(table: pd.DataFrame, columns: list, report: EntityReport) -> pd.DataFrame:
     """Keep the first row per `columns` after checking the other columns are determined by them."""
     columns = list(dict.fromkeys(columns))
     if any(c not in table.columns for c in columns):
-        report.info(IssueCode.COLUMNS_MISSING,
-                    f"drop_duplicates columns not found, nothing dropped: "
-                    f"{[c for c in columns if c not in table.columns]}")
+        report.info(
+            IssueCode.COLUMNS_MISSING,
+            f"drop_duplicates columns not found, nothing dropped: "
+            f"{[c for c in columns if c not in table.columns]}",
+        )
         return table
     others = [c for c in table.columns if c not in columns]
     if others and len(table):
@@ -60,8 +74,11 @@ def dedupe_with_fd_check(table: pd.DataFrame, columns: list, report: EntityRepor
 
 
 def _blank_to_na(series: pd.Series) -> pd.Series:
-    if series.dtype == object or isinstance(series.dtype, pd.StringDtype) or \
-            isinstance(series.dtype, pd.CategoricalDtype):
+    if (
+        series.dtype == object
+        or isinstance(series.dtype, pd.StringDtype)
+        or isinstance(series.dtype, pd.CategoricalDtype)
+    ):
         mask = series.eq("").fillna(False).to_numpy(dtype=bool)
         if mask.any():
             series = series.astype(object).mask(mask, pd.NA)
@@ -76,8 +93,10 @@ def drop_empty_rows(table: pd.DataFrame, setting, report: EntityReport) -> pd.Da
         columns = list(setting)
         missing = [c for c in columns if c not in table.columns]
         if missing:
-            report.warn(IssueCode.DROP_EMPTY_COLUMNS_MISSING,
-                        f"drop_empty_rows columns not found, nothing dropped: {missing}")
+            report.warn(
+                IssueCode.DROP_EMPTY_COLUMNS_MISSING,
+                f"drop_empty_rows columns not found, nothing dropped: {missing}",
+            )
             return table
         for column, empties in setting.items():
             empties = empties if isinstance(empties, list) else [empties]
@@ -88,8 +107,10 @@ def drop_empty_rows(table: pd.DataFrame, setting, report: EntityReport) -> pd.Da
         columns = list(table.columns) if not isinstance(setting, list) else as_name_list(setting)
         missing = [c for c in columns if c not in table.columns]
         if missing:
-            report.warn(IssueCode.DROP_EMPTY_COLUMNS_MISSING,
-                        f"drop_empty_rows columns not found, nothing dropped: {missing}")
+            report.warn(
+                IssueCode.DROP_EMPTY_COLUMNS_MISSING,
+                f"drop_empty_rows columns not found, nothing dropped: {missing}",
+            )
             return table
         for column in columns:
             table[column] = _blank_to_na(table[column])

@@ -3,6 +3,7 @@
 One entity failing does not stop the others (unless stop_on_error); entities that need a failed
 one are skipped with the reason. Tables nobody reads anymore are finalised and released at once.
 """
+
 from __future__ import annotations
 
 import csv
@@ -38,8 +39,10 @@ class _Cancelled(Exception):
 
 def dtype_names(table: pd.DataFrame) -> dict[str, str]:
     """Column dtypes as the reference tool would have them (categorical text is reported as object)."""
-    return {str(c): str(t.categories.dtype) if isinstance(t, pd.CategoricalDtype) else str(t)
-            for c, t in table.dtypes.items()}
+    return {
+        str(c): str(t.categories.dtype) if isinstance(t, pd.CategoricalDtype) else str(t)
+        for c, t in table.dtypes.items()
+    }
 
 
 def _ms(start: float) -> int:
@@ -81,9 +84,21 @@ def read_input(name: str, value, project: Project, max_rows: int | None) -> pd.D
 
 
 class _Runner:
-    def __init__(self, project: Project, plan: Plan, *, inputs, max_rows, observer, stop_on_error,
-                 link_options: LinkOptions, translate: bool, drop_foreign_keys: bool, keep_tables: bool,
-                 on_table: Callable[[str, pd.DataFrame], None] | None) -> None:
+    def __init__(
+        self,
+        project: Project,
+        plan: Plan,
+        *,
+        inputs,
+        max_rows,
+        observer,
+        stop_on_error,
+        link_options: LinkOptions,
+        translate: bool,
+        drop_foreign_keys: bool,
+        keep_tables: bool,
+        on_table: Callable[[str, pd.DataFrame], None] | None,
+    ) -> None:
         self.project = project
         self.plan = plan
         self.inputs = dict(inputs or {})
@@ -105,15 +120,25 @@ class _Runner:
     # --- memory: count remaining readers of each table (kedro's _release_datasets) ---------------
     def _readers(self, name: str) -> set[str]:
         spec = self.project.entities[name]
-        readers = set(entity_dependencies(self.project, name, self.default_entity
-                                          if self.default_entity in self.project.entities else None))
+        readers = set(
+            entity_dependencies(
+                self.project,
+                name,
+                self.default_entity if self.default_entity in self.project.entities else None,
+            )
+        )
         if not spec.has_loader and not spec.source and self.default_entity:
             readers.add(self.default_entity)
         for item in spec.filters:
             if isinstance(item, dict) and isinstance(item.get("other_entity"), str):
                 readers.add(item["other_entity"])
         for item in spec.append:
-            if not item.get("source") and not item.get("type") and not spec.has_loader and self.default_entity:
+            if (
+                not item.get("source")
+                and not item.get("type")
+                and not spec.has_loader
+                and self.default_entity
+            ):
                 readers.add(self.default_entity)
         readers.discard(name)
         return readers
@@ -133,8 +158,9 @@ class _Runner:
 
     def _release(self, name: str) -> None:
         table = self.store.pop(name)
-        final = finalise_table(name, table, self.project, drop_foreign_keys=self.drop_foreign_keys,
-                               translation=self.translation)
+        final = finalise_table(
+            name, table, self.project, drop_foreign_keys=self.drop_foreign_keys, translation=self.translation
+        )
         if self.on_table is not None:
             self.on_table(name, final)
         if self.keep_tables:
@@ -146,23 +172,37 @@ class _Runner:
         if self.observer.should_stop():
             raise _Cancelled()
 
-    def _source_table(self, name: str, spec: EntitySpec, config: dict, fk_keys: list,
-                      unnest_names: list) -> pd.DataFrame:
+    def _source_table(
+        self, name: str, spec: EntitySpec, config: dict, fk_keys: list, unnest_names: list
+    ) -> pd.DataFrame:
         wanted = wanted_source_columns(config, fk_keys, unnest_names)
-        context = SourceContext(resolver=self.project.resolver, base_dir=parent_of(self.project.main),
-                                max_rows=self.max_rows, wanted_columns=wanted.__contains__ if wanted else None,
-                                env=self.project.env)
+        context = SourceContext(
+            resolver=self.project.resolver,
+            base_dir=parent_of(self.project.main),
+            max_rows=self.max_rows,
+            wanted_columns=wanted.__contains__ if wanted else None,
+            env=self.project.env,
+        )
         loaded = load_table(name, config, self.project.data_sources, context)
         if loaded is not None:
             return loaded
-        source = config.get("source") if isinstance(config.get("source"), str) and config.get("source") \
+        source = (
+            config.get("source")
+            if isinstance(config.get("source"), str) and config.get("source")
             else self.default_entity
+        )
         if source and source in self.store:
             return self.store[source]
         if source and source in self.final:
             raise EntityError(f"source '{source}' of entity '{name}' was already released")
-        hint = "" if source else (" (no type/data_source, no source and no default entity: give it a "
-                                  "`source:` or run with an input table as default entity)")
+        hint = (
+            ""
+            if source
+            else (
+                " (no type/data_source, no source and no default entity: give it a "
+                "`source:` or run with an input table as default entity)"
+            )
+        )
         raise EntityError(f"Unable to resolve source for entity '{name}'{hint}")
 
     def _process(self, name: str, report: EntityReport) -> tuple[pd.DataFrame, int]:
@@ -172,12 +212,15 @@ class _Runner:
             raise EntityError(f"No configuration found for entity '{name}' (empty mapping)")
         columns = raw.get("columns")
         if isinstance(columns, list) and not all(isinstance(c, str) for c in columns):
-            raise EntityError(f"Invalid columns configuration for entity '{name}': "
-                              f"every item must be a string, got {columns!r}")
+            raise EntityError(
+                f"Invalid columns configuration for entity '{name}': "
+                f"every item must be a string, got {columns!r}"
+            )
         unnest_names = spec.unnest.names if spec.unnest else []
         if spec.unnest and (not spec.unnest.var_name or not spec.unnest.value_name):
-            raise EntityError(f"Invalid unnest configuration for entity '{name}': var_name and value_name "
-                              "are required")
+            raise EntityError(
+                f"Invalid unnest configuration for entity '{name}': var_name and value_name are required"
+            )
         delayed = is_delayed(raw.get("drop_duplicates"), spec.unnest)
         parts = [(raw, spec.fk_local_keys, unnest_names)]
         for item in spec.append:
@@ -190,8 +233,11 @@ class _Runner:
             source = self._source_table(name, spec, config, fk_keys, names)
             rows_in += len(source)
             self._phase(name, "subset")
-            frames.append(subset(source, config, fk_local_keys=fk_keys, unnest_names=names,
-                                 delayed=delayed, report=report))
+            frames.append(
+                subset(
+                    source, config, fk_local_keys=fk_keys, unnest_names=names, delayed=delayed, report=report
+                )
+            )
             del source
         table = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
         del frames
@@ -204,18 +250,29 @@ class _Runner:
         states = self.fk_states.setdefault(name, {})
         if spec.foreign_keys:
             self._phase(name, "link")
-            table = link_entity(spec, table, self.project.entities, self.store, states, self.link_options,
-                                report, defer_all=bool(spec.unnest))
+            table = link_entity(
+                spec,
+                table,
+                self.project.entities,
+                self.store,
+                states,
+                self.link_options,
+                report,
+                defer_all=bool(spec.unnest),
+            )
         if spec.unnest:
             self._phase(name, "unnest")
             table, melted = unnest(table, spec.unnest, report)
             if melted and spec.foreign_keys:
                 self._phase(name, "link")
-                table = link_entity(spec, table, self.project.entities, self.store, states,
-                                    self.link_options, report)
+                table = link_entity(
+                    spec, table, self.project.entities, self.store, states, self.link_options, report
+                )
             deferred = [i for i, s in states.items() if s == "deferred"]
             if deferred:
-                report.warn(IssueCode.FK_DEFERRED, f"foreign keys {deferred} never linked (unnest did not run)")
+                report.warn(
+                    IssueCode.FK_DEFERRED, f"foreign keys {deferred} never linked (unnest did not run)"
+                )
         if delayed:
             self._phase(name, "dedupe")
             table = dedupe_with_fd_check(table, raw["drop_duplicates"], report)
@@ -245,10 +302,16 @@ class _Runner:
                 continue
             if name in self.inputs:
                 table = self.store[name]
-                outcome = EntityOutcome(name, "success", role, rows_in=len(table), rows_out=len(table),
-                                        columns=[str(c) for c in table.columns],
-                                        dtypes=dtype_names(table),
-                                        table=table if self.keep_tables else None)
+                outcome = EntityOutcome(
+                    name,
+                    "success",
+                    role,
+                    rows_in=len(table),
+                    rows_out=len(table),
+                    columns=[str(c) for c in table.columns],
+                    dtypes=dtype_names(table),
+                    table=table if self.keep_tables else None,
+                )
                 self.status[name] = "success"
                 self.observer.entity_started(name)
                 self.observer.entity_finished(outcome)
@@ -256,11 +319,22 @@ class _Runner:
                 continue
             if name in self.plan.unresolved:
                 missing = ", ".join(repr(d) for d in self.plan.unresolved[name])
-                outcome = EntityOutcome(name, "failed", role,
-                                        error=f"depends on undeclared entity {missing} (source, depends_on, "
-                                              "foreign key or append source)")
-                outcome.issues.append(Issue(Severity.ERROR, IssueCode.DEPENDS_ON_UNKNOWN, name, outcome.error,
-                                            location=self.project.entity_location(name)))
+                outcome = EntityOutcome(
+                    name,
+                    "failed",
+                    role,
+                    error=f"depends on undeclared entity {missing} (source, depends_on, "
+                    "foreign key or append source)",
+                )
+                outcome.issues.append(
+                    Issue(
+                        Severity.ERROR,
+                        IssueCode.DEPENDS_ON_UNKNOWN,
+                        name,
+                        outcome.error,
+                        location=self.project.entity_location(name),
+                    )
+                )
                 self.status[name] = "failed"
                 self.observer.entity_started(name)
                 self.observer.entity_finished(outcome)
@@ -269,11 +343,16 @@ class _Runner:
                 if self.stop_on_error:
                     stop_reason = f"not started: entity '{name}' failed and stop_on_error is set"
                 continue
-            deps = entity_dependencies(self.project, name, self.default_entity
-                                       if self.default_entity in self.project.entities else None)
+            deps = entity_dependencies(
+                self.project,
+                name,
+                self.default_entity if self.default_entity in self.project.entities else None,
+            )
             blocked = [d for d in deps if self.status.get(d) not in (None, "success")]
             if blocked:
-                reason = f"skipped: depends on {', '.join(repr(b) + ' (' + self.status[b] + ')' for b in blocked)}"
+                reason = (
+                    f"skipped: depends on {', '.join(repr(b) + ' (' + self.status[b] + ')' for b in blocked)}"
+                )
                 outcome = EntityOutcome(name, "skipped", role, error=reason)
                 outcome.issues.append(Issue(Severity.WARNING, IssueCode.ENTITY_SKIPPED, name, reason))
                 self.status[name] = "skipped"
@@ -314,24 +393,48 @@ class _Runner:
             outcome.status, outcome.error = "cancelled", "run cancelled"
         except EntityError as exc:
             outcome.status, outcome.error = "failed", str(exc)
-            report.issues.append(Issue(Severity.ERROR, IssueCode.ENTITY_FAILED, name, str(exc),
-                                       location=self.project.entity_location(name)))
+            report.issues.append(
+                Issue(
+                    Severity.ERROR,
+                    IssueCode.ENTITY_FAILED,
+                    name,
+                    str(exc),
+                    location=self.project.entity_location(name),
+                )
+            )
         except Exception as exc:  # noqa: BLE001 - one entity's crash must not end the run
             outcome.status = "failed"
             outcome.error = f"{type(exc).__name__}: {exc}"
             outcome.traceback = tb.format_exc()
-            report.issues.append(Issue(Severity.ERROR, IssueCode.ENTITY_FAILED, name, outcome.error,
-                                       location=self.project.entity_location(name)))
+            report.issues.append(
+                Issue(
+                    Severity.ERROR,
+                    IssueCode.ENTITY_FAILED,
+                    name,
+                    outcome.error,
+                    location=self.project.entity_location(name),
+                )
+            )
         outcome.duration_ms = _ms(started)
         self.observer.entity_finished(outcome)
         return outcome
 
 
-def run(project: Project, plan: Plan | None = None, *, inputs: Mapping | None = None,
-        max_rows: int | None = None, observer: Observer | None = None, stop_on_error: bool = False,
-        validate_foreign_keys: bool = True, validate_constraints: bool = True, translate: bool = False,
-        drop_foreign_keys: bool = False, keep_tables: bool = True,
-        on_table: Callable[[str, pd.DataFrame], None] | None = None) -> RunResult:
+def run(
+    project: Project,
+    plan: Plan | None = None,
+    *,
+    inputs: Mapping | None = None,
+    max_rows: int | None = None,
+    observer: Observer | None = None,
+    stop_on_error: bool = False,
+    validate_foreign_keys: bool = True,
+    validate_constraints: bool = True,
+    translate: bool = False,
+    drop_foreign_keys: bool = False,
+    keep_tables: bool = True,
+    on_table: Callable[[str, pd.DataFrame], None] | None = None,
+) -> RunResult:
     """Process the plan's entities and return outcomes plus final tables.
 
     inputs: {default_entity_name: path | DataFrame}, pre-filled and read by entities without
@@ -345,10 +448,19 @@ def run(project: Project, plan: Plan | None = None, *, inputs: Mapping | None = 
     inputs = dict(inputs or {})
     if plan is None:
         plan = make_plan(project, default_entity=next(iter(inputs), None))
-    runner = _Runner(project, plan, inputs=inputs, max_rows=max_rows, observer=observer,
-                     stop_on_error=stop_on_error,
-                     link_options=LinkOptions(validate_constraints=validate_constraints,
-                                              validate_foreign_keys=validate_foreign_keys),
-                     translate=translate, drop_foreign_keys=drop_foreign_keys, keep_tables=keep_tables,
-                     on_table=on_table)
+    runner = _Runner(
+        project,
+        plan,
+        inputs=inputs,
+        max_rows=max_rows,
+        observer=observer,
+        stop_on_error=stop_on_error,
+        link_options=LinkOptions(
+            validate_constraints=validate_constraints, validate_foreign_keys=validate_foreign_keys
+        ),
+        translate=translate,
+        drop_foreign_keys=drop_foreign_keys,
+        keep_tables=keep_tables,
+        on_table=on_table,
+    )
     return runner.run()

@@ -2,6 +2,7 @@
 
 This layer knows nothing of the configuration model or the pipeline; it takes plain mappings.
 """
+
 from .context import SourceContext
 from .loaders import load_table
 

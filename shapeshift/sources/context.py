@@ -1,4 +1,5 @@
 """What loaders need from the outside world: file access, sampling and column pruning."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping

@@ -1,4 +1,5 @@
 """File loaders: CSV/TSV through pandas.read_csv and Excel through pandas.read_excel."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -32,8 +33,9 @@ def compact_text_dtype(options: dict) -> dict:
     return options
 
 
-def load_csv(name: str, options: dict, ctx: SourceContext, *, default_sep: str = ",",
-             what: str | None = None) -> pd.DataFrame:
+def load_csv(
+    name: str, options: dict, ctx: SourceContext, *, default_sep: str = ",", what: str | None = None
+) -> pd.DataFrame:
     """Read a delimited file; every option except `filename` goes to pandas.read_csv unchanged."""
     options = dict(options)
     filename = options.pop("filename", None)

@@ -1,4 +1,5 @@
 """`type: fixed`: literal rows from `values` (spec 2.7)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -26,10 +27,15 @@ def load_fixed(name: str, config: dict) -> pd.DataFrame:
             raise EntityError(f"fixed entity '{name}' must have values as a list of lists")
         for number, row in enumerate(values, start=1):
             if len(row) != len(columns):
-                raise EntityError(f"fixed entity '{name}': mismatched number of columns and values "
-                                  f"(row {number} has {len(row)} values, {len(columns)} columns)")
-        table = pd.DataFrame(values, columns=columns) if values else pd.DataFrame(
-            {c: pd.Series([], dtype=object) for c in columns})
+                raise EntityError(
+                    f"fixed entity '{name}': mismatched number of columns and values "
+                    f"(row {number} has {len(row)} values, {len(columns)} columns)"
+                )
+        table = (
+            pd.DataFrame(values, columns=columns)
+            if values
+            else pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
+        )
     if surrogate_id and surrogate_id not in table.columns:
         table[surrogate_id] = np.arange(1, len(table) + 1, dtype=np.int64)
     return table

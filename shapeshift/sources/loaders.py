@@ -1,4 +1,5 @@
 """Pick and run the loader of an entity (spec 2.5 steps 1-2, 2.7-2.9, section 6 file types)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -56,16 +57,20 @@ def conform_sql_result(name: str, config: dict, table: pd.DataFrame) -> pd.DataF
     expected = keys + [c for c in columns if c not in keys]
     result_names = list(dict.fromkeys(table.columns))
     if len(result_names) != len(expected):
-        raise EntityError(f"entity '{name}': SQL result has a different number of columns "
-                          f"({len(result_names)}: {result_names}) than configured keys + columns "
-                          f"({len(expected)}: {expected})")
+        raise EntityError(
+            f"entity '{name}': SQL result has a different number of columns "
+            f"({len(result_names)}: {result_names}) than configured keys + columns "
+            f"({len(expected)}: {expected})"
+        )
     if config.get("check_column_names", True) is False:
         table = table.copy()
         table.columns = expected
     elif set(result_names) != set(expected):
-        raise EntityError(f"entity '{name}': mismatched columns between configuration and SQL result: "
-                          f"only in result {sorted(set(result_names) - set(expected))}, "
-                          f"only in configuration {sorted(set(expected) - set(result_names))}")
+        raise EntityError(
+            f"entity '{name}': mismatched columns between configuration and SQL result: "
+            f"only in result {sorted(set(result_names) - set(expected))}, "
+            f"only in configuration {sorted(set(expected) - set(result_names))}"
+        )
     surrogate_id = config.get("surrogate_id")
     if surrogate_id:
         table[surrogate_id] = np.arange(1, len(table) + 1, dtype=np.int64)
@@ -83,8 +88,10 @@ def load_table(name: str, config: dict, data_sources: dict, ctx: SourceContext) 
         driver = str(entry.get("driver") or "")
         if driver in SQL_DRIVERS:
             if kind != "sql":
-                raise EntityError(f"entity '{name}' uses SQL data source '{ds_name}' ({driver}) but is not "
-                                  f"configured as SQL data (type: {kind!r})")
+                raise EntityError(
+                    f"entity '{name}' uses SQL data source '{ds_name}' ({driver}) but is not "
+                    f"configured as SQL data (type: {kind!r})"
+                )
             result = SQL_DRIVERS[driver](ds_name, entry, sql_text(config), ctx)
             return conform_sql_result(name, config, result)
         what = f"data source '{ds_name}' of entity '{name}'"
@@ -98,8 +105,9 @@ def load_table(name: str, config: dict, data_sources: dict, ctx: SourceContext) 
             if not options:
                 raise EntityError(f"entity '{name}' has no load options defined")
             return load_excel(name, options, ctx, what=what)
-        raise EntityError(f"preprocessor {driver or '(no driver)'} is not registered "
-                          f"(data source '{ds_name}')")
+        raise EntityError(
+            f"preprocessor {driver or '(no driver)'} is not registered (data source '{ds_name}')"
+        )
     if kind == "fixed":
         return load_fixed(name, config)
     if kind in CSV_DRIVERS:
@@ -113,6 +121,8 @@ def load_table(name: str, config: dict, data_sources: dict, ctx: SourceContext) 
             raise EntityError(f"entity '{name}' has no load options defined")
         return load_excel(name, options, ctx)
     if kind in UNUSABLE_TYPES:
-        raise EntityError(f"entity '{name}': type '{kind}' is a loader name, not an entity type "
-                          "(use type: sql with a data_source)")
+        raise EntityError(
+            f"entity '{name}': type '{kind}' is a loader name, not an entity type "
+            "(use type: sql with a data_source)"
+        )
     return None

@@ -3,6 +3,7 @@
 Credentials come from the configuration (usually ${ENV} placeholders) or the environment /
 .pgpass; they never appear in messages.
 """
+
 from __future__ import annotations
 
 import re
@@ -63,11 +64,16 @@ def query_sqlite(source_name: str, entry: dict, query: str, ctx: SourceContext) 
 def query_postgres(source_name: str, entry: dict, query: str, ctx: SourceContext) -> pd.DataFrame:
     """Run `query` in a read-only transaction; connection failures name the server, never secrets."""
     options = entry.get("options") if isinstance(entry.get("options"), dict) else {}
-    empty = [key for key in ("host", "hostname", "port", "dbname", "database", "user", "username")
-             if key in options and options[key] in (None, "")]
+    empty = [
+        key
+        for key in ("host", "hostname", "port", "dbname", "database", "user", "username")
+        if key in options and options[key] in (None, "")
+    ]
     if empty:
-        raise SourceUnavailable(f"PostgreSQL source '{source_name}' is not configured: empty "
-                                f"{', '.join(empty)} (an unset ${{...}} environment variable?)")
+        raise SourceUnavailable(
+            f"PostgreSQL source '{source_name}' is not configured: empty "
+            f"{', '.join(empty)} (an unset ${{...}} environment variable?)"
+        )
     host = _first([options], "host", "hostname", "dbhost", "server", default="localhost")
     port = _first([options], "port", default=5432)
     user = _first([options], "user", "username", "dbuser", default="postgres")
@@ -77,27 +83,39 @@ def query_postgres(source_name: str, entry: dict, query: str, ctx: SourceContext
     try:
         import psycopg
     except ImportError:  # pragma: no cover - pinned dependency
-        raise SourceUnavailable(f"PostgreSQL source '{source_name}' ({where}): psycopg is not installed") \
-            from None
-    params = {"host": str(host), "port": str(port), "user": str(user), "dbname": str(dbname),
-              "connect_timeout": 5}
+        raise SourceUnavailable(
+            f"PostgreSQL source '{source_name}' ({where}): psycopg is not installed"
+        ) from None
+    params = {
+        "host": str(host),
+        "port": str(port),
+        "user": str(user),
+        "dbname": str(dbname),
+        "connect_timeout": 5,
+    }
     if password:
         params["password"] = str(password)
     try:
         connection = psycopg.connect(**params)
     except Exception as exc:  # noqa: BLE001 - any connection problem makes the source unavailable
-        reason = _SECRET.sub(r"\1***", str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
-        raise SourceUnavailable(f"PostgreSQL source '{source_name}' ({where}) is unreachable: {reason}") \
-            from None
+        reason = _SECRET.sub(
+            r"\1***", str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        )
+        raise SourceUnavailable(
+            f"PostgreSQL source '{source_name}' ({where}) is unreachable: {reason}"
+        ) from None
     try:
         connection.read_only = True
         with connection.cursor() as cursor:
             cursor.execute(query)
             return _frame(cursor)
     except Exception as exc:  # noqa: BLE001
-        reason = _SECRET.sub(r"\1***", str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
-        raise SourceUnavailable(f"PostgreSQL source '{source_name}' ({where}): query failed: {reason}") \
-            from None
+        reason = _SECRET.sub(
+            r"\1***", str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        )
+        raise SourceUnavailable(
+            f"PostgreSQL source '{source_name}' ({where}): query failed: {reason}"
+        ) from None
     finally:
         connection.close()
 
@@ -108,7 +126,8 @@ def query_ucanaccess(source_name: str, entry: dict, query: str, ctx: SourceConte
     filename = options.get("filename") or "(no filename)"
     raise SourceUnavailable(
         f"MS Access source '{source_name}' ({filename}) is unavailable: the ucanaccess driver needs a "
-        "Java runtime and the UCanAccess jars, which this engine does not support")
+        "Java runtime and the UCanAccess jars, which this engine does not support"
+    )
 
 
 SQL_DRIVERS = {

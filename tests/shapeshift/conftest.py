@@ -1,4 +1,5 @@
 """Fixtures for the engine tests; they need neither Django nor a database."""
+
 from __future__ import annotations
 
 import pathlib

@@ -1,4 +1,5 @@
 """Helpers for the engine tests: a workspace that writes a configuration and runs it."""
+
 from __future__ import annotations
 
 import io
@@ -11,7 +12,11 @@ import shapeshift
 
 ARBODAT = pathlib.Path("/work/shared/data/arbodat")
 
-SURVEY_CSV = "site;site_name;sample;taxon;count\nS1;Alpha;P1;Oak;3\nS1;Alpha;P2;Pine;\nS2;Beta;P3;Oak;7\nS2;Beta;P3;Oak;7\n"
+SURVEY_CSV = (
+    "site;site_name;sample;taxon;count\nS1;Alpha;P1;Oak;3\nS1;Alpha;P2;Pine;\nS2;Beta;P3;Oak;7\nS2;Beta;P3;Oak;7\n"
+)
+
+
 class Workspace:
     """A temporary folder holding one configuration and its files."""
 

@@ -1,4 +1,5 @@
 """The real Arbodat configurations (see /work/shared/data/arbodat/README.md)."""
+
 from __future__ import annotations
 
 import pytest
@@ -8,7 +9,14 @@ import shapeshift
 
 pytestmark = pytest.mark.skipif(not ARBODAT.exists(), reason="arbodat data not available")
 
-EXPECTED_ROWS = {"survey": 2364, "result_base": 18912, "sample": 246, "site": 7, "taxa": 220, "sample_method": 0}
+EXPECTED_ROWS = {
+    "survey": 2364,
+    "result_base": 18912,
+    "sample": 246,
+    "site": 7,
+    "taxa": 220,
+    "sample_method": 0,
+}
 
 
 @pytest.fixture(scope="module")
@@ -17,8 +25,9 @@ def reduced_result():
     return shapeshift.run(project, shapeshift.plan(project))
 
 
-@pytest.mark.parametrize("name", ["reduced-arbodat.yml", "reduced-arbodat.default-entity.yml",
-                                  "original/arbodat.yml"])
+@pytest.mark.parametrize(
+    "name", ["reduced-arbodat.yml", "reduced-arbodat.default-entity.yml", "original/arbodat.yml"]
+)
 def test_validates_without_errors(name):
     issues = shapeshift.validate(shapeshift.load(ARBODAT / name))
     assert [str(i) for i in issues if i.severity == shapeshift.Severity.ERROR] == []

@@ -1,4 +1,5 @@
 """`python -m shapeshift run|validate` (exit codes 0 / 1 / 2)."""
+
 from __future__ import annotations
 
 import json
@@ -9,8 +10,8 @@ import sys
 
 import pandas as pd
 import pytest
-
 from engine_support import ARBODAT, SURVEY_CSV
+
 from shapeshift.cli import main
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -89,13 +90,39 @@ def test_validate_ok_and_json(project, capsys):
 def test_module_entry_point_default_entity_variant(tmp_path):
     out_a, out_b = tmp_path / "a", tmp_path / "b"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    first = subprocess.run([sys.executable, "-m", "shapeshift", "run", str(ARBODAT / "reduced-arbodat.yml"),
-                            "--out", str(out_a)], env=env, capture_output=True, text=True)
+    first = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "shapeshift",
+            "run",
+            str(ARBODAT / "reduced-arbodat.yml"),
+            "--out",
+            str(out_a),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert first.returncode == 0, first.stderr
-    second = subprocess.run([sys.executable, "-m", "shapeshift", "run",
-                             str(ARBODAT / "reduced-arbodat.default-entity.yml"), "--out", str(out_b),
-                             "--input", str(ARBODAT / "survey.csv"), "--default-entity", "survey"],
-                            env=env, capture_output=True, text=True)
+    second = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "shapeshift",
+            "run",
+            str(ARBODAT / "reduced-arbodat.default-entity.yml"),
+            "--out",
+            str(out_b),
+            "--input",
+            str(ARBODAT / "survey.csv"),
+            "--default-entity",
+            "survey",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert second.returncode == 0, second.stderr
     files = sorted(p.name for p in out_a.iterdir())
     assert len(files) == 56 and files == sorted(p.name for p in out_b.iterdir())

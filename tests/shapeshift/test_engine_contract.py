@@ -1,4 +1,5 @@
 """The public contract the Django side codes against."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -33,9 +34,24 @@ entities:
 
 
 def test_all_names_exported():
-    for name in ["load", "validate", "plan", "run", "collect_files", "ConfigError", "Issue", "Severity",
-                 "IssueCode", "Project", "Plan", "EntityOutcome", "RunResult", "Observer",
-                 "DirectoryResolver", "FileResolver"]:
+    for name in [
+        "load",
+        "validate",
+        "plan",
+        "run",
+        "collect_files",
+        "ConfigError",
+        "Issue",
+        "Severity",
+        "IssueCode",
+        "Project",
+        "Plan",
+        "EntityOutcome",
+        "RunResult",
+        "Observer",
+        "DirectoryResolver",
+        "FileResolver",
+    ]:
         assert name in shapeshift.__all__
         assert hasattr(shapeshift, name)
 
@@ -133,11 +149,14 @@ def test_failure_skips_dependents_only(ws):
 
 
 def test_stop_on_error(ws):
-    result = ws.run("""
+    result = ws.run(
+        """
     entities:
       broken: {type: fixed, surrogate_id: broken_id, columns: [a, b], values: [[1]]}
       other: {type: fixed, surrogate_id: other_id, columns: [x], values: [1]}
-    """, stop_on_error=True)
+    """,
+        stop_on_error=True,
+    )
     assert [o.status for o in result.outcomes] == ["failed", "skipped"]
 
 
@@ -152,11 +171,14 @@ def test_should_stop_cancels(ws):
         def should_stop(self):
             return self.finished >= 1
 
-    result = ws.run("""
+    result = ws.run(
+        """
     entities:
       a: {type: fixed, surrogate_id: a_id, columns: [x], values: [1]}
       b: {type: fixed, surrogate_id: b_id, columns: [x], values: [1]}
-    """, observer=StopAfterFirst())
+    """,
+        observer=StopAfterFirst(),
+    )
     assert result.cancelled
     assert result.outcomes[0].status == "success"
     assert result.outcomes[1].status in ("cancelled", "skipped")
@@ -173,22 +195,28 @@ def test_cancel_during_phase_marks_entity_cancelled(ws):
         def should_stop(self):
             return self.stop
 
-    result = ws.run("""
+    result = ws.run(
+        """
     entities:
       a: {type: fixed, surrogate_id: a_id, columns: [x], values: [1]}
       b: {type: fixed, surrogate_id: b_id, columns: [x], values: [1]}
-    """, observer=StopInPhase())
+    """,
+        observer=StopInPhase(),
+    )
     assert result.cancelled
     assert [o.status for o in result.outcomes] == ["cancelled", "skipped"]
 
 
 def test_max_rows_cuts_file_inputs_not_fixed(ws):
     ws.write("data.csv", "code,label\nA,a\nB,b\nC,c\n")
-    result = ws.run("""
+    result = ws.run(
+        """
     entities:
       labels: {type: csv, surrogate_id: label_id, columns: [code, label], options: {filename: data.csv}}
       kind: {type: fixed, surrogate_id: kind_id, columns: [x], values: [1, 2, 3]}
-    """, max_rows=2)
+    """,
+        max_rows=2,
+    )
     assert result.outcome("labels").rows_out == 2
     assert result.outcome("kind").rows_out == 3
 

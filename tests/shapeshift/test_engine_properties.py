@@ -1,4 +1,5 @@
 """Property tests: surrogate ids, foreign-key integrity and determinism across processes."""
+
 from __future__ import annotations
 
 import os
@@ -11,11 +12,11 @@ import textwrap
 import numpy as np
 import pandas as pd
 import pytest
+from engine_support import ARBODAT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import shapeshift
-from engine_support import ARBODAT
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 cells = st.one_of(st.sampled_from(["a", "b", "c", "", "Ä x"]), st.none())
@@ -24,8 +25,9 @@ cells = st.one_of(st.sampled_from(["a", "b", "c", "", "Ä x"]), st.none())
 @st.composite
 def survey_tables(draw):
     n = draw(st.integers(min_value=0, max_value=25))
-    return pd.DataFrame({name: draw(st.lists(cells, min_size=n, max_size=n)) for name in ("k1", "k2", "v")},
-                        dtype=object)
+    return pd.DataFrame(
+        {name: draw(st.lists(cells, min_size=n, max_size=n)) for name in ("k1", "k2", "v")}, dtype=object
+    )
 
 
 def run_config(text: str, survey: pd.DataFrame, **kwargs) -> shapeshift.RunResult:
@@ -33,17 +35,23 @@ def run_config(text: str, survey: pd.DataFrame, **kwargs) -> shapeshift.RunResul
         path = pathlib.Path(folder) / "config.yml"
         path.write_text(textwrap.dedent(text), encoding="utf-8")
         project = shapeshift.load(path)
-        return shapeshift.run(project, shapeshift.plan(project, default_entity="survey"),
-                              inputs={"survey": survey}, **kwargs)
+        return shapeshift.run(
+            project, shapeshift.plan(project, default_entity="survey"), inputs={"survey": survey}, **kwargs
+        )
 
 
 DEDUPE_FORMS = ["true", "false", "[k1]", "[k1, k2]", "[k1, nosuch]"]
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(survey=survey_tables(), dedupe=st.sampled_from(DEDUPE_FORMS), empty=st.sampled_from(["false", "true", "[v]"]))
+@given(
+    survey=survey_tables(),
+    dedupe=st.sampled_from(DEDUPE_FORMS),
+    empty=st.sampled_from(["false", "true", "[v]"]),
+)
 def test_surrogate_ids_are_1_to_n_and_unique(survey, dedupe, empty):
-    result = run_config(f"""
+    result = run_config(
+        f"""
     entities:
       survey: {{columns: [k1, k2, v]}}
       thing:
@@ -52,7 +60,9 @@ def test_surrogate_ids_are_1_to_n_and_unique(survey, dedupe, empty):
         columns: [v]
         drop_duplicates: {dedupe}
         drop_empty_rows: {empty}
-    """, survey)
+    """,
+        survey,
+    )
     table = result.outcome("thing").table
     assert table["thing_id"].tolist() == list(range(1, len(table) + 1))
     final = result.tables["thing"]
@@ -60,10 +70,14 @@ def test_surrogate_ids_are_1_to_n_and_unique(survey, dedupe, empty):
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(survey=survey_tables(), how=st.sampled_from(["inner", "left", "right", "outer"]),
-       parent_dedupe=st.sampled_from(["true", "[k1]", "false"]))
+@given(
+    survey=survey_tables(),
+    how=st.sampled_from(["inner", "left", "right", "outer"]),
+    parent_dedupe=st.sampled_from(["true", "[k1]", "false"]),
+)
 def test_foreign_key_ids_exist_in_the_referenced_entity(survey, how, parent_dedupe):
-    result = run_config(f"""
+    result = run_config(
+        f"""
     entities:
       survey: {{columns: [k1, k2, v]}}
       parent:
@@ -77,7 +91,9 @@ def test_foreign_key_ids_exist_in_the_referenced_entity(survey, how, parent_dedu
         columns: [k1, k2]
         foreign_keys:
           - {{entity: parent, local_keys: [k1], remote_keys: [k1], how: {how}}}
-    """, survey)
+    """,
+        survey,
+    )
     parent_ids = set(result.tables["parent"]["system_id"])
     child_ids = result.tables["child"]["parent_id"]
     assert all(pd.isna(v) or v in parent_ids for v in child_ids)
@@ -111,16 +127,22 @@ entities:
 
 def _run_with_seed(config: pathlib.Path, seed: str, max_rows: int) -> str:
     env = {**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run([sys.executable, "-c", DETERMINISM_SCRIPT, str(config), str(max_rows)], env=env,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", DETERMINISM_SCRIPT, str(config), str(max_rows)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout
 
 
 def test_determinism_across_processes_with_different_hash_seeds(tmp_path):
     rng = np.random.default_rng(7)
-    pd.DataFrame({c: rng.choice(["x", "y", "z", "w"], 40) for c in "cbav"}).to_csv(tmp_path / "survey.csv",
-                                                                                    index=False)
+    pd.DataFrame({c: rng.choice(["x", "y", "z", "w"], 40) for c in "cbav"}).to_csv(
+        tmp_path / "survey.csv", index=False
+    )
     (tmp_path / "config.yml").write_text(MULTI_KEY, encoding="utf-8")
     outputs = {_run_with_seed(tmp_path / "config.yml", seed, 1000) for seed in ("0", "1", "12345")}
     assert len(outputs) == 1

@@ -1,4 +1,5 @@
 """Spec 1.1-1.7: parsing and directive resolution, including the verified example of 1.7."""
+
 from __future__ import annotations
 
 import math
@@ -35,7 +36,7 @@ translation: "@load: options.translations"
 
 @pytest.fixture
 def example(ws):
-    ws.write("sub/ds.yml", "driver: sqlite\nlabel: \"@value: scalars.name\"\ninner: \"@include: inner.yml\"\n")
+    ws.write("sub/ds.yml", 'driver: sqlite\nlabel: "@value: scalars.name"\ninner: "@include: inner.yml"\n')
     ws.write("sub/inner.yml", "deep: true\n")
     ws.write("tr.tsv", "arbodat_field\tenglish_column_name\tnote\nProbNr\tsample_number\t\n")
     path = ws.config(MAIN)
@@ -76,7 +77,9 @@ def test_load_table_rows_as_strings_with_nan(example):
 
 
 def test_load_failure_leaves_argument_text(ws):
-    project = ws.load('options:\n  t: {filename: missing.tsv}\ntranslation: "@load: options.t"\nentities: {}\n')
+    project = ws.load(
+        'options:\n  t: {filename: missing.tsv}\ntranslation: "@load: options.t"\nentities: {}\n'
+    )
     assert project.raw["translation"] == "options.t"
     assert any("missing.tsv" in message for message, _ in project.load_warnings)
 
@@ -153,8 +156,9 @@ def test_root_must_be_a_mapping_and_empty_is_empty(ws):
 
 def test_env_prefix_overrides(ws):
     path = ws.config("entities: {}\noptions:\n  database: {host: x}\n")
-    project = shapeshift.load(path, env={"SEAD_NORMALIZER_OPTIONS_DATABASE_HOST": "db"},
-                              env_prefix="SEAD_NORMALIZER")
+    project = shapeshift.load(
+        path, env={"SEAD_NORMALIZER_OPTIONS_DATABASE_HOST": "db"}, env_prefix="SEAD_NORMALIZER"
+    )
     assert project.raw["options"]["database"]["host"] == "db"
 
 
@@ -175,8 +179,13 @@ def test_collect_files(ws):
     translation: "@load: options.translations"
     """)
     refs = {(ref.path, ref.kind): ref.exists for ref in shapeshift.collect_files(ws.folder / "config.yml")}
-    assert refs == {("sub/ds.yml", "include"): True, ("tr.tsv", "load"): True, ("lookup.csv", "data"): True,
-                    ("db.sqlite", "data"): False, ("data/labels.csv", "data"): False}
+    assert refs == {
+        ("sub/ds.yml", "include"): True,
+        ("tr.tsv", "load"): True,
+        ("lookup.csv", "data"): True,
+        ("db.sqlite", "data"): False,
+        ("data/labels.csv", "data"): False,
+    }
 
 
 def test_collect_files_missing_include_raises(ws):

@@ -1,4 +1,5 @@
 """Spec section 3: validation rules, with this engine's severities (see docs/compatibility.md)."""
+
 from __future__ import annotations
 
 import shapeshift
@@ -54,7 +55,8 @@ def test_3_2_1_example(ws):
 
 
 def test_structural_errors(ws):
-    issues = shapeshift.validate(ws.load("""
+    issues = shapeshift.validate(
+        ws.load("""
     entities:
       a:
         type: fixed
@@ -77,13 +79,22 @@ def test_structural_errors(ws):
     options:
       data_sources:
         db: {driver: sqlite, options: {filename: db.sqlite}}
-    """))
+    """)
+    )
     got = found(issues)
     expected_errors = {
-        (C.FIXED_ROW_LENGTH, "a"), (C.FK_MISSING_ENTITY, "b"), (C.FK_UNKNOWN_ENTITY, "b"),
-        (C.FK_MISSING_REMOTE_KEYS, "b"), (C.FK_KEY_COUNT, "b"), (C.FK_EXTRA_COLUMNS_TYPE, "b"),
-        (C.UNNEST_MISSING_VAR_NAME, "b"), (C.UNNEST_MISSING_VALUE_NAME, "b"), (C.ENTITY_EMPTY, "c"),
-        (C.INVALID_TYPE, "d"), (C.SQL_EMPTY_QUERY, "e")}
+        (C.FIXED_ROW_LENGTH, "a"),
+        (C.FK_MISSING_ENTITY, "b"),
+        (C.FK_UNKNOWN_ENTITY, "b"),
+        (C.FK_MISSING_REMOTE_KEYS, "b"),
+        (C.FK_KEY_COUNT, "b"),
+        (C.FK_EXTRA_COLUMNS_TYPE, "b"),
+        (C.UNNEST_MISSING_VAR_NAME, "b"),
+        (C.UNNEST_MISSING_VALUE_NAME, "b"),
+        (C.ENTITY_EMPTY, "c"),
+        (C.INVALID_TYPE, "d"),
+        (C.SQL_EMPTY_QUERY, "e"),
+    }
     assert expected_errors <= {(code, entity) for severity, code, entity in got if severity == S.ERROR}
     assert (S.WARNING, C.DROP_DUPLICATES_TYPE, "b") in got
     assert (S.WARNING, C.SOURCE_UNAVAILABLE, "e") in got
@@ -95,14 +106,16 @@ def test_no_entities(ws):
 
 
 def test_reference_problems_are_warnings_with_locations(ws):
-    issues = shapeshift.validate(ws.load("""
+    issues = shapeshift.validate(
+        ws.load("""
     entities:
       a:
         source: ghost
         keys: [k]
         columns: "@value: entities.nope.columns"
         depends_on: [phantom]
-    """))
+    """)
+    )
     got = found(issues)
     assert (S.WARNING, C.SOURCE_UNKNOWN, "a") in got
     assert (S.WARNING, C.DEPENDS_ON_UNKNOWN, "a") in got
@@ -113,10 +126,12 @@ def test_reference_problems_are_warnings_with_locations(ws):
 
 
 def test_validate_never_raises_on_odd_shapes(ws):
-    issues = shapeshift.validate(ws.load("""
+    issues = shapeshift.validate(
+        ws.load("""
     entities:
       a: [1, 2]
       b: {foreign_keys: [1, "x"], append: 3, filters: [7], keys: k}
     options: null
-    """))
+    """)
+    )
     assert any(i.code == C.ENTITY_NOT_MAPPING for i in issues)

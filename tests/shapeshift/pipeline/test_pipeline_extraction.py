@@ -1,5 +1,6 @@
 """Spec 2.2, 2.6 and 2.7: default entity, subsetting, extra columns, de-duplication, replacements,
 fixed entities. Expected tables are the spec's verified ones."""
+
 from __future__ import annotations
 
 from engine_support import SURVEY_CSV, frame, rows
@@ -35,11 +36,14 @@ def test_2_2_csv_entity_without_columns_reads_zero_columns(ws):
 
 
 def test_2_2_prefilled_default_entity_gives_the_same(ws):
-    result = ws.run("""
+    result = ws.run(
+        """
     entities:
       survey: {columns: [site, site_name, sample, taxon, count]}
       site: {surrogate_id: site_id, keys: [site], columns: [site, site_name], drop_duplicates: true}
-    """, inputs={"survey": survey()})
+    """,
+        inputs={"survey": survey()},
+    )
     assert rows(result.outcome("site").table) == [("S1", "Alpha", 1), ("S2", "Beta", 2)]
     # the input table is part of the output, columns sorted
     assert list(result.tables["survey"].columns) == ["count", "sample", "site", "site_name", "taxon"]
@@ -53,7 +57,8 @@ def test_no_source_no_default_entity_fails_clearly(ws):
 
 
 def test_2_6_1_basic_extraction_and_finalisation(ws):
-    result = ws.run("""
+    result = ws.run(
+        """
     entities:
       survey:
         columns: [site, site_name, sample, taxon, count]
@@ -62,7 +67,9 @@ def test_2_6_1_basic_extraction_and_finalisation(ws):
         keys: [site]
         columns: [site_name, site]
         drop_duplicates: true
-    """, inputs={"survey": survey()})
+    """,
+        inputs={"survey": survey()},
+    )
     processed = result.outcome("site").table
     assert list(processed.columns) == ["site", "site_name", "site_id"]
     assert rows(processed) == [("S1", "Alpha", 1), ("S2", "Beta", 2)]
@@ -74,22 +81,30 @@ def test_2_6_1_basic_extraction_and_finalisation(ws):
 
 def test_2_6_2_drop_duplicates_forms(ws):
     data = frame("sample,taxon,count\nP1,Oak,3\nP1,Pine,1\nP2,Oak,7\nP2,Oak,7")
-    result = ws.run("""
+    result = ws.run(
+        """
     entities:
       survey: {columns: [sample, taxon, count]}
       sample_first:      {columns: [sample, taxon, count], drop_duplicates: [sample]}
       sample_all:        {columns: [sample, taxon, count], drop_duplicates: true}
       sample_missingcol: {columns: [sample, taxon, count], drop_duplicates: [sample, nosuchcol]}
       sample_string:     {columns: [sample, taxon, count], drop_duplicates: "sample"}
-    """, inputs={"survey": data})
+    """,
+        inputs={"survey": data},
+    )
     assert rows(result.outcome("sample_first").table) == [("P1", "Oak", "3"), ("P2", "Oak", "7")]
-    assert rows(result.outcome("sample_all").table) == [("P1", "Oak", "3"), ("P1", "Pine", "1"), ("P2", "Oak", "7")]
+    assert rows(result.outcome("sample_all").table) == [
+        ("P1", "Oak", "3"),
+        ("P1", "Pine", "1"),
+        ("P2", "Oak", "7"),
+    ]
     assert len(result.outcome("sample_missingcol").table) == 4
     assert len(result.outcome("sample_string").table) == 3  # any other truthy value acts like true
 
 
 def test_2_6_3_extra_columns(ws):
-    result = ws.run("""
+    result = ws.run(
+        """
     entities:
       survey: {columns: [site, site_name, sample, taxon, count]}
       site:
@@ -110,25 +125,49 @@ def test_2_6_3_extra_columns(ws):
         extra_columns:
           first_taxon: taxon
         drop_duplicates: true
-    """, inputs={"survey": survey()})
+    """,
+        inputs={"survey": survey()},
+    )
     site = result.outcome("site").table
-    assert list(site.columns) == ["site", "site_name", "site_label", "country", "note", "rank", "wrong_case",
-                                  "site_id"]
-    assert rows(site) == [("S1", "Alpha", "Alpha", "SE", None, 1, "Site_Name", 1),
-                          ("S2", "Beta", "Beta", "SE", None, 1, "Site_Name", 2)]
+    assert list(site.columns) == [
+        "site",
+        "site_name",
+        "site_label",
+        "country",
+        "note",
+        "rank",
+        "wrong_case",
+        "site_id",
+    ]
+    assert rows(site) == [
+        ("S1", "Alpha", "Alpha", "SE", None, 1, "Site_Name", 1),
+        ("S2", "Beta", "Beta", "SE", None, 1, "Site_Name", 2),
+    ]
     trap = result.outcome("site_trap").table
     assert list(trap.columns) == ["site", "taxon", "first_taxon", "site_trap_id"]
     assert rows(trap) == [("S1", "Oak", "Oak", 1), ("S1", "Pine", "Pine", 2), ("S2", "Oak", "Oak", 3)]
     final = result.tables["site"]
-    assert list(final.columns) == ["system_id", "site_id", "country", "note", "rank", "site_label", "wrong_case",
-                                   "site", "site_name"]
-    assert rows(final) == [(1, None, "SE", None, 1, "Alpha", "Site_Name", "S1", "Alpha"),
-                           (2, None, "SE", None, 1, "Beta", "Site_Name", "S2", "Beta")]
+    assert list(final.columns) == [
+        "system_id",
+        "site_id",
+        "country",
+        "note",
+        "rank",
+        "site_label",
+        "wrong_case",
+        "site",
+        "site_name",
+    ]
+    assert rows(final) == [
+        (1, None, "SE", None, 1, "Alpha", "Site_Name", "S1", "Alpha"),
+        (2, None, "SE", None, 1, "Beta", "Site_Name", "S2", "Beta"),
+    ]
 
 
 def test_2_6_5_replacements(ws):
     data = frame("site,crs\nS1,DHDN Zone 3\nS1,EPSG:31467\nS2,WGS84\nS3,Local")
-    result = ws.run("""
+    result = ws.run(
+        """
     entities:
       survey: {columns: [site, crs]}
       site:
@@ -142,20 +181,33 @@ def test_2_6_5_replacements(ws):
         columns: [site, crs]
         replacements:
           crs: ["WGS84"]
-    """, inputs={"survey": data})
-    assert rows(result.outcome("site").table) == [("S1", "EPSG:31467"), ("S1", "EPSG:31467"), ("S2", "EPSG:4326"),
-                                                  ("S3", "Local")]
-    assert rows(result.outcome("site_pad").table) == [("S1", "DHDN Zone 3"), ("S1", "EPSG:31467"),
-                                                      ("S2", "EPSG:31467"), ("S3", "Local")]
+    """,
+        inputs={"survey": data},
+    )
+    assert rows(result.outcome("site").table) == [
+        ("S1", "EPSG:31467"),
+        ("S1", "EPSG:31467"),
+        ("S2", "EPSG:4326"),
+        ("S3", "Local"),
+    ]
+    assert rows(result.outcome("site_pad").table) == [
+        ("S1", "DHDN Zone 3"),
+        ("S1", "EPSG:31467"),
+        ("S2", "EPSG:31467"),
+        ("S3", "Local"),
+    ]
 
 
 def test_replacement_null_key(ws):
     data = frame("site,crs\nS1,\nS2,x")
-    result = ws.run("""
+    result = ws.run(
+        """
     entities:
       survey: {columns: [site, crs]}
       site: {columns: [site, crs], replacements: {crs: {null: unknown}}}
-    """, inputs={"survey": data})
+    """,
+        inputs={"survey": data},
+    )
     assert rows(result.outcome("site").table) == [("S1", "unknown"), ("S2", "x")]
 
 
@@ -196,7 +248,10 @@ def test_2_7_fixed_entities(ws):
     assert list(unit.columns) == ["code", "unit_name", "unit_id"]
     assert rows(unit) == [("cm", "centimetre", 1), ("m", "metre", 2)]
     master = result.outcome("master").table
-    assert list(master.columns) == ["master_id", "master_name"] and rows(master) == [(10, "Pilot"), (20, "Other")]
+    assert list(master.columns) == ["master_id", "master_name"] and rows(master) == [
+        (10, "Pilot"),
+        (20, "Other"),
+    ]
     lost = result.outcome("lost_values").table
     assert list(lost.columns) == ["lost_values_id"] and rows(lost) == [(1,), (2,)]
     assert list(result.tables["master"].columns) == ["system_id", "master_id", "master_name"]
@@ -220,12 +275,15 @@ def test_2_7_fixed_loader_errors(ws):
 
 
 def test_columns_not_strings_fails_and_string_columns_are_characters(ws):
-    result = ws.run("""
+    result = ws.run(
+        """
     entities:
       survey: {columns: [ab, b]}
       bad: {columns: [ab, 1]}
       chars: {columns: "ab"}
-    """, inputs={"survey": frame("ab,b,a\n1,2,3")})
+    """,
+        inputs={"survey": frame("ab,b,a\n1,2,3")},
+    )
     assert result.outcome("bad").status == "failed" and "Invalid columns" in result.outcome("bad").error
     chars = result.outcome("chars")
     assert chars.status == "success" and chars.columns == ["a", "b"]

@@ -1,8 +1,9 @@
 """Spec 2.10-2.13: append, filters, foreign keys and their constraints (verified examples)."""
+# ruff: noqa: E501 - YAML fixtures are kept on one line as written in the spec
+
 from __future__ import annotations
 
 import pytest
-
 from engine_support import frame, rows
 
 SAMPLES = "sample,type_code\nP1,A\nP2,B\nP3,X\nP4,"
@@ -52,21 +53,38 @@ def test_2_12_4_inner_left_extra_columns_null_keys(ws):
     assert list(inner.columns) == ["sample", "type_code", "sample_type_id", "code", "sample_inner_id"]
     assert rows(inner) == [("P1", "A", 1, "A", 1), ("P2", "B", 2, "B", 2), ("P4", None, 3, None, 3)]
     left = result.outcome("sample_left").table
-    assert list(left.columns) == ["sample", "type_code", "sample_type_id", "code", "type_label", "sample_left_id"]
-    assert rows(left) == [("P1", "A", 1.0, "A", "Alpha type", 1), ("P2", "B", 2.0, "B", "Beta type", 2),
-                          ("P3", "X", None, None, None, 3), ("P4", None, 3.0, None, "Unknown type", 4)]
+    assert list(left.columns) == [
+        "sample",
+        "type_code",
+        "sample_type_id",
+        "code",
+        "type_label",
+        "sample_left_id",
+    ]
+    assert rows(left) == [
+        ("P1", "A", 1.0, "A", "Alpha type", 1),
+        ("P2", "B", 2.0, "B", "Beta type", 2),
+        ("P3", "X", None, None, None, 3),
+        ("P4", None, 3.0, None, "Unknown type", 4),
+    ]
     assert str(left["sample_type_id"].dtype) == "float64"
     nameonly = result.outcome("sample_nameonly").table
     assert list(nameonly.columns) == ["sample", "type_code", "code", "type_name", "sample_nameonly_id"]
-    assert rows(nameonly) == [("P1", "A", "A", "Alpha type", 1), ("P2", "B", "B", "Beta type", 2),
-                              ("P3", "X", None, None, 3), ("P4", None, None, "Unknown type", 4)]
+    assert rows(nameonly) == [
+        ("P1", "A", "A", "Alpha type", 1),
+        ("P2", "B", "B", "Beta type", 2),
+        ("P3", "X", None, None, 3),
+        ("P4", None, None, "Unknown type", 4),
+    ]
     assert result.tables["sample_left"].to_csv(index=False) == (
         "system_id,sample_left_id,sample_type_id,code,sample,type_code,type_label\n"
-        "1,,1.0,A,P1,A,Alpha type\n2,,2.0,B,P2,B,Beta type\n3,,,,P3,X,\n4,,3.0,,P4,,Unknown type\n")
+        "1,,1.0,A,P1,A,Alpha type\n2,,2.0,B,P2,B,Beta type\n3,,,,P3,X,\n4,,3.0,,P4,,Unknown type\n"
+    )
 
 
 def test_2_12_5_derived_entity_with_cross_join(ws):
-    result = ws.run("""
+    result = ws.run(
+        """
     entities:
       survey:
         columns: [project]
@@ -92,17 +110,32 @@ def test_2_12_5_derived_entity_with_cross_join(ws):
           - entity: project
             how: cross
         drop_duplicates: true
-    """, inputs={"survey": frame("project\nPA\nPB\nPA")})
+    """,
+        inputs={"survey": frame("project\nPA\nPB\nPA")},
+    )
     dataset = result.outcome("dataset").table
-    assert rows(dataset, ["method_id", "method_name", "dataset_name", "master_set_id", "project_id", "dataset_id"]) == [
-        (1, "Sieve", "Sieve", 1, 1, 1), (1, "Sieve", "Sieve", 1, 2, 2),
-        (2, "Flotation", "Flotation", 1, 1, 3), (2, "Flotation", "Flotation", 1, 2, 4)]
-    assert list(result.tables["dataset"].columns) == ["system_id", "dataset_id", "project_id", "dataset_name",
-                                                      "master_set_id", "method_id", "method_name"]
+    assert rows(
+        dataset, ["method_id", "method_name", "dataset_name", "master_set_id", "project_id", "dataset_id"]
+    ) == [
+        (1, "Sieve", "Sieve", 1, 1, 1),
+        (1, "Sieve", "Sieve", 1, 2, 2),
+        (2, "Flotation", "Flotation", 1, 1, 3),
+        (2, "Flotation", "Flotation", 1, 2, 4),
+    ]
+    assert list(result.tables["dataset"].columns) == [
+        "system_id",
+        "dataset_id",
+        "project_id",
+        "dataset_name",
+        "master_set_id",
+        "method_id",
+        "method_name",
+    ]
 
 
 def test_2_12_6_joins_multiply_rows(ws):
-    result = ws.run("""
+    result = ws.run(
+        """
     entities:
       survey: {columns: [sample, type_code]}
       sample_type:
@@ -117,14 +150,21 @@ def test_2_12_6_joins_multiply_rows(ws):
         drop_duplicates: [sample]
         foreign_keys:
           - {entity: sample_type, local_keys: [type_code], remote_keys: [code], how: left}
-    """, inputs={"survey": frame(SAMPLES)})
+    """,
+        inputs={"survey": frame(SAMPLES)},
+    )
     assert rows(result.outcome("sample").table) == [
-        ("P1", "A", 1.0, "A", 1), ("P2", "B", 2.0, "B", 2), ("P2", "B", 3.0, "B", 3),
-        ("P3", "X", None, None, 4), ("P4", None, None, None, 5)]
+        ("P1", "A", 1.0, "A", 1),
+        ("P2", "B", 2.0, "B", 2),
+        ("P2", "B", 3.0, "B", 3),
+        ("P3", "X", None, None, 4),
+        ("P4", None, None, None, 5),
+    ]
 
 
 def test_2_12_7_skips(ws):
-    result = ws.run("""
+    result = ws.run(
+        """
     entities:
       survey: {columns: [sample, type_code, code, type_name, site_id]}
       sample_type:
@@ -158,9 +198,18 @@ def test_2_12_7_skips(ws):
         columns: [sample]
         foreign_keys:
           - {entity: site, how: cross, local_keys: [sample], remote_keys: [code]}
-    """, inputs={"survey": frame("sample,type_code,code,type_name,site_id\nP1,A,c,n,99\nP2,B,c,n,98")})
+    """,
+        inputs={"survey": frame("sample,type_code,code,type_name,site_id\nP1,A,c,n,99\nP2,B,c,n,98")},
+    )
     twice = result.outcome("twice").table
-    assert list(twice.columns) == ["sample", "type_code", "code", "type_name", "sample_type_id", "code_sample_type"]
+    assert list(twice.columns) == [
+        "sample",
+        "type_code",
+        "code",
+        "type_name",
+        "sample_type_id",
+        "code_sample_type",
+    ]
     assert rows(result.outcome("has_id").table) == [("P1", "A", "99"), ("P2", "B", "98")]
     assert "sample_type_id" not in result.outcome("bad_remote").table.columns
     assert any("not linked" in w for w in result.outcome("bad_remote").warnings)
@@ -168,33 +217,40 @@ def test_2_12_7_skips(ws):
 
 
 def test_remote_without_id_column_fails_entity(ws):
-    result = ws.run("""
+    result = ws.run(
+        """
     entities:
       survey: {columns: [a]}
       lookup: {type: fixed, columns: [a, b], values: [[1, 2]]}
       child:
         columns: [a]
         foreign_keys: [{entity: lookup, local_keys: [a], remote_keys: [a]}]
-    """, inputs={"survey": frame("a\n1")})
+    """,
+        inputs={"survey": frame("a\n1")},
+    )
     assert result.outcome("child").status == "failed"
     assert "lookup_id" in result.outcome("child").error
 
 
 def test_incompatible_key_dtypes_fail_entity(ws):
-    result = ws.run("""
+    result = ws.run(
+        """
     entities:
       survey: {columns: [a]}
       lookup: {type: fixed, surrogate_id: lookup_id, columns: [a, b], values: [[1, 2]]}
       child:
         columns: [a]
         foreign_keys: [{entity: lookup, local_keys: [a], remote_keys: [a]}]
-    """, inputs={"survey": frame("a\nx")})
+    """,
+        inputs={"survey": frame("a\nx")},
+    )
     assert result.outcome("child").status == "failed"
     assert "merge" in result.outcome("child").error
 
 
 def test_outer_and_right_joins(ws):
-    result = ws.run("""
+    result = ws.run(
+        """
     entities:
       survey: {columns: [k]}
       lookup: {type: fixed, surrogate_id: lookup_id, columns: [k, v], values: [[c, 3], [a, 1]]}
@@ -204,7 +260,9 @@ def test_outer_and_right_joins(ws):
       right:
         columns: [k]
         foreign_keys: [{entity: lookup, local_keys: [k], remote_keys: [k], how: right}]
-    """, inputs={"survey": frame("k\nb\na")})
+    """,
+        inputs={"survey": frame("k\nb\na")},
+    )
     assert rows(result.outcome("outer").table) == [("a", 2.0), ("b", None), ("c", 1.0)]
     assert rows(result.outcome("right").table) == [("c", 1), ("a", 2)]
 
@@ -226,18 +284,21 @@ entities:
 """
 
 
-@pytest.mark.parametrize("how, constraints, outcome", [
-    ("left", "{cardinality: many_to_one}", "rows increased 4 -> 5"),
-    ("left", "{cardinality: one_to_one}", "rows changed 4 -> 5"),
-    ("left", "{cardinality: one_to_many}", 5),
-    ("inner", "{cardinality: one_to_many}", "rows decreased 4 -> 3"),
-    ("left", "{require_unique_right: true}", "1 duplicate remote key"),
-    ("left", "{allow_null_keys: false}", "null values in local key ['type_code']"),
-    ("inner", "{allow_row_decrease: false}", "rows decreased 4 -> 3"),
-    ("left", "{cardinality: many-to-one}", "rows increased 4 -> 5"),
-    ("left", "{allow_unmatched_left: false}", "2 local row(s) without a match"),
-    ("left", "{}", 5),
-])
+@pytest.mark.parametrize(
+    "how, constraints, outcome",
+    [
+        ("left", "{cardinality: many_to_one}", "rows increased 4 -> 5"),
+        ("left", "{cardinality: one_to_one}", "rows changed 4 -> 5"),
+        ("left", "{cardinality: one_to_many}", 5),
+        ("inner", "{cardinality: one_to_many}", "rows decreased 4 -> 3"),
+        ("left", "{require_unique_right: true}", "1 duplicate remote key"),
+        ("left", "{allow_null_keys: false}", "null values in local key ['type_code']"),
+        ("inner", "{allow_row_decrease: false}", "rows decreased 4 -> 3"),
+        ("left", "{cardinality: many-to-one}", "rows increased 4 -> 5"),
+        ("left", "{allow_unmatched_left: false}", "2 local row(s) without a match"),
+        ("left", "{}", 5),
+    ],
+)
 def test_2_13_constraints(ws, how, constraints, outcome):
     result = ws.run(CONSTRAINT_CONFIG % (how, constraints), inputs={"survey": frame(SAMPLES)})
     sample = result.outcome("sample")
@@ -252,8 +313,11 @@ def test_2_13_constraints(ws, how, constraints, outcome):
 
 
 def test_constraints_reported_not_enforced_when_switched_off(ws):
-    result = ws.run(CONSTRAINT_CONFIG % ("left", "{cardinality: many_to_one}"), inputs={"survey": frame(SAMPLES)},
-                    validate_constraints=False)
+    result = ws.run(
+        CONSTRAINT_CONFIG % ("left", "{cardinality: many_to_one}"),
+        inputs={"survey": frame(SAMPLES)},
+        validate_constraints=False,
+    )
     sample = result.outcome("sample")
     assert sample.status == "success" and sample.rows_out == 5
     assert any("many_to_one" in w for w in sample.warnings)
@@ -265,7 +329,8 @@ def test_unmatched_rows_are_reported(ws):
 
 
 def test_2_10_append(ws):
-    result = ws.run("""
+    result = ws.run(
+        """
     entities:
       survey:
         columns: [culture, culture_en]
@@ -290,12 +355,21 @@ def test_2_10_append(ws):
         append:
           type: fixed
           values: [[Roman, Roman]]
-    """, inputs={"survey": frame("culture,culture_en\nRoman,Roman\nViking,Norse\nRoman,Roman")})
+    """,
+        inputs={"survey": frame("culture,culture_en\nRoman,Roman\nViking,Norse\nRoman,Roman")},
+    )
     assert rows(result.outcome("cultural_group").table) == [
-        ("Roman", "Roman", "imported", 1), ("Viking", "Norse", "imported", 2), ("unknown", None, "imported", 3),
-        ("Celt", "Celtic", "imported", 4)]
+        ("Roman", "Roman", "imported", 1),
+        ("Viking", "Norse", "imported", 2),
+        ("unknown", None, "imported", 3),
+        ("Celt", "Celtic", "imported", 4),
+    ]
     assert rows(result.outcome("cultural_group_all").table, ["culture", "cultural_group_all_id"]) == [
-        ("Roman", 1), ("Viking", 2), ("Roman", 3), ("Roman", 4)]
+        ("Roman", 1),
+        ("Viking", 2),
+        ("Roman", 3),
+        ("Roman", 4),
+    ]
 
 
 def test_2_10_append_traps(ws):
@@ -313,7 +387,8 @@ def test_2_10_append_traps(ws):
 
 
 def test_2_11_filters(ws):
-    result = ws.run("""
+    result = ws.run(
+        """
     entities:
       survey: {columns: [taxon, count]}
       used_taxa: {keys: [taxon], columns: [taxon], drop_duplicates: true}
@@ -325,12 +400,15 @@ def test_2_11_filters(ws):
         filters:
           - {type: exists_in, column: code, other_entity: used_taxa, other_column: taxon, drop_duplicates: [code]}
         depends_on: [used_taxa]
-    """, inputs={"survey": frame("taxon,count\nOak,1\nPine,2\nOak,3")})
+    """,
+        inputs={"survey": frame("taxon,count\nOak,1\nPine,2\nOak,3")},
+    )
     assert rows(result.outcome("taxa").table) == [("Oak", "Quercus", 1), ("Pine", "Pinus", 2)]
 
 
 def test_filter_target_waits_even_without_depends_on(ws):
-    result = ws.run("""
+    result = ws.run(
+        """
     entities:
       survey: {columns: [taxon]}
       taxa:
@@ -340,7 +418,9 @@ def test_filter_target_waits_even_without_depends_on(ws):
         values: [[Oak, Quercus], [Elm, Ulmus]]
         filters: [{type: exists_in, column: code, other_entity: used_taxa, other_column: taxon}]
       used_taxa: {keys: [taxon], columns: [taxon], drop_duplicates: true}
-    """, inputs={"survey": frame("taxon\nOak")})
+    """,
+        inputs={"survey": frame("taxon\nOak")},
+    )
     assert result.outcome("taxa").status == "success"
     assert rows(result.outcome("taxa").table) == [("Oak", "Quercus", 1)]
 

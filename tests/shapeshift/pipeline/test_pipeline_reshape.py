@@ -1,9 +1,9 @@
 """Spec 2.14-2.19: unnest, delayed de-duplication with the FD check, drop_empty_rows, ids,
 finalisation, translation and mappings (verified examples)."""
+
 from __future__ import annotations
 
 import pandas as pd
-
 from engine_support import frame, rows
 
 COORDINATES = """
@@ -40,19 +40,39 @@ entities:
 
 def survey(second_p1="10"):
     return frame(f"sample,X,Y,Z\nP1,10,11,12\nP1,{second_p1},11,12\nP2,30,,32").astype(
-        {"X": float, "Y": float, "Z": float})
+        {"X": float, "Y": float, "Z": float}
+    )
 
 
 def test_2_14_unnest_example(ws):
     result = ws.run(COORDINATES % ("[sample]", "[X, Y, Z]"), inputs={"survey": survey()})
     coordinate = result.outcome("coordinate").table
-    assert list(coordinate.columns) == ["sample", "coord_type", "coord_value", "sample_id", "dimension_id", "code",
-                                        "coordinate_id"]
-    assert rows(coordinate) == [("P1", "X", 10.0, 1, 1, "X", 1), ("P2", "X", 30.0, 2, 1, "X", 2),
-                                ("P1", "Y", 11.0, 1, 2, "Y", 3), ("P1", "Z", 12.0, 1, 3, "Z", 4),
-                                ("P2", "Z", 32.0, 2, 3, "Z", 5)]
-    assert list(result.tables["coordinate"].columns) == ["system_id", "coordinate_id", "dimension_id", "sample_id",
-                                                         "code", "coord_type", "coord_value", "sample"]
+    assert list(coordinate.columns) == [
+        "sample",
+        "coord_type",
+        "coord_value",
+        "sample_id",
+        "dimension_id",
+        "code",
+        "coordinate_id",
+    ]
+    assert rows(coordinate) == [
+        ("P1", "X", 10.0, 1, 1, "X", 1),
+        ("P2", "X", 30.0, 2, 1, "X", 2),
+        ("P1", "Y", 11.0, 1, 2, "Y", 3),
+        ("P1", "Z", 12.0, 1, 3, "Z", 4),
+        ("P2", "Z", 32.0, 2, 3, "Z", 5),
+    ]
+    assert list(result.tables["coordinate"].columns) == [
+        "system_id",
+        "coordinate_id",
+        "dimension_id",
+        "sample_id",
+        "code",
+        "coord_type",
+        "coord_value",
+        "sample",
+    ]
 
 
 def test_2_15_functional_dependency_violation_fails_entity(ws):
@@ -64,7 +84,8 @@ def test_2_15_functional_dependency_violation_fails_entity(ws):
 
 def test_2_14_unnest_failures(ws):
     config = COORDINATES.replace("columns: [X, Y, Z]\n    extra", "columns: [X, Y]\n    extra").replace(
-        "      - {entity: sample, local_keys: [sample], remote_keys: [sample]}\n", "")
+        "      - {entity: sample, local_keys: [sample], remote_keys: [sample]}\n", ""
+    )
     result = ws.run(config % ("[sample]", "[X, Y]"), inputs={"survey": survey()})
     wide = result.outcome("coordinate")
     assert wide.status == "success" and wide.columns == ["X", "Y", "source_note", "coordinate_id"]
@@ -76,7 +97,8 @@ def test_2_14_unnest_failures(ws):
 def test_2_14_no_value_vars_melts_extra_columns(ws):
     config = (COORDINATES % ("[sample]", "null")).replace("source_note: imported", "k: 1")
     config = config.replace("    drop_duplicates: [sample, coord_type]\n", "").replace(
-        "      - {entity: dimension, local_keys: [coord_type], remote_keys: [code]}\n", "")
+        "      - {entity: dimension, local_keys: [coord_type], remote_keys: [code]}\n", ""
+    )
     result = ws.run(config, inputs={"survey": survey()})
     table = result.outcome("coordinate").table
     k_rows = table[table["coord_type"] == "k"]
@@ -84,16 +106,21 @@ def test_2_14_no_value_vars_melts_extra_columns(ws):
 
 
 def test_2_16_drop_empty_rows(ws):
-    data = pd.DataFrame({"a": ["x", "", None, "y"], "b": ["", "", None, "z"], "status": ["ok", "unknown", "", "ok"]},
-                        dtype=object)
-    result = ws.run("""
+    data = pd.DataFrame(
+        {"a": ["x", "", None, "y"], "b": ["", "", None, "z"], "status": ["ok", "unknown", "", "ok"]},
+        dtype=object,
+    )
+    result = ws.run(
+        """
     entities:
       survey: {columns: [a, b, status]}
       all_cols: {columns: [a, b], drop_empty_rows: true}
       with_constant: {columns: [a, b], extra_columns: {k: 1}, drop_empty_rows: true}
       listed: {columns: [a, b, status], drop_empty_rows: [a, b]}
       mapped: {columns: [a, status], drop_empty_rows: {status: [unknown, ""]}}
-    """, inputs={"survey": data})
+    """,
+        inputs={"survey": data},
+    )
     assert rows(result.outcome("all_cols").table) == [("x", None), ("y", "z")]
     assert result.outcome("all_cols").table.iloc[0, 1] is pd.NA
     assert len(result.outcome("with_constant").table) == 4
@@ -102,11 +129,14 @@ def test_2_16_drop_empty_rows(ws):
 
 
 def test_2_17_surrogate_id_kept_when_column_exists(ws):
-    result = ws.run("""
+    result = ws.run(
+        """
     entities:
       survey: {columns: [site, site_id]}
       site: {surrogate_id: site_id, keys: [site], columns: [site, site_id]}
-    """, inputs={"survey": frame("site,site_id\nA,7\nB,9")})
+    """,
+        inputs={"survey": frame("site,site_id\nA,7\nB,9")},
+    )
     assert rows(result.outcome("site").table) == [("A", "7"), ("B", "9")]
 
 
@@ -152,17 +182,34 @@ mappings:
 
 def test_2_19_5_translation_and_mappings(ws):
     ws.write("tr.tsv", "arbodat_field\tenglish_column_name\nProbNr\tsample_number\nBefu\tfeature\n")
-    data = pd.DataFrame({"Befu": ["F1", "F2", "F3", "F4"], "ProbNr": ["P1", "P2", "P3", "P4"],
-                         "BefuTyp": ["Pit", "Wall", None, ""]}, dtype=object)
+    data = pd.DataFrame(
+        {
+            "Befu": ["F1", "F2", "F3", "F4"],
+            "ProbNr": ["P1", "P2", "P3", "P4"],
+            "BefuTyp": ["Pit", "Wall", None, ""],
+        },
+        dtype=object,
+    )
     result = ws.run(MAPPING_EXAMPLE, inputs={"survey": data}, translate=True)
     feature_type = result.tables["feature_type"]
     assert list(feature_type.columns) == ["system_id", "feature_type_id", "BefuTyp"]
     assert rows(feature_type) == [(1, 26.0, "Pit"), (2, None, "Wall"), (3, 28.0, None), (4, 27.0, "")]
     sample = result.tables["sample"]
-    assert list(sample.columns) == ["system_id", "sample_id", "feature_type_id", "sample_name", "BefuTyp", "feature",
-                                    "sample_number"]
-    assert rows(sample) == [(1, None, 1, "P1", "Pit", "F1", "P1"), (2, None, 2, "P2", "Wall", "F2", "P2"),
-                            (3, None, 3, "P3", None, "F3", "P3"), (4, None, 4, "P4", "", "F4", "P4")]
+    assert list(sample.columns) == [
+        "system_id",
+        "sample_id",
+        "feature_type_id",
+        "sample_name",
+        "BefuTyp",
+        "feature",
+        "sample_number",
+    ]
+    assert rows(sample) == [
+        (1, None, 1, "P1", "Pit", "F1", "P1"),
+        (2, None, 2, "P2", "Wall", "F2", "P2"),
+        (3, None, 3, "P3", None, "F3", "P3"),
+        (4, None, 4, "P4", "", "F4", "P4"),
+    ]
 
 
 def test_drop_foreign_keys_option(ws):

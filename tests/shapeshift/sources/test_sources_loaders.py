@@ -1,11 +1,12 @@
 """Spec 2.8 (SQL), 2.9 (CSV), section 6 (Excel) and unavailable sources."""
+# ruff: noqa: E501 - YAML fixtures are kept on one line as written in the spec
+
 from __future__ import annotations
 
 import sqlite3
 
 import pandas as pd
 import pytest
-
 from engine_support import rows
 
 
@@ -14,7 +15,9 @@ def taxa_db(ws):
     path = ws.folder / "t.db"
     with sqlite3.connect(path) as connection:
         connection.execute("create table taxa(code text, name text)")
-        connection.executemany("insert into taxa values (?, ?)", [("Q", "Quercus"), ("P", "Pinus"), ("Q", "Quercus")])
+        connection.executemany(
+            "insert into taxa values (?, ?)", [("Q", "Quercus"), ("P", "Pinus"), ("Q", "Quercus")]
+        )
     return path
 
 
@@ -59,22 +62,45 @@ options:
 def test_2_8_sql_example(ws, taxa_db):
     result = ws.run(SQL_EXAMPLE)
     assert rows(result.outcome("taxa").table) == [("Q", "Quercus", 1), ("P", "Pinus", 2)]
-    assert rows(result.outcome("taxa_legacy").table) == [("Q", "Quercus", 1), ("P", "Pinus", 2), ("Q", "Quercus", 3)]
+    assert rows(result.outcome("taxa_legacy").table) == [
+        ("Q", "Quercus", 1),
+        ("P", "Pinus", 2),
+        ("Q", "Quercus", 3),
+    ]
     renamed = result.outcome("taxa_renamed").table
     assert list(renamed.columns) == ["taxon_code", "taxon_name", "taxa_renamed_id"] and len(renamed) == 3
     assert rows(result.outcome("level").table) == [(1, "a"), (2, "b")]
 
 
-@pytest.mark.parametrize("entity, message", [
-    ("{type: sql, data_source: local, columns: [code, nm], query: 'select code, name from taxa'}", "mismatched columns"),
-    ("{type: sql, data_source: local, columns: [code], query: 'select code, name from taxa'}", "different number"),
-    ("{type: sql, data_source: local, columns: [code, name], values: 'select code, name from taxa'}", "elect"),
-    ("{type: sql, columns: [code, name], query: 'select code, name from taxa'}", "Unable to resolve source"),
-    ("{type: sql, data_source: nope, columns: [code], query: 'select code from taxa'}",
-     "Data source 'options.data_sources.nope' not found"),
-])
+@pytest.mark.parametrize(
+    "entity, message",
+    [
+        (
+            "{type: sql, data_source: local, columns: [code, nm], query: 'select code, name from taxa'}",
+            "mismatched columns",
+        ),
+        (
+            "{type: sql, data_source: local, columns: [code], query: 'select code, name from taxa'}",
+            "different number",
+        ),
+        (
+            "{type: sql, data_source: local, columns: [code, name], values: 'select code, name from taxa'}",
+            "elect",
+        ),
+        (
+            "{type: sql, columns: [code, name], query: 'select code, name from taxa'}",
+            "Unable to resolve source",
+        ),
+        (
+            "{type: sql, data_source: nope, columns: [code], query: 'select code from taxa'}",
+            "Data source 'options.data_sources.nope' not found",
+        ),
+    ],
+)
 def test_2_8_sql_errors(ws, taxa_db, entity, message):
-    result = ws.run(f"entities:\n  e: {entity}\noptions:\n  data_sources:\n    local: {{driver: sqlite, options: {{filename: t.db}}}}\n")
+    result = ws.run(
+        f"entities:\n  e: {entity}\noptions:\n  data_sources:\n    local: {{driver: sqlite, options: {{filename: t.db}}}}\n"
+    )
     assert result.outcome("e").status == "failed"
     assert message in result.outcome("e").error
 
@@ -152,10 +178,14 @@ def test_unknown_driver_and_access_and_unreachable_postgres(ws):
 def test_excel_entities(ws):
     path = ws.folder / "book.xlsx"
     with pd.ExcelWriter(path) as writer:
-        pd.DataFrame({"code": ["Q", "P", "E"], "label": ["oak", "pine", "elm"]}).to_excel(writer, sheet_name="s1",
-                                                                                          index=False)
-    result = ws.run("""
+        pd.DataFrame({"code": ["Q", "P", "E"], "label": ["oak", "pine", "elm"]}).to_excel(
+            writer, sheet_name="s1", index=False
+        )
+    result = ws.run(
+        """
     entities:
       labels: {type: xlsx, surrogate_id: label_id, columns: [code, label], options: {filename: book.xlsx, sheet_name: s1}}
-    """, max_rows=2)
+    """,
+        max_rows=2,
+    )
     assert rows(result.outcome("labels").table) == [("Q", "oak", 1), ("P", "pine", 2)]
