@@ -80,7 +80,7 @@ class Observer:
         """Between phases of one entity ('load', 'subset', 'filter', 'link', 'unnest', 'dedupe', ...)."""
 
     def entity_finished(self, outcome: EntityOutcome) -> None:
-        """Processing of an entity ended (any status)."""
+        """An entity's outcome is known (any status); called exactly once per planned entity."""
 
     def should_stop(self) -> bool:
         """Polled between entities and phases; True cancels the run."""

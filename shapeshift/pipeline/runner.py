@@ -292,13 +292,15 @@ class _Runner:
         stop_reason: str | None = None
         for name in self.plan.order:
             role = self.plan.role(name)
-            if cancelled or stop_reason:
-                outcome = EntityOutcome(name, "skipped", role, error=stop_reason or "run cancelled")
-                outcomes.append(outcome)
-                continue
-            if self.observer.should_stop():
+            if not cancelled and not stop_reason and self.observer.should_stop():
                 cancelled = True
-                outcomes.append(EntityOutcome(name, "skipped", role, error="run cancelled"))
+            if cancelled or stop_reason:
+                # never started: reported once through entity_finished like every other outcome
+                status = "cancelled" if cancelled else "skipped"
+                reason = "run cancelled before this entity started" if cancelled else stop_reason
+                outcome = EntityOutcome(name, status, role, error=reason)
+                self.observer.entity_finished(outcome)
+                outcomes.append(outcome)
                 continue
             if name in self.inputs:
                 table = self.store[name]

@@ -181,7 +181,7 @@ def test_should_stop_cancels(ws):
     )
     assert result.cancelled
     assert result.outcomes[0].status == "success"
-    assert result.outcomes[1].status in ("cancelled", "skipped")
+    assert result.outcomes[1].status == "cancelled"
 
 
 def test_cancel_during_phase_marks_entity_cancelled(ws):
@@ -204,7 +204,7 @@ def test_cancel_during_phase_marks_entity_cancelled(ws):
         observer=StopInPhase(),
     )
     assert result.cancelled
-    assert [o.status for o in result.outcomes] == ["cancelled", "skipped"]
+    assert [o.status for o in result.outcomes] == ["cancelled", "cancelled"]
 
 
 def test_max_rows_cuts_file_inputs_not_fixed(ws):
@@ -230,3 +230,31 @@ def test_outcome_fields(ws):
     assert isinstance(outcome.table, pd.DataFrame)
     assert outcome.error is None and outcome.traceback is None
     assert isinstance(outcome.duration_ms, int)
+
+
+@pytest.mark.parametrize("scenario", ["ok", "stop_on_error", "cancel"])
+def test_entity_finished_once_per_planned_entity(ws, scenario):
+    class Counter(Observer):
+        def __init__(self):
+            self.finished = []
+
+        def entity_finished(self, outcome):
+            self.finished.append(outcome.name)
+
+        def should_stop(self):
+            return scenario == "cancel" and len(self.finished) >= 2
+
+    observer = Counter()
+    result = ws.run(
+        """
+    entities:
+      broken: {type: fixed, surrogate_id: broken_id, columns: [a, b], values: [[1]]}
+      child: {type: fixed, surrogate_id: child_id, columns: [x], values: [1], depends_on: [broken]}
+      a: {type: fixed, surrogate_id: a_id, columns: [x], values: [1]}
+      b: {type: fixed, surrogate_id: b_id, columns: [x], values: [1]}
+    """,
+        observer=observer,
+        stop_on_error=scenario == "stop_on_error",
+    )
+    assert sorted(observer.finished) == sorted(o.name for o in result.outcomes) == ["a", "b", "broken", "child"]
+    assert result.cancelled == (scenario == "cancel")
