@@ -58,12 +58,14 @@ def run_detail(request, run_id):
 def run_status(request, run_id):
     """The part of the run page that changes while the run works; polled by the page until the run ends.
 
-    Always two queries (the run, its entity results) whatever the number of entities.
+    Two queries (the run, its entity results) whatever the number of entities. The poll that finds the run
+    ended also sends the event log, out of band, so the page shows how it ended: one more query, once.
     """
     run = _get_run(run_id)
-    return render(
-        request, "testruns/partials/run_status.html", {"run": run, "results": list(run.entity_results.all())}
-    )
+    context = {"run": run, "results": list(run.entity_results.all())}
+    if request.htmx and not run.is_active:
+        context.update(events=list(run.events.all()), events_oob=True)
+    return render(request, "testruns/partials/run_status.html", context)
 
 
 def entity_detail(request, run_id, name):

@@ -92,6 +92,7 @@ def test_it_runs_a_configuration_and_shows_progress_live(
     expect(page.locator("#run-status")).not_to_have_attribute("hx-trigger", re.compile(".*"))
     expect(page.locator(".progress-label")).to_have_text("3 of 3 entities · 100%")
     expect(page.locator(".entity-table tbody tr")).to_have_count(3)
+    expect(page.locator("#run-events")).to_contain_text("Run completed.")  # sent with the last poll
     page.screenshot(path=str(SCREENSHOT), full_page=True)
 
     # An entity's page, then the history lists the run.

@@ -60,6 +60,8 @@ def test_it_works(alice_client, run):
     assert "column KoordZ not found" in content
     assert reverse("testruns:entity", args=[run.pk, "site"]) in content
     assert "htmx" in content  # {% htmx_script %}
+    assert 'id="run-events"' in content
+    assert "hx-swap-oob" not in content
 
 
 def test_it_costs_a_fixed_number_of_queries(alice_client, run, django_assert_num_queries):

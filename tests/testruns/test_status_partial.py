@@ -106,6 +106,28 @@ def test_it_costs_a_fixed_number_of_queries(alice_client, demo_version, django_a
 
     # session, user (the middleware), the run with its configuration/version/requester, its entity results
     with django_assert_num_queries(4):
-        response = alice_client.get(url(run))
+        response = alice_client.get(url(run), headers={"HX-Request": "true"})
 
     assert response.content.count(b'<tr class="entity-') == entities
+
+
+def test_it_sends_the_event_log_with_the_last_poll(alice_client, demo_version, django_assert_num_queries):
+    run = make_run(demo_version, Status.FAILED)
+    run.log("error", "Run failed: no survey.csv")
+
+    # session, user, run, entity results, events
+    with django_assert_num_queries(5):
+        response = alice_client.get(url(run), headers={"HX-Request": "true"})
+
+    content = response.content.decode()
+    assert '<section id="run-events" hx-swap-oob="true">' in content
+    assert "Run failed: no survey.csv" in content
+
+
+def test_it_leaves_the_event_log_out_while_the_run_works(alice_client, demo_version):
+    run = make_run(demo_version, Status.RUNNING)
+    run.log("info", "Started on testhost:1.")
+
+    content = alice_client.get(url(run), headers={"HX-Request": "true"}).content.decode()
+
+    assert "run-events" not in content
