@@ -33,6 +33,18 @@ def compact_text_dtype(options: dict) -> dict:
     return options
 
 
+def _prune_columns(path, options: dict, wanted):
+    """`usecols` that reads only wanted columns, but never zero columns (that would also drop the rows)."""
+    header_options = {k: v for k, v in options.items() if k not in ("nrows", "dtype", "converters", "usecols")}
+    try:
+        header = list(pd.read_csv(path, nrows=0, **header_options).columns)
+    except Exception:  # noqa: BLE001 - the real read reports the problem
+        return None
+    if any(wanted(column) for column in header):
+        return wanted
+    return header[:1] or None
+
+
 def load_csv(
     name: str, options: dict, ctx: SourceContext, *, default_sep: str = ",", what: str | None = None
 ) -> pd.DataFrame:
@@ -47,7 +59,7 @@ def load_csv(
     if ctx.max_rows is not None:
         options["nrows"] = min(ctx.max_rows, options.get("nrows") or ctx.max_rows)
     if ctx.wanted_columns is not None and "usecols" not in options:
-        options["usecols"] = ctx.wanted_columns
+        options["usecols"] = _prune_columns(path, options, ctx.wanted_columns)
     options = compact_text_dtype(options)
     try:
         return pd.read_csv(path, **options)
@@ -71,8 +83,6 @@ def load_excel(name: str, options: dict, ctx: SourceContext, what: str | None = 
         options["header"] = None
     if ctx.max_rows is not None:
         options["nrows"] = ctx.max_rows
-    if ctx.wanted_columns is not None and "usecols" not in options:
-        options["usecols"] = ctx.wanted_columns
     try:
         return pd.read_excel(path, engine="openpyxl", **options)
     except (ValueError, KeyError, OSError) as exc:

@@ -189,3 +189,13 @@ def test_excel_entities(ws):
         max_rows=2,
     )
     assert rows(result.outcome("labels").table) == [("Q", "oak", 1), ("P", "pine", 2)]
+
+
+def test_csv_entity_with_only_unknown_columns_keeps_its_rows(ws):
+    ws.write("extra.csv", "code,label\nQ,oak\nP,pine\n")
+    result = ws.run("""
+    entities:
+      labels: {type: csv, surrogate_id: label_id, columns: [nope], options: {filename: extra.csv}}
+    """)
+    labels = result.outcome("labels")
+    assert labels.columns == ["label_id"] and labels.rows_out == 2
