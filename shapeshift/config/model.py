@@ -165,7 +165,8 @@ class EntitySpec:
             data_source=raw.get("data_source") if isinstance(raw.get("data_source"), str) else None,
             keys=as_name_list(raw.get("keys")),
             columns=as_name_list(raw.get("columns")),
-            surrogate_id=raw.get("surrogate_id") or None,
+            # `public_id` is the later versions' name for the same column (spec section 6)
+            surrogate_id=raw.get("surrogate_id") or raw.get("public_id") or None,
             surrogate_name=raw.get("surrogate_name") or None,
             extra_columns=dict(extra) if isinstance(extra, dict) else {},
             foreign_keys=[

@@ -209,7 +209,9 @@ class _Runner:
         spec = self.project.entities[name]
         raw = spec.raw
         if not raw:
-            raise EntityError(f"No configuration found for entity '{name}' (empty mapping)")
+            declared = (self.project.raw.get("entities") or {}).get(name)
+            shape = "empty" if declared in (None, {}) else f"not a mapping but {type(declared).__name__}"
+            raise EntityError(f"No configuration found for entity '{name}' ({shape})")
         columns = raw.get("columns")
         if isinstance(columns, list) and not all(isinstance(c, str) for c in columns):
             raise EntityError(
@@ -222,6 +224,8 @@ class _Runner:
                 f"Invalid unnest configuration for entity '{name}': var_name and value_name are required"
             )
         delayed = is_delayed(raw.get("drop_duplicates"), spec.unnest)
+        if spec.surrogate_id and not raw.get("surrogate_id"):
+            raw = {**raw, "surrogate_id": spec.surrogate_id}  # public_id: loaders read surrogate_id
         parts = [(raw, spec.fk_local_keys, unnest_names)]
         for item in spec.append:
             merged = {k: v for k, v in raw.items() if k not in APPEND_NOT_INHERITED}

@@ -287,3 +287,18 @@ def test_columns_not_strings_fails_and_string_columns_are_characters(ws):
     assert result.outcome("bad").status == "failed" and "Invalid columns" in result.outcome("bad").error
     chars = result.outcome("chars")
     assert chars.status == "success" and chars.columns == ["a", "b"]
+
+
+def test_public_id_is_read_as_surrogate_id(ws):
+    result = ws.run("""
+    entities:
+      kind: {type: fixed, public_id: kind_id, columns: [code], values: [a, b]}
+      thing:
+        type: fixed
+        public_id: thing_id
+        columns: [name, code]
+        values: [[x, a], [y, b]]
+        foreign_keys: [{entity: kind, local_keys: [code], remote_keys: [code]}]
+    """)
+    assert list(result.tables["thing"].columns) == ["system_id", "thing_id", "kind_id", "code", "name"]
+    assert rows(result.tables["thing"], ["system_id", "kind_id"]) == [(1, 1), (2, 2)]
