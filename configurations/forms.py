@@ -28,7 +28,11 @@ class MultipleFileField(forms.FileField):
 
 
 class ImportForm(forms.Form):
-    yaml_file = forms.FileField(label="Configuration YAML", help_text="The main .yml file.")
+    yaml_file = forms.FileField(
+        label="Configuration YAML",
+        help_text="The main .yml file.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".yml,.yaml"}),
+    )
     extra_files = MultipleFileField(
         required=False,
         label="Referenced files",
