@@ -153,3 +153,64 @@ def test_determinism_across_processes_with_different_hash_seeds(tmp_path):
 def test_arbodat_determinism_across_processes():
     config = ARBODAT / "reduced-arbodat.yml"
     assert _run_with_seed(config, "3", 400) == _run_with_seed(config, "4242", 400)
+
+
+RICH = """
+entities:
+  survey:
+    type: csv
+    options: {filename: survey.csv, dtype: str, keep_default_na: false}
+    columns: [k1, k2, v, w]
+  parent:
+    source: survey
+    surrogate_id: parent_id
+    keys: [k1]
+    columns: [k1, w]
+    drop_duplicates: [k1]
+    replacements: {w: {a: A}}
+  child:
+    source: survey
+    surrogate_id: child_id
+    keys: [k1, k2]
+    columns: [v, w]
+    extra_columns: {copy: v, const: 1}
+    drop_duplicates: true
+    filters: [{type: exists_in, column: k1, other_entity: parent}]
+    foreign_keys:
+      - {entity: parent, local_keys: [k1], remote_keys: [k1], how: left, extra_columns: {pw: w}}
+  long:
+    source: survey
+    surrogate_id: long_id
+    columns: [k1, v, w]
+    unnest: {id_vars: [k1], value_vars: [v, w], var_name: var, value_name: val}
+    drop_empty_rows: [val]
+    foreign_keys: [{entity: parent, local_keys: [k1], remote_keys: [k1]}]
+"""
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_compact_text_storage_does_not_change_results(data):
+    n = data.draw(st.integers(min_value=0, max_value=20))
+    values = st.sampled_from(["a", "b", "", "c d"])
+    table = pd.DataFrame({c: data.draw(st.lists(values, min_size=n, max_size=n)) for c in ("k1", "k2", "v", "w")},
+                         dtype=object)
+    with tempfile.TemporaryDirectory() as folder:
+        folder = pathlib.Path(folder)
+        table.to_csv(folder / "survey.csv", index=False)
+        (folder / "config.yml").write_text(textwrap.dedent(RICH), encoding="utf-8")
+        project = shapeshift.load(folder / "config.yml")
+        from_file = shapeshift.run(project)
+        read_back = pd.read_csv(folder / "survey.csv", dtype=str, keep_default_na=False)
+        from_frame = shapeshift.run(project, inputs={"survey": read_back.astype(object)})
+    for name, expected in from_frame.tables.items():
+        if name == "survey":
+            continue
+        got = from_file.tables[name]
+        assert list(got.columns) == list(expected.columns), name
+        assert _nulls_marked(got).equals(_nulls_marked(expected)), name
+
+
+def _nulls_marked(table: pd.DataFrame) -> pd.DataFrame:
+    table = table.astype(object)
+    return table.where(table.notna(), "<null>")
