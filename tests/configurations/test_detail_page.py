@@ -70,7 +70,10 @@ def test_it_shows_a_load_error_with_its_location(alice_client, write_config, ali
     assert response.status_code == 200
     assert b"does not load" in response.content
     assert b"line" in response.content
+    assert b"broken.yml" in response.content
+    assert b"line 2" in response.content or b"line 3" in response.content
     assert b"The entities cannot be listed" in response.content
+    assert b"bundles" not in response.content  # no server paths
 
 
 def test_it_groups_issues_by_severity(alice_client, write_config, alice):

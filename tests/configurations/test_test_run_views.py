@@ -3,6 +3,7 @@
 import pytest
 from django.urls import reverse
 
+from configurations.importing import import_configuration
 from testruns.models import EntityResult, Status, TestRun
 
 pytestmark = pytest.mark.django_db
@@ -94,3 +95,22 @@ def test_it_rejects_an_unknown_entity(alice_client, demo_version):
     assert response.status_code == 200
     assert b"nope" in response.content
     assert not TestRun.objects.exists()
+
+
+def test_it_runs_a_configuration_that_does_not_load_to_a_clear_failure(
+    alice_client, alice, write_config, django_capture_on_commit_callbacks
+):
+    path = write_config("entities:\n  a: [unclosed\n", name="broken.yml")
+    import_configuration(path, name="broken", user=alice)
+
+    form = alice_client.get(url("broken"))
+    assert b"This version does not load" in form.content
+
+    with django_capture_on_commit_callbacks(execute=True):
+        alice_client.post(url("broken"), {"max_rows": 100})
+
+    run = TestRun.objects.get()
+    assert run.status == Status.FAILED
+    assert "broken.yml" in run.error_message
+    page = alice_client.get(reverse("testruns:detail", args=[run.pk]))
+    assert run.error_message.encode() in page.content or b"invalid YAML" in page.content
