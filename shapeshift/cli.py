@@ -39,7 +39,17 @@ class _Writer:
         elif self.fmt == "json":
             table.to_json(self.out / f"{name}.json", orient="records", force_ascii=False, date_format="iso")
         else:
-            table.to_excel(self.excel, sheet_name=name[:31], index=False)
+            table.to_excel(self.excel, sheet_name=self._sheet_name(name), index=False)
+
+    def _sheet_name(self, name: str) -> str:
+        """Excel allows 31 characters; keep names unique after cutting."""
+        used = set(self.excel.sheets) if self.excel is not None else set()
+        candidate, number = name[:31], 1
+        while candidate in used:
+            number += 1
+            suffix = f"~{number}"
+            candidate = name[: 31 - len(suffix)] + suffix
+        return candidate
 
     def close(self, order: list[str] | None = None) -> None:
         """Finish the workbook and write table_shapes.tsv in table-store order (input first, then plan)."""

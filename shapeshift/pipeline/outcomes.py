@@ -77,7 +77,8 @@ class Observer:
         """Processing of `name` begins."""
 
     def entity_phase(self, name: str, phase: str) -> None:
-        """Between phases of one entity ('load', 'subset', 'filter', 'link', 'unnest', 'dedupe', ...)."""
+        """A phase of one entity begins: 'load' and 'subset' (once per part: the entity, then each append
+        item), 'filter', 'link', 'unnest', 'dedupe', 'drop_empty_rows'. should_stop() is polled right after."""
 
     def entity_finished(self, outcome: EntityOutcome) -> None:
         """An entity's outcome is known (any status); called exactly once per planned entity."""

@@ -35,7 +35,9 @@ def compact_text_dtype(options: dict) -> dict:
 
 def _prune_columns(path, options: dict, wanted):
     """`usecols` that reads only wanted columns, but never zero columns (that would also drop the rows)."""
-    header_options = {k: v for k, v in options.items() if k not in ("nrows", "dtype", "converters", "usecols")}
+    header_options = {
+        k: v for k, v in options.items() if k not in ("nrows", "dtype", "converters", "usecols")
+    }
     try:
         header = list(pd.read_csv(path, nrows=0, **header_options).columns)
     except Exception:  # noqa: BLE001 - the real read reports the problem

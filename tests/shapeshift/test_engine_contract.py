@@ -256,5 +256,7 @@ def test_entity_finished_once_per_planned_entity(ws, scenario):
         observer=observer,
         stop_on_error=scenario == "stop_on_error",
     )
-    assert sorted(observer.finished) == sorted(o.name for o in result.outcomes) == ["a", "b", "broken", "child"]
+    assert (
+        sorted(observer.finished) == sorted(o.name for o in result.outcomes) == ["a", "b", "broken", "child"]
+    )
     assert result.cancelled == (scenario == "cancel")

@@ -193,8 +193,9 @@ entities:
 def test_compact_text_storage_does_not_change_results(data):
     n = data.draw(st.integers(min_value=0, max_value=20))
     values = st.sampled_from(["a", "b", "", "c d"])
-    table = pd.DataFrame({c: data.draw(st.lists(values, min_size=n, max_size=n)) for c in ("k1", "k2", "v", "w")},
-                         dtype=object)
+    table = pd.DataFrame(
+        {c: data.draw(st.lists(values, min_size=n, max_size=n)) for c in ("k1", "k2", "v", "w")}, dtype=object
+    )
     with tempfile.TemporaryDirectory() as folder:
         folder = pathlib.Path(folder)
         table.to_csv(folder / "survey.csv", index=False)

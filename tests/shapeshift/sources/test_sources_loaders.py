@@ -199,3 +199,56 @@ def test_csv_entity_with_only_unknown_columns_keeps_its_rows(ws):
     """)
     labels = result.outcome("labels")
     assert labels.columns == ["label_id"] and labels.rows_out == 2
+
+
+def test_2_10_sql_append_item_renamed_by_position(ws, taxa_db):
+    result = ws.run(
+        """
+    entities:
+      survey: {columns: [culture, culture_en]}
+      cultural_group:
+        surrogate_id: cultural_group_id
+        keys: [culture]
+        columns: [culture, culture_en]
+        extra_columns: {origin: imported}
+        append_mode: distinct
+        append:
+          - {type: sql, data_source: local, check_column_names: false, query: "select code, name from taxa where code = 'P'"}
+    options:
+      data_sources:
+        local: {driver: sqlite, options: {filename: t.db}}
+    """,
+        inputs={"survey": pd.DataFrame({"culture": ["Roman"], "culture_en": ["Roman"]}, dtype=object)},
+    )
+    assert rows(result.outcome("cultural_group").table) == [
+        ("Roman", "Roman", "imported", 1),
+        ("P", "Pinus", "imported", 2),
+    ]
+
+
+def test_2_10_sql_parent_with_fixed_item_inherits_data_source(ws, taxa_db):
+    result = ws.run("""
+    entities:
+      taxa:
+        type: sql
+        data_source: local
+        surrogate_id: taxon_id
+        columns: [code, name]
+        query: "select code, name from taxa"
+        append: [{type: fixed, values: [[X, Xylo]]}]
+      taxa_fixed_ok:
+        type: sql
+        data_source: local
+        surrogate_id: taxon_ok_id
+        columns: [code, name]
+        query: "select code, name from taxa"
+        append: [{type: fixed, data_source: null, values: [[X, Xylo]]}]
+    options:
+      data_sources:
+        local: {driver: sqlite, options: {filename: t.db}}
+    """)
+    assert (
+        result.outcome("taxa").status == "failed"
+        and "not configured as SQL data" in result.outcome("taxa").error
+    )
+    assert rows(result.outcome("taxa_fixed_ok").table)[-1] == ("X", "Xylo", 4)
