@@ -77,8 +77,11 @@ class Observer:
         """Processing of `name` begins."""
 
     def entity_phase(self, name: str, phase: str) -> None:
-        """A phase of one entity begins: 'load' and 'subset' (once per part: the entity, then each append
-        item), 'filter', 'link', 'unnest', 'dedupe', 'drop_empty_rows'. should_stop() is polled right after."""
+        """A phase of one entity begins.
+
+        Phases: 'load' and 'subset' (once per part: the entity, then each append item), 'filter',
+        'link', 'unnest', 'dedupe', 'drop_empty_rows'. should_stop() is polled right after.
+        """
 
     def entity_finished(self, outcome: EntityOutcome) -> None:
         """An entity's outcome is known (any status); called exactly once per planned entity."""

@@ -12,7 +12,10 @@ import shapeshift
 
 ARBODAT = pathlib.Path("/work/shared/data/arbodat")
 
-SURVEY_CSV = "site;site_name;sample;taxon;count\nS1;Alpha;P1;Oak;3\nS1;Alpha;P2;Pine;\nS2;Beta;P3;Oak;7\nS2;Beta;P3;Oak;7\n"
+SURVEY_CSV = (
+    "site;site_name;sample;taxon;count\n"
+    + "S1;Alpha;P1;Oak;3\nS1;Alpha;P2;Pine;\nS2;Beta;P3;Oak;7\nS2;Beta;P3;Oak;7\n"
+)
 
 
 class Workspace:
