@@ -111,3 +111,18 @@ def test_it_ignores_folders_in_upload_names(alice_client):
 
     version = ConfigurationVersion.objects.get()
     assert sorted(version.files.values_list("path", flat=True)) == ["demo.yml", "survey.csv"]
+
+
+def test_it_puts_referenced_files_in_their_folders(alice_client):
+    yaml_text = DEMO_YAML.read_text(encoding="utf-8").replace(
+        "filename: survey.csv", "filename: data/survey.csv"
+    )
+    assert "data/survey.csv" in yaml_text
+    upload = demo_upload(name="nested")
+    upload["yaml_file"] = SimpleUploadedFile("nested.yml", yaml_text.encode("utf-8"))
+
+    alice_client.post(URL, upload)
+
+    version = ConfigurationVersion.objects.get()
+    assert "data/survey.csv" in version.files.values_list("path", flat=True)
+    assert version.is_valid, version.validation

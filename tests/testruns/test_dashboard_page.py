@@ -56,3 +56,23 @@ def test_it_costs_a_fixed_number_of_queries(alice_client, demo_version, django_a
     # session, user, active runs, recent runs, configurations
     with django_assert_num_queries(5):
         alice_client.get(URL)
+
+
+def test_it_sends_anonymous_users_through_the_login_form(client, alice):
+    login = client.get(URL, follow=True)
+    assert login.status_code == 200
+    assert b'name="username"' in login.content
+
+    response = client.post(
+        reverse("login") + "?next=/", {"username": "alice", "password": "password", "next": "/"}, follow=True
+    )
+
+    assert response.redirect_chain[-1][0] == "/"
+    assert b"Active runs" in response.content
+
+
+def test_it_rejects_a_wrong_password(client, alice):
+    response = client.post(reverse("login"), {"username": "alice", "password": "nope"})
+
+    assert response.status_code == 200
+    assert b"did not match" in response.content
