@@ -433,3 +433,28 @@ def test_filter_errors(ws):
     """)
     assert "Unknown filter type" in result.outcome("a").error
     assert result.outcome("b").status == "success" and result.outcome("b").warnings
+
+
+def test_2_12_7_same_surrogate_id_name_and_missing_local_key(ws):
+    result = ws.run(
+        """
+    entities:
+      survey: {columns: [k]}
+      first: {type: fixed, surrogate_id: shared_id, columns: [k], values: [a, b]}
+      second: {type: fixed, surrogate_id: shared_id, columns: [k], values: [b, a]}
+      child:
+        columns: [k]
+        foreign_keys:
+          - {entity: first, local_keys: [k], remote_keys: [k]}
+          - {entity: second, local_keys: [k], remote_keys: [k]}
+      missing_local:
+        source: first
+        columns: [k]
+        foreign_keys: [{entity: second, local_keys: [nope], remote_keys: [k]}]
+    """,
+        inputs={"survey": frame("k\na\nb")},
+    )
+    assert rows(result.outcome("child").table) == [("a", 1), ("b", 2)]
+    missing = result.outcome("missing_local")
+    assert missing.status == "success" and "shared_id" not in missing.columns[1:]
+    assert any("nope" in w for w in missing.warnings)
