@@ -42,9 +42,13 @@ def import_configuration(path, name: str | None = None, user=None, message: str 
         load_error = exc
     else:
         load_error = None
+    folder = path.parent.resolve()
     for ref in references:
-        if ref.exists:
-            files[ref.path] = (ref.kind, (path.parent / ref.path).read_bytes())
+        # Only files inside the configuration's folder are bundled: a stored configuration must never
+        # carry (or later read) a file of the server's own, such as "../../etc/passwd".
+        target = (folder / ref.path).resolve()
+        if ref.exists and target.is_relative_to(folder) and target.is_file():
+            files[target.relative_to(folder).as_posix()] = (ref.kind, target.read_bytes())
     bundle_hash = _bundle_hash(files)
     validation = validate(path) if load_error is None else {"error": _error_dict(load_error), "issues": []}
 

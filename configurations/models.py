@@ -1,6 +1,7 @@
 """Configurations, their immutable versions and the files each version bundles."""
 
 import hashlib
+import os
 import shutil
 from pathlib import Path
 
@@ -125,7 +126,7 @@ class ConfigurationVersion(models.Model):
         """
         root = Path(settings.VAR_DIR) / "bundles" / self.sha256
         if not root.exists():
-            staging = root.with_name(f"{root.name}.{id(self)}.tmp")
+            staging = root.with_name(f"{root.name}.{os.getpid()}.tmp")
             shutil.rmtree(staging, ignore_errors=True)
             for bundled in self.files.select_related("stored"):
                 target = staging / bundled.path

@@ -76,6 +76,7 @@ class TestRun(models.Model):
     pinned = models.BooleanField(default=False)
 
     objects = TestRunQuerySet.as_manager()
+    __test__ = False  # not a pytest test class, despite its name
 
     class Meta:
         ordering = ["-created_at"]
@@ -150,6 +151,9 @@ class TestRun(models.Model):
         """
         with transaction.atomic():
             run = TestRun.objects.select_for_update().get(pk=self.pk)
+            if run.cancel_requested_at and run.status in (Status.CANCELLING, Status.CANCELLED):
+                self.refresh_from_db()
+                return run.status  # asked twice: the first request stands
             if run.status in FINAL_STATUSES:
                 raise RunAlreadyFinished(f"Run {run.short_id} has already finished ({run.status}).")
             now = timezone.now()

@@ -130,12 +130,18 @@ class WorkerProcess:
 
         if self.proc is None or self.proc.poll() is not None:
             return
-        os.killpg(self.proc.pid, signal.SIGTERM)
+        # Only the cluster's main process is told: it stops its own children in order.
+        self.proc.send_signal(signal.SIGTERM)
         try:
             self.proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.kill()
             self.proc.wait()
+        finally:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)  # anything of the group still left
+            except ProcessLookupError:
+                pass
 
 
 def database_url() -> str:
@@ -160,6 +166,7 @@ def start_worker(transactional_db, settings):
         environment = {
             **os.environ,
             "SHIFTBENCH_DATABASE_URL": database_url(),
+            "SHIFTBENCH_SECRET_KEY": settings.SECRET_KEY,  # django-q2 signs tasks with it
             "SHIFTBENCH_VAR_DIR": str(settings.VAR_DIR),
             "SHIFTBENCH_MEDIA_ROOT": str(settings.MEDIA_ROOT),
             "SHIFTBENCH_REDIS_URL": redis_url,

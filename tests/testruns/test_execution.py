@@ -19,9 +19,10 @@ entities:
     options: {filename: survey.csv, sep: ";", dtype: str, keep_default_na: false}
     columns: [site, sample]
   site:
-    source: survey
+    type: csv
+    options: {filename: missing.csv, sep: ";"}
     keys: [site]
-    columns: [site, no_such_column]
+    columns: [site]
     surrogate_id: site_id
   site_note:
     source: site
@@ -29,7 +30,7 @@ entities:
   sample:
     source: survey
     keys: [sample]
-    columns: [sample]
+    columns: [sample, no_such_column]
     surrogate_id: sample_id
 """
 
@@ -123,9 +124,10 @@ def test_it_fails_one_entity_skips_its_dependents_and_runs_the_rest(write_config
     assert run.status == Status.COMPLETED
     results = {r.entity: r for r in run.entity_results.all()}
     assert results["site"].status == EntityResult.Status.FAILED
-    assert "no_such_column" in results["site"].error
+    assert "missing.csv" in results["site"].error
     assert results["site_note"].status == EntityResult.Status.SKIPPED
     assert results["sample"].status == EntityResult.Status.SUCCESS
+    assert any("no_such_column" in warning for warning in results["sample"].warnings)
     assert (run.entities_failed, run.entities_skipped, run.entities_succeeded) == (1, 1, 2)
 
 
