@@ -56,7 +56,6 @@ class TestRunAdmin(admin.ModelAdmin):
     list_filter = ["status", "configuration", "pinned"]
     list_select_related = ["configuration", "version", "requested_by"]
     search_fields = ["id", "configuration__name"]
-    date_hierarchy = "created_at"
     show_full_result_count = False  # headed for 100k+ rows: no second COUNT(*)
     readonly_fields = RUN_HISTORY_FIELDS  # only `pinned` stays editable
     inlines = [EntityResultInline]
