@@ -134,6 +134,7 @@ def _run(args) -> int:
             max_rows=args.max_rows,
             keep_tables=False,
             on_table=writer,
+            compact_text=True,  # the files hold the same text either way
             translate=args.translate,
             drop_foreign_keys=args.drop_foreign_keys,
         )

@@ -59,6 +59,18 @@ def _column_order(table: pd.DataFrame, spec: EntitySpec, entities: dict[str, Ent
     return ordered + rest
 
 
+def _text_as_object(table: pd.DataFrame, compact_text: bool) -> pd.DataFrame:
+    if compact_text:
+        return table
+    categorical = [i for i, dtype in enumerate(table.dtypes) if isinstance(dtype, pd.CategoricalDtype)]
+    if not categorical:
+        return table
+    table = table.copy(deep=False)
+    for position in categorical:  # one column at a time keeps the peak to one column's worth
+        table.isetitem(position, table.iloc[:, position].astype(object))
+    return table
+
+
 def _apply_mapping(table: pd.DataFrame, entry, report: EntityReport) -> pd.DataFrame:
     if not isinstance(entry, dict):
         return table
@@ -70,7 +82,10 @@ def _apply_mapping(table: pd.DataFrame, entry, report: EntityReport) -> pd.DataF
             f"local_key '{local_key}' must be a column",
         )
         return table
-    table[remote_key] = table[local_key].map(mapping)
+    local = table[local_key]
+    if isinstance(local.dtype, pd.CategoricalDtype):
+        local = local.astype(object)
+    table[remote_key] = local.map(mapping)
     return table
 
 
@@ -82,14 +97,16 @@ def finalise_table(
     drop_foreign_keys: bool = False,
     translation: dict | None = None,
     report: EntityReport | None = None,
+    compact_text: bool = False,
 ) -> pd.DataFrame:
-    """Return the final form of one processed table (the input is not modified)."""
+    """Return the final form of one processed table (the input is not modified).
+
+    Text read as `category` becomes object again, as in the reference tool, unless `compact_text`
+    (for callers that only write the table out: the written text is the same).
+    """
     report = report or EntityReport(name)
     spec = project.entities.get(name)
     table = table.copy(deep=False)
-    for column, dtype in table.dtypes.items():
-        if isinstance(dtype, pd.CategoricalDtype):  # compact text storage ends here (see sources.files)
-            table[column] = table[column].astype(object)
     if spec is not None and drop_foreign_keys:
         listed = set(spec.columns)
         drop = [k for k in spec.fk_local_keys if k in table.columns and k not in listed]
@@ -98,7 +115,7 @@ def finalise_table(
     if translation:
         table = _translate(table, translation)
     if spec is None:
-        return table
+        return _text_as_object(table, compact_text)
     sid = spec.surrogate_id
     if sid and sid in table.columns and "system_id" not in table.columns:
         table.insert(0, "system_id", table[sid].to_numpy())
@@ -106,6 +123,7 @@ def finalise_table(
     order = _column_order(table, spec, project.entities)
     if order != list(table.columns):
         table = table[order]
+    table = _text_as_object(table, compact_text)
     mappings = project.raw.get("mappings")
     if isinstance(mappings, dict) and name in mappings:
         table = _apply_mapping(table, mappings[name], report)

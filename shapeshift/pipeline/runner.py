@@ -98,6 +98,7 @@ class _Runner:
         drop_foreign_keys: bool,
         keep_tables: bool,
         on_table: Callable[[str, pd.DataFrame], None] | None,
+        compact_text: bool = False,
     ) -> None:
         self.project = project
         self.plan = plan
@@ -110,6 +111,7 @@ class _Runner:
         self.drop_foreign_keys = drop_foreign_keys
         self.keep_tables = keep_tables
         self.on_table = on_table
+        self.compact_text = compact_text
         self.default_entity = next(iter(self.inputs), None) or plan.default_entity or project.default_entity
         self.store: dict[str, pd.DataFrame] = {}
         self.final: dict[str, pd.DataFrame] = {}
@@ -159,8 +161,14 @@ class _Runner:
     def _release(self, name: str) -> None:
         table = self.store.pop(name)
         final = finalise_table(
-            name, table, self.project, drop_foreign_keys=self.drop_foreign_keys, translation=self.translation
+            name,
+            table,
+            self.project,
+            drop_foreign_keys=self.drop_foreign_keys,
+            translation=self.translation,
+            compact_text=self.compact_text,
         )
+        del table
         if self.on_table is not None:
             self.on_table(name, final)
         if self.keep_tables:
@@ -440,6 +448,7 @@ def run(
     drop_foreign_keys: bool = False,
     keep_tables: bool = True,
     on_table: Callable[[str, pd.DataFrame], None] | None = None,
+    compact_text: bool = False,
 ) -> RunResult:
     """Process the plan's entities and return outcomes plus final tables.
 
@@ -448,6 +457,8 @@ def run(
     reports FK constraint violations as warnings instead of failing the entity;
     validate_foreign_keys adds info issues for FK rows without a match. keep_tables=False keeps no
     table in memory (use on_table(name, final_table), called as soon as a table is final).
+    compact_text=True leaves text read from CSV as `category` in the final tables (same values;
+    for callers that only write tables out).
     """
     if max_rows is not None and max_rows < 0:
         raise ConfigError("max_rows must be >= 0")
@@ -468,5 +479,6 @@ def run(
         drop_foreign_keys=drop_foreign_keys,
         keep_tables=keep_tables,
         on_table=on_table,
+        compact_text=compact_text,
     )
     return runner.run()

@@ -258,7 +258,9 @@ def _local_postgres() -> bool:
     try:
         import psycopg
 
-        psycopg.connect(host="localhost", port=5432, user="postgres", dbname="postgres", connect_timeout=2).close()
+        psycopg.connect(
+            host="localhost", port=5432, user="postgres", dbname="postgres", connect_timeout=2
+        ).close()
     except Exception:  # noqa: BLE001
         return False
     return True
