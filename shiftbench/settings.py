@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "django_q",
+    "ninja",  # serves the API docs page's JS and CSS itself, not from a CDN
     "accounts",
     "configurations",
     "testruns",
