@@ -6,81 +6,27 @@ one are skipped with the reason. Tables nobody reads anymore are finalised and r
 
 from __future__ import annotations
 
-import csv
-import os
 import time
 import traceback as tb
 from collections.abc import Callable, Mapping
 
 import pandas as pd
 
-from ..config.model import EntitySpec, Project
+from ..config.model import Project
 from ..errors import ConfigError, EntityError
 from ..issues import Issue, IssueCode, Severity
-from ..paths import parent_of
-from ..sources import SourceContext, load_table
-from ..sources.files import compact_text_dtype
-from ..sources.loaders import file_options
-from .extract import apply_filters, drop_duplicates, subset, wanted_source_columns
+from .entity import Cancelled, EntityContext, process_entity
 from .finalise import finalise_table, translation_map
-from .link import LinkOptions, link_entity
+from .inputs import dtype_names, read_input
+from .link import LinkOptions
 from .outcomes import EntityOutcome, Observer, RunResult
 from .planning import Plan, entity_dependencies
 from .planning import plan as make_plan
 from .report import EntityReport
-from .reshape import add_surrogate_id, dedupe_with_fd_check, drop_empty_rows, is_delayed, unnest
-
-APPEND_NOT_INHERITED = ("foreign_keys", "unnest", "append", "append_mode", "depends_on")
-
-
-class _Cancelled(Exception):
-    pass
-
-
-def dtype_names(table: pd.DataFrame) -> dict[str, str]:
-    """Column dtypes as the reference tool would have them (categorical text is reported as object)."""
-    return {
-        str(c): str(t.categories.dtype) if isinstance(t, pd.CategoricalDtype) else str(t)
-        for c, t in table.dtypes.items()
-    }
 
 
 def _ms(start: float) -> int:
     return int(round((time.perf_counter() - start) * 1000))
-
-
-def read_input(name: str, value, project: Project, max_rows: int | None) -> pd.DataFrame:
-    """The default-entity input table from a DataFrame or a file path.
-
-    A file is read with the read options of the declared entity of that name when it is a CSV
-    entity (so `--input survey.csv` reads like the configuration's own survey entity); otherwise
-    as text with a sniffed delimiter, every column a string and empty cells kept as "".
-    """
-    if isinstance(value, pd.DataFrame):
-        return value.head(max_rows).copy() if max_rows is not None else value
-    path = os.fspath(value)
-    spec = project.entities.get(name)
-    options = None
-    if spec is not None and spec.type in ("csv", "tsv"):
-        options = file_options(spec.raw)
-    if options:
-        options = dict(options)
-        options.pop("filename", None)
-        options.setdefault("sep", "\t" if spec.type == "tsv" else ",")
-    else:
-        with open(path, encoding="utf-8", errors="replace", newline="") as handle:
-            sample = handle.read(65536)
-        try:
-            sep = csv.Sniffer().sniff(sample.splitlines()[0] if sample else ",", delimiters=",;\t|").delimiter
-        except csv.Error:
-            sep = ","
-        options = {"sep": sep, "dtype": str, "keep_default_na": False}
-    options = compact_text_dtype(options)
-    if max_rows is not None:
-        options["nrows"] = max_rows
-    if path.lower().endswith((".xlsx", ".xls")):
-        return pd.read_excel(path, nrows=max_rows, dtype=str, keep_default_na=False)
-    return pd.read_csv(path, **options)
 
 
 class _Runner:
@@ -115,7 +61,14 @@ class _Runner:
         self.default_entity = next(iter(self.inputs), None) or plan.default_entity or project.default_entity
         self.store: dict[str, pd.DataFrame] = {}
         self.final: dict[str, pd.DataFrame] = {}
-        self.fk_states: dict[str, dict[int, str]] = {}
+        self.context = EntityContext(
+            project=project,
+            store=self.store,
+            default_entity=self.default_entity,
+            max_rows=max_rows,
+            link_options=link_options,
+            phase=self._phase,
+        )
         self.status: dict[str, str] = {}
         self.consumers = self._count_consumers()
 
@@ -171,6 +124,7 @@ class _Runner:
         del table
         if self.on_table is not None:
             self.on_table(name, final)
+        self.context.released.add(name)
         if self.keep_tables:
             self.final[name] = final
 
@@ -178,121 +132,7 @@ class _Runner:
     def _phase(self, name: str, phase: str) -> None:
         self.observer.entity_phase(name, phase)
         if self.observer.should_stop():
-            raise _Cancelled()
-
-    def _source_table(
-        self, name: str, spec: EntitySpec, config: dict, fk_keys: list, unnest_names: list
-    ) -> pd.DataFrame:
-        wanted = wanted_source_columns(config, fk_keys, unnest_names)
-        context = SourceContext(
-            resolver=self.project.resolver,
-            base_dir=parent_of(self.project.main),
-            max_rows=self.max_rows,
-            wanted_columns=wanted.__contains__ if wanted else None,
-            env=self.project.env,
-        )
-        loaded = load_table(name, config, self.project.data_sources, context)
-        if loaded is not None:
-            return loaded
-        source = (
-            config.get("source")
-            if isinstance(config.get("source"), str) and config.get("source")
-            else self.default_entity
-        )
-        if source and source in self.store:
-            return self.store[source]
-        if source and source in self.final:
-            raise EntityError(f"source '{source}' of entity '{name}' was already released")
-        hint = (
-            ""
-            if source
-            else (
-                " (no type/data_source, no source and no default entity: give it a "
-                "`source:` or run with an input table as default entity)"
-            )
-        )
-        raise EntityError(f"Unable to resolve source for entity '{name}'{hint}")
-
-    def _process(self, name: str, report: EntityReport) -> tuple[pd.DataFrame, int]:
-        spec = self.project.entities[name]
-        raw = spec.raw
-        if not raw:
-            declared = (self.project.raw.get("entities") or {}).get(name)
-            shape = "empty" if declared in (None, {}) else f"not a mapping but {type(declared).__name__}"
-            raise EntityError(f"No configuration found for entity '{name}' ({shape})")
-        columns = raw.get("columns")
-        if isinstance(columns, list) and not all(isinstance(c, str) for c in columns):
-            raise EntityError(
-                f"Invalid columns configuration for entity '{name}': "
-                f"every item must be a string, got {columns!r}"
-            )
-        unnest_names = spec.unnest.names if spec.unnest else []
-        if spec.unnest and (not spec.unnest.var_name or not spec.unnest.value_name):
-            raise EntityError(
-                f"Invalid unnest configuration for entity '{name}': var_name and value_name are required"
-            )
-        delayed = is_delayed(raw.get("drop_duplicates"), spec.unnest)
-        if spec.surrogate_id and not raw.get("surrogate_id"):
-            raw = {**raw, "surrogate_id": spec.surrogate_id}  # public_id: loaders read surrogate_id
-        parts = [(raw, spec.fk_local_keys, unnest_names)]
-        for item in spec.append:
-            merged = {k: v for k, v in raw.items() if k not in APPEND_NOT_INHERITED}
-            merged.update(item)
-            parts.append((merged, [], []))
-        frames, rows_in = [], 0
-        for config, fk_keys, names in parts:
-            self._phase(name, "load")
-            source = self._source_table(name, spec, config, fk_keys, names)
-            rows_in += len(source)
-            self._phase(name, "subset")
-            frames.append(
-                subset(
-                    source, config, fk_local_keys=fk_keys, unnest_names=names, delayed=delayed, report=report
-                )
-            )
-            del source
-        table = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
-        del frames
-        if spec.filters:
-            self._phase(name, "filter")
-            table = apply_filters(table, spec.filters, self.store, report)
-        if spec.append and spec.append_mode == "distinct" and not delayed:
-            dd = raw.get("drop_duplicates")
-            table = drop_duplicates(table, dd if isinstance(dd, list) else True, report)
-        states = self.fk_states.setdefault(name, {})
-        if spec.foreign_keys:
-            self._phase(name, "link")
-            table = link_entity(
-                spec,
-                table,
-                self.project.entities,
-                self.store,
-                states,
-                self.link_options,
-                report,
-                defer_all=bool(spec.unnest),
-            )
-        if spec.unnest:
-            self._phase(name, "unnest")
-            table, melted = unnest(table, spec.unnest, report)
-            if melted and spec.foreign_keys:
-                self._phase(name, "link")
-                table = link_entity(
-                    spec, table, self.project.entities, self.store, states, self.link_options, report
-                )
-            deferred = [i for i, s in states.items() if s == "deferred"]
-            if deferred:
-                report.warn(
-                    IssueCode.FK_DEFERRED, f"foreign keys {deferred} never linked (unnest did not run)"
-                )
-        if delayed:
-            self._phase(name, "dedupe")
-            table = dedupe_with_fd_check(table, raw["drop_duplicates"], report)
-        if raw.get("drop_empty_rows"):
-            self._phase(name, "drop_empty_rows")
-            table = drop_empty_rows(table, raw.get("drop_empty_rows"), report)
-        table = add_surrogate_id(table, spec.surrogate_id)
-        return table, rows_in
+            raise Cancelled()
 
     # --- the loop -----------------------------------------------------------------------------
     def run(self) -> RunResult:
@@ -397,13 +237,13 @@ class _Runner:
         self.observer.entity_started(name)
         outcome = EntityOutcome(name, "success", role, warnings=report.warnings, issues=report.issues)
         try:
-            table, rows_in = self._process(name, report)
+            table, rows_in = process_entity(self.context, name, report)
             self.store[name] = table
             outcome.rows_in, outcome.rows_out = rows_in, len(table)
             outcome.columns = [str(c) for c in table.columns]
             outcome.dtypes = dtype_names(table)
             outcome.table = table if self.keep_tables else None
-        except _Cancelled:
+        except Cancelled:
             outcome.status, outcome.error = "cancelled", "run cancelled"
         except EntityError as exc:
             outcome.status, outcome.error = "failed", str(exc)
