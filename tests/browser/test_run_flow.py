@@ -52,7 +52,7 @@ def queued(monkeypatch):
 
 
 def test_it_runs_a_configuration_and_shows_progress_live(
-    live_server, start_worker, queued, page, django_user_model, settings
+    live_server, start_worker, queued, page, django_user_model
 ):
     from playwright.sync_api import expect
 
@@ -82,8 +82,7 @@ def test_it_runs_a_configuration_and_shows_progress_live(
     expect(page.locator("#run-status")).to_have_attribute("hx-trigger", "every 2s")
     page.evaluate("window.shiftbenchNoReload = true")  # gone if the page reloads
 
-    # The worker must sign and read django-q2's task packages with the same key as this process.
-    start_worker(SECRET_KEY=settings.SECRET_KEY)
+    start_worker()
     expect(chip).to_have_text("completed", timeout=60_000)
 
     assert page.evaluate("window.shiftbenchNoReload") is True
