@@ -135,3 +135,21 @@ def test_validate_never_raises_on_odd_shapes(ws):
     """)
     )
     assert any(i.code == C.ENTITY_NOT_MAPPING for i in issues)
+
+
+def test_ignored_fields_are_noted(ws):
+    issues = shapeshift.validate(
+        ws.load("""
+    entities:
+      a: {type: fixed, surrogate_id: a_id, columns: [k], values: [x]}
+      b:
+        type: fixed
+        surrogate_id: b_id
+        columns: [k]
+        values: [x]
+        check_functional_dependency: true
+        foreign_keys: [{entity: a, local_keys: [k], remote_keys: [k], contraints: {cardinality: one_to_one}}]
+    """)
+    )
+    got = found(issues)
+    assert (S.INFO, C.IGNORED_FIELD, "b") in got and (S.WARNING, C.IGNORED_FIELD, "b") in got
