@@ -15,6 +15,8 @@ from .report import EntityReport
 def translation_map(project: Project, report: EntityReport | None = None) -> dict:
     """arbodat_field -> english_column_name from the top-level `translation` rows."""
     rows = project.raw.get("translation")
+    if rows is None and isinstance(project.raw.get("options"), dict):
+        rows = project.raw["options"].get("translation")  # section 6 moved it under options
     if not isinstance(rows, list) or not rows or not isinstance(rows[0], dict):
         return {}
     if "arbodat_field" not in rows[0] or "english_column_name" not in rows[0]:
@@ -125,6 +127,8 @@ def finalise_table(
         table = table[order]
     table = _text_as_object(table, compact_text)
     mappings = project.raw.get("mappings")
+    if mappings is None and isinstance(project.raw.get("options"), dict):
+        mappings = project.raw["options"].get("mappings")  # section 6 moved it under options
     if isinstance(mappings, dict) and name in mappings:
         table = _apply_mapping(table, mappings[name], report)
     return table

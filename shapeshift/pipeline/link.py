@@ -233,6 +233,11 @@ def link_one(
             merged = merged.drop(columns=[indicator])
     elif fk.constraints:
         _post_merge(fk, before, merged.assign(**{indicator: "both"}), indicator, label, options, report)
+    if fk.how == "cross" and keep_indicator:
+        # pandas marks every cross-join row 'both'; kept like the reference's indicator column
+        merged[indicator] = pd.Categorical(
+            ["both"] * len(merged), categories=["left_only", "right_only", "both"]
+        )
     if fk.how != "cross" and len(merged) != before:
         report.info(IssueCode.FK_ROWS_CHANGED, f"{label}: row count changed {before} -> {len(merged)}")
     if fk.extra_columns and fk.drop_remote_id and remote_id in merged.columns:

@@ -45,6 +45,9 @@ def sql_text(config: dict) -> str:
     query = config.get("query")
     if isinstance(query, str) and query.strip():
         return query
+    table = config.get("table")
+    if isinstance(table, str) and table.strip():
+        return f"select * from {table.strip()}"  # section 6: `table` instead of `query`
     values = config.get("values")
     if isinstance(values, str):
         return values.lstrip("sql:").strip()

@@ -218,3 +218,18 @@ def test_drop_foreign_keys_option(ws):
     config = MAPPING_EXAMPLE.replace("columns: [ProbNr, Befu, BefuTyp]", "columns: [ProbNr, Befu]")
     result = ws.run(config, inputs={"survey": data}, drop_foreign_keys=True)
     assert "BefuTyp" not in result.tables["sample"].columns
+
+
+def test_section_6_mappings_and_translation_under_options(ws):
+    ws.write("tr.tsv", "arbodat_field\tenglish_column_name\nProbNr\tsample_number\nBefu\tfeature\n")
+    config = MAPPING_EXAMPLE.replace('translation: "@load: options.translations"\n', "").replace(
+        "options:\n", 'options:\n  translation: "@load: options.translations"\n'
+    )
+    config = config.replace("mappings:\n  feature_type:", "  mappings:\n    feature_type:").replace(
+        "    local_key: BefuTyp\n    remote_key: feature_type_id\n    mapping:",
+        "      local_key: BefuTyp\n      remote_key: feature_type_id\n      mapping:",
+    )
+    data = pd.DataFrame({"Befu": ["F1"], "ProbNr": ["P1"], "BefuTyp": ["Pit"]}, dtype=object)
+    result = ws.run(config, inputs={"survey": data}, translate=True)
+    assert rows(result.tables["feature_type"]) == [(1, 26, "Pit")]
+    assert "sample_number" in result.tables["sample"].columns

@@ -288,3 +288,14 @@ def test_postgres_source_is_read_only(ws):
     assert rows(result.outcome("numbers").table) == [(1, "x1", 1), (2, "x2", 2), (3, "x3", 3)]
     assert result.outcome("writes").status == "failed"
     assert "read-only" in result.outcome("writes").error
+
+
+def test_section_6_sql_table_instead_of_query(ws, taxa_db):
+    result = ws.run("""
+    entities:
+      taxa: {type: sql, data_source: local, surrogate_id: taxon_id, columns: [code, name], table: taxa}
+    options:
+      data_sources:
+        local: {driver: sqlite, options: {filename: t.db}}
+    """)
+    assert len(result.outcome("taxa").table) == 3
