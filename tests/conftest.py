@@ -182,3 +182,20 @@ def start_worker(transactional_db, settings):
     yield start
     for worker in workers:
         worker.stop()
+
+
+@pytest.fixture
+def queued(monkeypatch):
+    """Send tasks to a broker for real (the suite runs django-q2 in sync mode otherwise).
+
+    The ORM broker by default; the returned function switches to Redis at the given URL.
+    """
+    from django_q.conf import Conf
+
+    monkeypatch.setattr(Conf, "SYNC", False)
+
+    def use_redis(url: str):
+        monkeypatch.setattr(Conf, "ORM", None)
+        monkeypatch.setattr(Conf, "REDIS", url)
+
+    return use_redis

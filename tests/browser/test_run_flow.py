@@ -4,51 +4,15 @@ Chromium (Debian's) is driven by Playwright against pytest-django's live server;
 real django-q2 worker process sharing the test's file database (see ``start_worker`` in tests/conftest.py).
 """
 
-import os
 import re
 from pathlib import Path
 
 import pytest
 
-# Playwright's sync API runs an event loop in this thread; the ORM calls the test makes are still synchronous.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 pytestmark = [pytest.mark.browser, pytest.mark.worker]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 DEMO_YAML = Path(__file__).resolve().parents[2] / "examples" / "demo" / "demo.yml"
 SCREENSHOT = Path("/tmp/run_page.png")
-
-
-@pytest.fixture
-def page():
-    playwright = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is not installed")
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.set_default_timeout(15_000)
-            yield page
-        finally:
-            browser.close()
-
-
-@pytest.fixture
-def queued(monkeypatch):
-    """Send tasks to the ORM broker for a real worker (the suite runs django-q2 in sync mode otherwise)."""
-    from django_q.conf import Conf
-
-    monkeypatch.setattr(Conf, "SYNC", False)
 
 
 def test_it_runs_a_configuration_and_shows_progress_live(

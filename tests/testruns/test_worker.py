@@ -31,20 +31,6 @@ SURVEY = "site;sample\nA;1\nA;2\nB;3\n"
 
 
 @pytest.fixture
-def queued(monkeypatch):
-    """Send tasks to the broker for real (the suite runs django-q2 in sync mode otherwise)."""
-    from django_q.conf import Conf
-
-    monkeypatch.setattr(Conf, "SYNC", False)
-
-    def use_redis(url: str):
-        monkeypatch.setattr(Conf, "ORM", None)
-        monkeypatch.setattr(Conf, "REDIS", url)
-
-    return use_redis
-
-
-@pytest.fixture
 def version(write_config, alice):
     path = write_config(CONFIG, survey__csv=SURVEY)
     return import_configuration(path, name="tiny", user=alice)[0]

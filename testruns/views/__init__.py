@@ -1,0 +1,5 @@
+"""Pages of test runs, one module per group: runs (dashboard, history, run, entity)."""
+
+from testruns.views.runs import dashboard, entity_csv, entity_detail, run_detail, run_list, run_status
+
+__all__ = ["dashboard", "entity_csv", "entity_detail", "run_detail", "run_list", "run_status"]
