@@ -269,6 +269,9 @@ class _Runner:
                     location=self.project.entity_location(name),
                 )
             )
+        where = self.project.entity_location(name)
+        for issue in report.issues:
+            issue.location = issue.location or where
         outcome.duration_ms = _ms(started)
         self.observer.entity_finished(outcome)
         return outcome

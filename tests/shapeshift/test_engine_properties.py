@@ -215,3 +215,50 @@ def test_compact_text_storage_does_not_change_results(data):
 def _nulls_marked(table: pd.DataFrame) -> pd.DataFrame:
     table = table.astype(object)
     return table.where(table.notna(), "<null>")
+
+
+@st.composite
+def dags(draw):
+    n = draw(st.integers(min_value=1, max_value=12))
+    names = [f"e{i}" for i in range(n)]
+    order = draw(st.permutations(names))  # declaration order differs from the dependency order
+    edges = {
+        name: sorted(draw(st.sets(st.sampled_from(names[:i]), max_size=3))) if i else []
+        for i, name in enumerate(names)
+    }
+    return order, edges
+
+
+@settings(max_examples=80, deadline=None)
+@given(dag=dags(), pick=st.data())
+def test_plan_is_a_topological_closure_with_declaration_order_ties(dag, pick):
+    order, edges = dag
+    lines = ["entities:"]
+    for name in order:
+        lines.append(
+            f"  {name}: {{type: fixed, surrogate_id: {name}_id, columns: [v], values: [1], "
+            f"depends_on: [{', '.join(edges[name])}]}}"
+        )
+    with tempfile.TemporaryDirectory() as folder:
+        path = pathlib.Path(folder) / "config.yml"
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        project = shapeshift.load(path)
+    requested = pick.draw(st.one_of(st.none(), st.lists(st.sampled_from(order), min_size=1, max_size=3)))
+    plan = shapeshift.plan(project, requested)
+    position = {name: i for i, name in enumerate(plan.order)}
+    needed, stack = set(), list(requested or order)
+    while stack:
+        name = stack.pop()
+        if name not in needed:
+            needed.add(name)
+            stack.extend(edges[name])
+    assert set(plan.order) == needed
+    for name in plan.order:
+        assert all(position[dep] < position[name] for dep in edges[name])
+        assert plan.role(name) == ("requested" if requested is None or name in requested else "dependency")
+    # greedy check: each step takes the first-declared entity whose dependencies are done
+    done, declared = [], [n for n in order if n in needed]
+    while len(done) < len(declared):
+        ready = next(n for n in declared if n not in done and all(d in done for d in edges[n]))
+        done.append(ready)
+    assert plan.order == done
