@@ -14,6 +14,7 @@ import pandas as pd
 from ..config.model import as_name_list
 from ..errors import EntityError
 from ..issues import IssueCode
+from .hints import did_you_mean
 from .report import EntityReport
 
 
@@ -111,7 +112,7 @@ def subset(
         report.warn(
             IssueCode.COLUMNS_MISSING,
             f"Columns not found in source, will be skipped: {missing}",
-            "check the spelling against the source's columns",
+            did_you_mean(missing, source.columns) or "check the spelling against the source's columns",
         )
     keep = set(requested) | set(copies.values())
     table = (

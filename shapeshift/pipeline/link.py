@@ -13,6 +13,7 @@ import pandas as pd
 from ..config.model import JOIN_TYPES, EntitySpec, ForeignKeySpec
 from ..errors import ConstraintViolation, EntityError
 from ..issues import IssueCode
+from .hints import did_you_mean
 from .report import EntityReport
 
 LINKED, SKIPPED, FAILED, DEFERRED = "linked", "skipped", "failed", "deferred"
@@ -70,14 +71,20 @@ def _data_check(
     unnest_names = set(spec.unnest.names) if spec.unnest else set()
     missing = [k for k in fk.local_keys if k not in table.columns and k not in unnest_names]
     if missing:
-        return FAILED, f"local keys {missing} not found in the data of '{spec.name}'"
+        hint = did_you_mean(missing, table.columns)
+        return FAILED, f"local keys {missing} not found in the data of '{spec.name}'" + (
+            f" ({hint})" if hint else ""
+        )
     if spec.unnest and not all(n in table.columns for n in spec.unnest.names):
         return DEFERRED, None
     if any(k not in table.columns for k in fk.local_keys):
         return DEFERRED, None
     missing = [k for k in fk.remote_keys if k not in remote_table.columns]
     if missing:
-        return FAILED, f"remote keys {missing} not found in the data of '{fk.entity}'"
+        hint = did_you_mean(missing, remote_table.columns)
+        return FAILED, f"remote keys {missing} not found in the data of '{fk.entity}'" + (
+            f" ({hint})" if hint else ""
+        )
     return LINKED, None
 
 

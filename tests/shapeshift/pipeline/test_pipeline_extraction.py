@@ -302,3 +302,16 @@ def test_public_id_is_read_as_surrogate_id(ws):
     """)
     assert list(result.tables["thing"].columns) == ["system_id", "thing_id", "kind_id", "code", "name"]
     assert rows(result.tables["thing"], ["system_id", "kind_id"]) == [(1, 1), (2, 2)]
+
+
+def test_missing_columns_suggest_close_names(ws):
+    result = ws.run(
+        """
+    entities:
+      survey: {columns: [site, site_name]}
+      site: {keys: [Site], columns: [site_nam]}
+    """,
+        inputs={"survey": survey()},
+    )
+    issue = next(i for i in result.outcome("site").issues if i.code == "columns_missing")
+    assert "'Site' -> 'site'" in issue.suggestion and "'site_nam' -> 'site_name'" in issue.suggestion
