@@ -13,8 +13,8 @@ import pandas as pd
 
 from ..config.model import as_name_list
 from ..errors import EntityError
+from ..hints import did_you_mean
 from ..issues import IssueCode
-from .hints import did_you_mean
 from .report import EntityReport
 
 

@@ -12,8 +12,8 @@ import pandas as pd
 
 from ..config.model import JOIN_TYPES, EntitySpec, ForeignKeySpec
 from ..errors import ConstraintViolation, EntityError
+from ..hints import did_you_mean
 from ..issues import IssueCode
-from .hints import did_you_mean
 from .report import EntityReport
 
 LINKED, SKIPPED, FAILED, DEFERRED = "linked", "skipped", "failed", "deferred"

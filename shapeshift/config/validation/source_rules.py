@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pandas as pd
+
+from ...hints import did_you_mean
 from ...issues import IssueCode
 from ..loading import data_source_file
 from ..model import FILE_TYPES, EntitySpec, Project
@@ -103,7 +106,42 @@ def file_inputs(c: Collector, spec: EntitySpec, project: Project) -> None:
             "options",
         )
         return
-    if not project.resolver.exists(join_relative(parent_of(project.main), str(filename))):
+    relative = join_relative(parent_of(project.main), str(filename))
+    if not project.resolver.exists(relative):
         c.add(
             W, IssueCode.FILE_MISSING, spec.name, f"file not found: {filename}", "provide the file", "options"
+        )
+        return
+    if raw.get("type") in ("csv", "tsv"):
+        _check_header(c, spec, project, relative, options)
+
+
+def _check_header(c: Collector, spec: EntitySpec, project: Project, relative: str, options: dict) -> None:
+    """Warn about requested columns that the file's header does not have (read: header row only)."""
+    read = {
+        k: v for k, v in options.items() if k not in ("filename", "nrows", "dtype", "usecols", "converters")
+    }
+    read.setdefault("sep", "\t" if spec.raw.get("type") == "tsv" else ",")
+    try:
+        header = list(pd.read_csv(project.resolver.local_path(relative), nrows=0, **read).columns)
+    except Exception as exc:  # noqa: BLE001 - any read problem is worth a warning, not a crash
+        c.add(
+            W,
+            IssueCode.FILE_MISSING,
+            spec.name,
+            f"cannot read the header of {relative}: {exc}",
+            "",
+            "options",
+        )
+        return
+    wanted = list(dict.fromkeys(spec.keys + spec.columns))
+    missing = [name for name in wanted if name not in header]
+    if missing:
+        c.add(
+            W,
+            IssueCode.COLUMNS_MISSING,
+            spec.name,
+            f"columns not in the header of {relative}: {missing}",
+            did_you_mean(missing, header) or "check the spelling and the separator (sep)",
+            "columns",
         )

@@ -153,3 +153,18 @@ def test_ignored_fields_are_noted(ws):
     )
     got = found(issues)
     assert (S.INFO, C.IGNORED_FIELD, "b") in got and (S.WARNING, C.IGNORED_FIELD, "b") in got
+
+
+def test_csv_header_is_checked(ws):
+    ws.write("data.csv", "code;Label\nQ;oak\n")
+    issues = shapeshift.validate(
+        ws.load("""
+    entities:
+      labels:
+        {type: csv, surrogate_id: label_id, columns: [code, label], options: {filename: data.csv, sep: ";"}}
+      wrong_sep: {type: csv, surrogate_id: w_id, columns: [code], options: {filename: data.csv}}
+    """)
+    )
+    labels = next(i for i in issues if i.code == C.COLUMNS_MISSING and i.entity == "labels")
+    assert "['label']" in labels.message and "'label' -> 'Label'" in labels.suggestion
+    assert any(i.code == C.COLUMNS_MISSING and i.entity == "wrong_sep" for i in issues)
