@@ -315,3 +315,28 @@ def test_missing_columns_suggest_close_names(ws):
     )
     issue = next(i for i in result.outcome("site").issues if i.code == "columns_missing")
     assert "'Site' -> 'site'" in issue.suggestion and "'site_nam' -> 'site_name'" in issue.suggestion
+
+
+def test_input_file_for_an_undeclared_default_entity_is_sniffed_as_text(ws):
+    path = ws.write("input.csv", "site;count\nS1;007\nS2;\n")
+    result = ws.run(
+        """
+    entities:
+      site: {surrogate_id: site_id, keys: [site], columns: [site, count]}
+    """,
+        inputs={"survey": path},
+    )
+    assert rows(result.outcome("site").table) == [("S1", "007", 1), ("S2", "", 2)]
+    assert list(result.tables) == ["survey", "site"]
+    assert result.outcome("site").dtypes["count"] == "object"
+
+
+def test_input_excel_file(ws):
+    import pandas as pd
+
+    path = ws.folder / "input.xlsx"
+    pd.DataFrame({"site": ["S1", "S2", "S3"], "count": ["1", "2", "3"]}).to_excel(path, index=False)
+    result = ws.run(
+        "entities:\n  site: {keys: [site], columns: [site]}\n", inputs={"survey": path}, max_rows=2
+    )
+    assert rows(result.outcome("site").table) == [("S1",), ("S2",)]
