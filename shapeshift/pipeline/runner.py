@@ -135,11 +135,61 @@ class _Runner:
             raise Cancelled()
 
     # --- the loop -----------------------------------------------------------------------------
+    def _read_inputs(self) -> dict[str, str]:
+        """Pre-fill the store with the input tables; returns {name: error} for inputs that cannot be read."""
+        errors = {}
+        for name, value in self.inputs.items():
+            try:
+                self.store[name] = read_input(name, value, self.project, self.max_rows)
+            except Exception as exc:  # noqa: BLE001 - an unreadable input fails only what needs it
+                errors[name] = f"input table for '{name}' cannot be read: {type(exc).__name__}: {exc}"
+                self.status[name] = "failed"
+        return errors
+
+    def _report(self, outcome: EntityOutcome, outcomes: list, started: bool = True) -> EntityOutcome:
+        """Record an outcome that needed no processing and tell the observer."""
+        if outcome.error and outcome.status in ("failed", "skipped"):
+            code = IssueCode.ENTITY_SKIPPED if outcome.status == "skipped" else IssueCode.ENTITY_FAILED
+            severity = Severity.WARNING if outcome.status == "skipped" else Severity.ERROR
+            outcome.issues.append(
+                Issue(
+                    severity,
+                    code,
+                    outcome.name,
+                    outcome.error,
+                    location=self.project.entity_location(outcome.name),
+                )
+            )
+        if started:
+            self.observer.entity_started(outcome.name)
+        self.observer.entity_finished(outcome)
+        outcomes.append(outcome)
+        return outcome
+
+    def _prefilled(self, name: str, role: str) -> EntityOutcome:
+        table = self.store[name]
+        return EntityOutcome(
+            name,
+            "success",
+            role,
+            rows_in=len(table),
+            rows_out=len(table),
+            columns=[str(c) for c in table.columns],
+            dtypes=dtype_names(table),
+            table=table if self.keep_tables else None,
+        )
+
+    def _blocked_by(self, name: str) -> list[str]:
+        default = self.default_entity if self.default_entity in self.project.entities else None
+        deps = set(entity_dependencies(self.project, name, default))
+        if default is None and self.default_entity in self.status:
+            deps.add(self.default_entity)  # an undeclared input table that could not be read
+        return sorted(d for d in deps if self.status.get(d) not in (None, "success"))
+
     def run(self) -> RunResult:
         started = time.perf_counter()
         outcomes: list[EntityOutcome] = []
-        for name, value in self.inputs.items():
-            self.store[name] = read_input(name, value, self.project, self.max_rows)
+        input_errors = self._read_inputs()
         cancelled = False
         stop_reason: str | None = None
         for name in self.plan.order:
@@ -147,82 +197,36 @@ class _Runner:
             if not cancelled and not stop_reason and self.observer.should_stop():
                 cancelled = True
             if cancelled or stop_reason:
-                # never started: reported once through entity_finished like every other outcome
+                # never started: reported through entity_finished like every other outcome
                 status = "cancelled" if cancelled else "skipped"
                 reason = "run cancelled before this entity started" if cancelled else stop_reason
-                outcome = EntityOutcome(name, status, role, error=reason)
-                self.observer.entity_finished(outcome)
-                outcomes.append(outcome)
+                self._report(EntityOutcome(name, status, role, error=reason), outcomes, started=False)
                 continue
-            if name in self.inputs:
-                table = self.store[name]
-                outcome = EntityOutcome(
-                    name,
-                    "success",
-                    role,
-                    rows_in=len(table),
-                    rows_out=len(table),
-                    columns=[str(c) for c in table.columns],
-                    dtypes=dtype_names(table),
-                    table=table if self.keep_tables else None,
+            if name in input_errors:
+                outcome = self._report(
+                    EntityOutcome(name, "failed", role, error=input_errors[name]), outcomes
                 )
-                self.status[name] = "success"
-                self.observer.entity_started(name)
-                self.observer.entity_finished(outcome)
-                outcomes.append(outcome)
-                continue
-            if name in self.plan.unresolved:
+            elif name in self.inputs:
+                outcome = self._report(self._prefilled(name, role), outcomes)
+            elif name in self.plan.unresolved:
                 missing = ", ".join(repr(d) for d in self.plan.unresolved[name])
-                outcome = EntityOutcome(
-                    name,
-                    "failed",
-                    role,
-                    error=f"depends on undeclared entity {missing} (source, depends_on, "
-                    "foreign key or append source)",
+                error = f"depends on undeclared entity {missing} (source, depends_on, foreign key or append)"
+                outcome = self._report(EntityOutcome(name, "failed", role, error=error), outcomes)
+            elif blocked := self._blocked_by(name):
+                reason = "skipped: depends on " + ", ".join(f"'{b}' ({self.status[b]})" for b in blocked)
+                outcome = self._report(
+                    EntityOutcome(name, "skipped", role, error=reason), outcomes, started=False
                 )
-                outcome.issues.append(
-                    Issue(
-                        Severity.ERROR,
-                        IssueCode.DEPENDS_ON_UNKNOWN,
-                        name,
-                        outcome.error,
-                        location=self.project.entity_location(name),
-                    )
-                )
-                self.status[name] = "failed"
-                self.observer.entity_started(name)
-                self.observer.entity_finished(outcome)
+            else:
+                outcome = self._run_entity(name, role)
                 outcomes.append(outcome)
-                self._consumed(name)
-                if self.stop_on_error:
-                    stop_reason = f"not started: entity '{name}' failed and stop_on_error is set"
-                continue
-            deps = entity_dependencies(
-                self.project,
-                name,
-                self.default_entity if self.default_entity in self.project.entities else None,
-            )
-            blocked = [d for d in deps if self.status.get(d) not in (None, "success")]
-            if blocked:
-                reason = (
-                    f"skipped: depends on {', '.join(repr(b) + ' (' + self.status[b] + ')' for b in blocked)}"
-                )
-                outcome = EntityOutcome(name, "skipped", role, error=reason)
-                outcome.issues.append(Issue(Severity.WARNING, IssueCode.ENTITY_SKIPPED, name, reason))
-                self.status[name] = "skipped"
-                self.observer.entity_finished(outcome)
-                outcomes.append(outcome)
-                self._consumed(name)
-                continue
-            outcome = self._run_entity(name, role)
-            outcomes.append(outcome)
             self.status[name] = outcome.status
             if outcome.status == "cancelled":
                 cancelled = True
             elif outcome.status == "failed" and self.stop_on_error:
                 stop_reason = f"not started: entity '{name}' failed and stop_on_error is set"
             self._consumed(name)
-            if name in self.store and self.consumers.get(name, 0) <= 0:
+            if name in self.store and name not in self.inputs and self.consumers.get(name, 0) <= 0:
                 self._release(name)
         for name in list(self.store):
             self._release(name)

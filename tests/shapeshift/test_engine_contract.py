@@ -260,3 +260,18 @@ def test_entity_finished_once_per_planned_entity(ws, scenario):
         sorted(observer.finished) == sorted(o.name for o in result.outcomes) == ["a", "b", "broken", "child"]
     )
     assert result.cancelled == (scenario == "cancel")
+
+
+def test_unreadable_input_fails_only_what_needs_it(ws):
+    result = ws.run(
+        """
+    entities:
+      survey: {columns: [a]}
+      site: {keys: [a]}
+      kind: {type: fixed, surrogate_id: kind_id, columns: [x], values: [1]}
+    """,
+        inputs={"survey": ws.folder / "missing.csv"},
+    )
+    statuses = {o.name: o.status for o in result.outcomes}
+    assert statuses == {"survey": "failed", "site": "skipped", "kind": "success"}
+    assert "missing.csv" in result.outcome("survey").error
