@@ -95,6 +95,7 @@ class IssueCode(StrEnum):
     COLUMNS_MISSING = "columns_missing"
     DROP_EMPTY_COLUMNS_MISSING = "drop_empty_columns_missing"
     ENTITY_FAILED = "entity_failed"
+    ROWS_TRUNCATED = "rows_truncated"
     ENTITY_SKIPPED = "entity_skipped"
     MAPPING_INVALID = "mapping_invalid"
     IGNORED_FIELD = "ignored_field"

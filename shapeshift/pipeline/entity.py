@@ -18,6 +18,7 @@ from .link import LinkOptions, link_entity
 from .report import EntityReport
 from .reshape import add_surrogate_id, dedupe_with_fd_check, drop_empty_rows, is_delayed, unnest
 
+SQL_SAMPLE_BOUND = 1_000_000  # SQL lookups are read whole in sampled runs, up to this many rows
 APPEND_NOT_INHERITED = ("foreign_keys", "unnest", "append", "append_mode", "depends_on")
 
 
@@ -40,18 +41,29 @@ class EntityContext:
 
 
 def source_table(
-    ctx: EntityContext, name: str, config: dict, fk_keys: list, unnest_names: list
+    ctx: EntityContext,
+    name: str,
+    config: dict,
+    fk_keys: list,
+    unnest_names: list,
+    report: EntityReport | None = None,
 ) -> pd.DataFrame:
     wanted = wanted_source_columns(config, fk_keys, unnest_names)
     context = SourceContext(
         resolver=ctx.project.resolver,
         base_dir=parent_of(ctx.project.main),
         max_rows=ctx.max_rows,
+        sql_row_limit=None if ctx.max_rows is None else SQL_SAMPLE_BOUND,
         wanted_columns=wanted.__contains__ if wanted else None,
         env=ctx.project.env,
     )
     loaded = load_table(name, config, ctx.project.data_sources, context)
     if loaded is not None:
+        if loaded.attrs.get("truncated_at") and report is not None:
+            report.warn(
+                IssueCode.ROWS_TRUNCATED,
+                f"SQL result cut to its first {loaded.attrs['truncated_at']:,} rows (sampled-run bound)",
+            )
         return loaded
     source = (
         config.get("source")
@@ -105,7 +117,7 @@ def process_entity(ctx: EntityContext, name: str, report: EntityReport) -> tuple
     frames, rows_in = [], 0
     for config, fk_keys, names in parts:
         ctx.phase(name, "load")
-        source = source_table(ctx, name, config, fk_keys, names)
+        source = source_table(ctx, name, config, fk_keys, names, report)
         rows_in += len(source)
         ctx.phase(name, "subset")
         frames.append(

@@ -11,7 +11,8 @@ class SourceContext:
     """Per-load settings.
 
     `max_rows` cuts file inputs (CSV/TSV/Excel) to their first N rows; `wanted_columns`, when set,
-    lets a file loader read only those columns (the pipeline keeps only them anyway).
+    lets a file loader read only those columns (the pipeline keeps only them anyway);
+    `sql_row_limit` caps SQL results (set for sampled runs only).
     """
 
     resolver: object
@@ -19,3 +20,4 @@ class SourceContext:
     max_rows: int | None = None
     wanted_columns: Callable[[str], bool] | None = None
     env: Mapping[str, str] = field(default_factory=dict)
+    sql_row_limit: int | None = None  # safety bound for SQL results in sampled runs

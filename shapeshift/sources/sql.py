@@ -27,9 +27,19 @@ def _first(scopes: list[dict], *keys, default=None):
     return default
 
 
-def _frame(cursor) -> pd.DataFrame:
-    rows = cursor.fetchall()
+def _frame(cursor, limit: int | None = None) -> pd.DataFrame:
+    """The result as a DataFrame; with `limit`, at most that many rows and attrs['truncated_at'] set."""
+    rows = cursor.fetchall() if limit is None else cursor.fetchmany(limit + 1)
+    truncated = limit is not None and len(rows) > limit
+    rows = rows[:limit] if truncated else rows
     columns = [d[0] for d in cursor.description or []]
+    frame = _to_frame(rows, columns)
+    if truncated:
+        frame.attrs["truncated_at"] = limit
+    return frame
+
+
+def _to_frame(rows: list, columns: list) -> pd.DataFrame:
     if not rows:
         return pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
     return pd.DataFrame.from_records(rows, columns=columns)
@@ -54,7 +64,7 @@ def query_sqlite(source_name: str, entry: dict, query: str, ctx: SourceContext) 
             raise SourceUnavailable(f"SQLite source '{source_name}' cannot be opened: {exc}") from None
     try:
         cursor = connection.execute(query)
-        return _frame(cursor)
+        return _frame(cursor, ctx.sql_row_limit)
     except sqlite3.Error as exc:
         raise SourceUnavailable(f"SQLite source '{source_name}': query failed: {exc}") from None
     finally:
@@ -108,7 +118,7 @@ def query_postgres(source_name: str, entry: dict, query: str, ctx: SourceContext
         connection.read_only = True
         with connection.cursor() as cursor:
             cursor.execute(query)
-            return _frame(cursor)
+            return _frame(cursor, ctx.sql_row_limit)
     except Exception as exc:  # noqa: BLE001
         reason = _SECRET.sub(
             r"\1***", str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

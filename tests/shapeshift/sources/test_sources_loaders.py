@@ -299,3 +299,19 @@ def test_section_6_sql_table_instead_of_query(ws, taxa_db):
         local: {driver: sqlite, options: {filename: t.db}}
     """)
     assert len(result.outcome("taxa").table) == 3
+
+
+def test_sql_results_are_bounded_only_in_sampled_runs(ws, taxa_db, monkeypatch):
+    import shapeshift.pipeline.entity as entity
+
+    monkeypatch.setattr(entity, "SQL_SAMPLE_BOUND", 2)
+    config = """
+    entities:
+      taxa: {type: sql, data_source: local, surrogate_id: taxon_id, columns: [code, name], query: "select * from taxa"}
+    options:
+      data_sources:
+        local: {driver: sqlite, options: {filename: t.db}}
+    """
+    assert ws.run(config).outcome("taxa").rows_out == 3
+    sampled = ws.run(config, max_rows=10).outcome("taxa")
+    assert sampled.rows_out == 2 and any(i.code == "rows_truncated" for i in sampled.issues)
