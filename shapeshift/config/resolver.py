@@ -9,6 +9,10 @@ from __future__ import annotations
 import pathlib
 from typing import Protocol, runtime_checkable
 
+from ..paths import join_relative, parent_of
+
+__all__ = ["DirectoryResolver", "FileResolver", "join_relative", "parent_of"]
+
 
 @runtime_checkable
 class FileResolver(Protocol):
@@ -51,6 +55,3 @@ class DirectoryResolver:
 
     def __repr__(self) -> str:
         return f"DirectoryResolver({str(self.folder)!r})"
-
-
-from ..paths import join_relative, parent_of  # noqa: E402,F401 - re-exported
