@@ -157,6 +157,12 @@ HEARTBEAT_INTERVAL = envint("HEARTBEAT_INTERVAL", 5)
 HEARTBEAT_TIMEOUT = envint("HEARTBEAT_TIMEOUT", 60)
 PENDING_TIMEOUT = envint("PENDING_TIMEOUT", 3600)
 
+# Retention: when either is set, a daily django-q2 schedule prunes finished, unpinned runs created more than
+# RETENTION_DAYS ago and/or beyond the newest RETENTION_KEEP_LAST per configuration (both set: a run must
+# break both rules to go). Unset or 0: keep every run. `manage.py prune_runs` does the same by hand.
+RETENTION_DAYS = envint("RETENTION_DAYS", 0) or None
+RETENTION_KEEP_LAST = envint("RETENTION_KEEP_LAST", 0) or None
+
 # Upper bound on uploads (the YAML form and bundled survey files).
 DATA_UPLOAD_MAX_MEMORY_SIZE = envint("UPLOAD_MAX_BYTES", 200 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024

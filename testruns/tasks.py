@@ -1,6 +1,10 @@
 """django-q2 task entry points. Each takes ids and loads what it needs itself."""
 
-from testruns import execution, reaper
+from datetime import timedelta
+
+from django.conf import settings
+
+from testruns import execution, reaper, retention
 
 
 def execute_run(run_id: str) -> str:
@@ -10,3 +14,13 @@ def execute_run(run_id: str) -> str:
 def reap_stale_runs() -> str:
     crashed, failed = reaper.reap_stale_runs()
     return f"{crashed} crashed, {failed} failed"
+
+
+def prune_runs() -> str:
+    """The daily retention schedule: prune with SHIFTBENCH_RETENTION_DAYS / _KEEP_LAST, or do nothing."""
+    days, keep_last = settings.RETENTION_DAYS, settings.RETENTION_KEEP_LAST
+    if not days and not keep_last:
+        return "retention off: SHIFTBENCH_RETENTION_DAYS and SHIFTBENCH_RETENTION_KEEP_LAST are unset"
+    older_than = timedelta(days=days) if days else None
+    deleted = retention.delete_runs(retention.runs_to_prune(older_than=older_than, keep_last=keep_last))
+    return f"{deleted} runs pruned"

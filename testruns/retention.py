@@ -1,0 +1,126 @@
+"""Retention: which finished runs may go, and deleting them together with their stored entity files.
+
+A run is never pruned while it is pinned or active. The two rules can be combined, and then a run must
+break both to go (like restic's ``--keep-last`` with ``--keep-within``): "keep the newest 10 of each
+configuration, and anything younger than 30 days".
+"""
+
+import re
+from datetime import timedelta
+
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import F, Window
+from django.db.models.functions import RowNumber
+from django.utils import timezone
+
+from testruns.models import FINAL_STATUSES, EntityResult, TestRun
+
+BATCH_SIZE = 200
+
+_AGE = re.compile(r"^\s*(\d+)\s*([dh])\s*$", re.IGNORECASE)
+
+
+def parse_age(text: str) -> timedelta:
+    """``"30d"`` → 30 days, ``"12h"`` → 12 hours; ValueError with the accepted forms otherwise."""
+    match = _AGE.match(text or "")
+    if not match:
+        raise ValueError(f"{text!r} is not an age: write a whole number of days or hours, like 30d or 12h")
+    number, unit = int(match[1]), match[2].lower()
+    return timedelta(days=number) if unit == "d" else timedelta(hours=number)
+
+
+def prunable_runs():
+    """Runs retention may ever delete: finished and not pinned."""
+    return TestRun.objects.filter(status__in=FINAL_STATUSES, pinned=False)
+
+
+def runs_to_prune(older_than: timedelta | None = None, keep_last: int | None = None, now=None):
+    """The finished, unpinned runs that the rules say may go, oldest first (a plain queryset of TestRun).
+
+    ``older_than``: created longer ago than this. ``keep_last``: beyond the newest N prunable runs of
+    their configuration (pinned and active runs are kept anyway and do not count towards N). With both
+    rules a run must break both; with neither, nothing is returned.
+    """
+    if older_than is None and keep_last is None:
+        return TestRun.objects.none()
+    if keep_last is not None and keep_last < 0:
+        raise ValueError(f"keep_last must be 0 or more, not {keep_last}")
+    runs = prunable_runs()
+    if keep_last is not None:
+        # Ranked in a subquery of its own: filtering the age in the same query would rank only the old runs.
+        ranked = prunable_runs().annotate(
+            newest=Window(
+                RowNumber(),
+                partition_by=F("configuration_id"),
+                order_by=[F("created_at").desc(), F("pk").desc()],
+            )
+        )
+        runs = runs.filter(pk__in=ranked.filter(newest__gt=keep_last).values("pk"))
+    if older_than is not None:
+        runs = runs.filter(created_at__lt=(now or timezone.now()) - older_than)
+    return runs.order_by("created_at", "pk")
+
+
+def run_folder(run_id) -> str:
+    """Where a run's entity files are stored (see ``execution.table_fields``)."""
+    return f"runs/{run_id}/"
+
+
+def delete_run_files(run_id, names=()) -> None:
+    """Delete a run's stored files: the named ones (``EntityResult.output``), then the rest of its folder.
+
+    Missing files are fine: a run that failed early has none.
+    """
+    for name in names:
+        if name and default_storage.exists(name):
+            default_storage.delete(name)
+    _delete_tree(run_folder(run_id))
+
+
+def _delete_tree(folder: str) -> None:
+    try:
+        subfolders, files = default_storage.listdir(folder)
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    for name in files:
+        default_storage.delete(folder + name)
+    for name in subfolders:
+        _delete_tree(f"{folder}{name}/")
+    try:
+        # FileSystemStorage removes the emptied folder; storages without folders have nothing to remove.
+        default_storage.delete(folder.rstrip("/"))
+    except OSError:
+        pass
+
+
+def delete_runs(runs, batch_size: int = BATCH_SIZE) -> int:
+    """Delete these runs with their entity results, events and stored files, ``batch_size`` runs at a time.
+
+    The ids are read once, then each batch is deleted with the guard re-applied (still finished, still not
+    pinned), so a run pinned or re-used after it was listed stays. Rows go first, then files: a failure in
+    between leaves a stray file, never a result that points at nothing. Returns how many runs were deleted.
+    """
+    run_ids = list(runs.values_list("pk", flat=True))
+    deleted = 0
+    for start in range(0, len(run_ids), batch_size):
+        with transaction.atomic():
+            # Locked (PostgreSQL) or under the write lock (SQLite, IMMEDIATE): nobody pins them in between.
+            batch = list(
+                prunable_runs()
+                .select_for_update()
+                .filter(pk__in=run_ids[start : start + batch_size])
+                .values_list("pk", flat=True)
+            )
+            outputs = {}
+            for run_id, output in (
+                EntityResult.objects.filter(run_id__in=batch)
+                .exclude(output="")
+                .values_list("run_id", "output")
+            ):
+                outputs.setdefault(run_id, []).append(output)
+            TestRun.objects.filter(pk__in=batch).delete()
+        for run_id in batch:
+            delete_run_files(run_id, outputs.get(run_id, ()))
+        deleted += len(batch)
+    return deleted
