@@ -128,3 +128,31 @@ def test_module_entry_point_default_entity_variant(tmp_path):
     assert len(files) == 56 and files == sorted(p.name for p in out_b.iterdir())
     for name in files:
         assert (out_a / name).read_bytes() == (out_b / name).read_bytes(), name
+
+
+def test_help_exits_0(capsys):
+    assert main(["--help"]) == 0
+    assert "run" in capsys.readouterr().out
+
+
+def test_run_input_default_entity_translate_drop_foreign_keys(ws, tmp_path):
+    ws.write("tr.tsv", "arbodat_field\tenglish_column_name\nsite_name\tname_of_site\n")
+    survey = ws.write("input.csv", "site;site_name;kind\nS1;Alpha;a\nS2;Beta;b\n")
+    config = ws.config("""
+    entities:
+      kind: {surrogate_id: kind_id, keys: [kind], columns: [kind], drop_duplicates: true}
+      site:
+        surrogate_id: site_id
+        keys: [site]
+        columns: [site, site_name]
+        foreign_keys: [{entity: kind, local_keys: [kind], remote_keys: [kind]}]
+    translation: "@load: options.translations"
+    options:
+      translations: {filename: tr.tsv, delimiter: "\\t"}
+    """)
+    out = tmp_path / "out"
+    argv = ["run", str(config), "--out", str(out), "--input", str(survey), "--default-entity", "survey"]
+    assert main(argv + ["--translate", "--drop-foreign-keys"]) == 0
+    site = pd.read_csv(out / "site.csv")
+    assert list(site.columns) == ["system_id", "site_id", "kind_id", "name_of_site", "site"]
+    assert (out / "survey.csv").exists()
