@@ -95,13 +95,13 @@ def _delete_tree(folder: str) -> None:
 
 
 def delete_runs(runs, batch_size: int = BATCH_SIZE) -> int:
-    """Delete these runs with their entity results, events and stored files, ``batch_size`` runs at a time.
+    """Delete these runs (a queryset, or run ids) with their results, events and stored files, in batches.
 
     The ids are read once, then each batch is deleted with the guard re-applied (still finished, still not
-    pinned), so a run pinned or re-used after it was listed stays. Rows go first, then files: a failure in
+    pinned), so a run pinned after it was listed stays. Rows go first, then files: a failure in
     between leaves a stray file, never a result that points at nothing. Returns how many runs were deleted.
     """
-    run_ids = list(runs.values_list("pk", flat=True))
+    run_ids = list(runs.values_list("pk", flat=True)) if hasattr(runs, "values_list") else list(runs)
     deleted = 0
     for start in range(0, len(run_ids), batch_size):
         with transaction.atomic():
