@@ -117,6 +117,16 @@ class TestRun(models.Model):
         elapsed = self.elapsed
         return None if elapsed is None else int(elapsed.total_seconds() * 1000)
 
+    def previous_run(self) -> "TestRun | None":
+        """The latest finished run of the same configuration created before this one, or None. One query."""
+        return (
+            TestRun.objects.filter(
+                configuration_id=self.configuration_id, created_at__lt=self.created_at, status__in=FINAL_STATUSES
+            )
+            .order_by("-created_at", "-pk")
+            .first()
+        )
+
     # --- life-cycle steps; each is one UPDATE guarded by the state it expects ---
 
     def claim(self, worker: str) -> bool:

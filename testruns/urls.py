@@ -7,6 +7,7 @@ app_name = "testruns"
 # /runs/
 urlpatterns = [
     path("", views.run_list, name="list"),
+    path("compare", views.run_compare, name="compare"),
 ]
 
 # /runs/<uuid:run_id>/

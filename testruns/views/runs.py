@@ -1,18 +1,13 @@
-"""Pages of test runs: the dashboard, the history, a run and its polled status, an entity's result."""
+"""Pages of test runs: the dashboard, a run and its polled status, an entity's result."""
 
-from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponseBadRequest
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils.text import get_valid_filename
 
 from configurations.models import Configuration
 from configurations.views import with_last_run
-from testruns.forms import RunFilterForm
 from testruns.models import EntityResult, TestRun
 from testruns.options import RunOptions
-
-RUNS_PER_PAGE = 50
-
 
 def _get_run(run_id) -> TestRun:
     """The run with what its pages show beside it (configuration, version, requester): one query, or 404."""
@@ -31,14 +26,6 @@ def dashboard(request):
             "configurations": with_last_run(Configuration.objects.order_by("-updated_at")),
         },
     )
-
-
-def run_list(request):
-    form = RunFilterForm(request.GET)
-    if not form.is_valid():
-        return HttpResponseBadRequest("Unknown configuration or status in the filters.")
-    page = Paginator(form.filter(TestRun.objects.for_list()), RUNS_PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "testruns/run_list.html", {"form": form, "page": page, "runs": page.object_list})
 
 
 def run_detail(request, run_id):

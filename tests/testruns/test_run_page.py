@@ -65,6 +65,6 @@ def test_it_works(alice_client, run):
 
 
 def test_it_costs_a_fixed_number_of_queries(alice_client, run, django_assert_num_queries):
-    # session, user, run, entity results, events
-    with django_assert_num_queries(5):
+    # session, user, run, previous run (for "Compare with previous run"), entity results, events
+    with django_assert_num_queries(6):
         alice_client.get(url(run))

@@ -1,0 +1,52 @@
+"""The comparison of two runs: /runs/compare?base=<run id>&head=<run id>."""
+
+import uuid
+
+from django.http import Http404
+from django.shortcuts import render
+
+from testruns.compare import RunNotFound, compare_runs, entity_keys, fetch_runs
+from testruns.models import FINAL_STATUSES, TestRun
+
+CHOICES = 30  # runs offered in the base/head pickers
+
+
+def run_compare(request):
+    """Compare ``base`` with ``head``; with neither given, just the form to pick two runs.
+
+    400 with the reason when an id is missing or malformed, 404 when it names no run. Queries: the two
+    runs, their entity results, the runs offered in the pickers (plus building a version's bundle the first
+    time it is used on this machine, to read the entities' keys).
+    """
+    raw = {role: request.GET.get(role, "").strip() for role in ("base", "head")}
+    if not any(raw.values()):
+        return _render(request, choices=_recent_finished())
+    ids, errors = {}, []
+    for role, value in raw.items():
+        if not value:
+            errors.append(f"Choose a {role} run: ?{role}=<run id> is missing.")
+            continue
+        try:
+            ids[role] = uuid.UUID(value)
+        except ValueError:
+            errors.append(f"{role}: {value[:80]!r} is not a run id (a UUID such as {uuid.UUID(int=0)}).")
+    if errors:
+        return _render(request, choices=_recent_finished(), errors=errors, status=400)
+    try:
+        base, head = fetch_runs(ids["base"], ids["head"])
+    except RunNotFound as exc:
+        raise Http404(str(exc)) from None
+    comparison = compare_runs(base, head, entity_keys(base.version, head.version))
+    choices = list(TestRun.objects.for_list().filter(configuration_id=head.configuration_id)[:CHOICES])
+    for run in (head, base):  # whatever is compared can be picked, even if older than the recent ones
+        if all(choice.pk != run.pk for choice in choices):
+            choices.append(run)
+    return _render(request, choices=choices, comparison=comparison, base=base, head=head)
+
+
+def _recent_finished() -> list[TestRun]:
+    return list(TestRun.objects.for_list().filter(status__in=FINAL_STATUSES)[:CHOICES])
+
+
+def _render(request, choices, status=200, **context):
+    return render(request, "testruns/run_compare.html", {"choices": choices, **context}, status=status)

@@ -1,0 +1,399 @@
+"""testruns.compare: row diffs, issue matching and whole-run comparisons, without the client."""
+
+import shutil
+import uuid
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+
+from testruns.compare import (
+    EntityKeys,
+    Finding,
+    RunNotFound,
+    compare_entity,
+    compare_runs,
+    diff_findings,
+    diff_rows,
+    entity_keys,
+    fetch_runs,
+)
+from testruns.models import EntityResult, Status, TestRun
+from testruns.options import RunOptions
+
+DEMO = Path(__file__).resolve().parents[2] / "examples" / "demo"
+
+
+def result(entity="site", columns=("id", "name", "size"), preview=(), **fields) -> EntityResult:
+    """An unsaved entity result, its preview rows in ``columns`` order; rows_out is the preview's length."""
+    fields.setdefault("rows_out", len(preview))
+    return EntityResult(
+        entity=entity, columns=list(columns), preview=[list(row) for row in preview], **fields
+    )
+
+
+# --- row diff -----------------------------------------------------------------------------------------------
+
+
+def test_it_diffs_rows_by_the_declared_keys():
+    base = result(preview=[(1, "a", 10), (2, "b", 20), (3, "c", 30)])
+    head = result(preview=[(1, "a", 10), (2, "b", 25), (4, "d", 40)])
+
+    diff = diff_rows(base, head, EntityKeys(keys=("id",)))
+
+    assert (diff.key_source, diff.key_columns) == ("keys", ["id"])
+    assert diff.added == [[4, "d", 40]]
+    assert diff.removed == [[3, "c", 30]]
+    assert [change.key for change in diff.changed] == [(2,)]
+    assert diff.changed[0].changed_columns == ["size"]
+    assert diff.changed[0].cells == [("id", 2, 2, False), ("name", "b", "b", False), ("size", 20, 25, True)]
+    assert diff.unchanged == 1
+    assert diff.complete
+
+
+def test_it_diffs_rows_on_composite_keys():
+    columns = ("project", "site", "x")
+    base = result(columns=columns, preview=[("p1", "s1", 1), ("p2", "s1", 2)])
+    head = result(columns=columns, preview=[("p2", "s1", 3), ("p1", "s1", 1)])
+
+    diff = diff_rows(base, head, EntityKeys(keys=("project", "site")))
+
+    assert [(change.key, change.changed_columns) for change in diff.changed] == [(("p2", "s1"), ["x"])]
+    assert diff.unchanged == 1 and not diff.added and not diff.removed
+
+
+def test_it_falls_back_to_the_surrogate_id_when_a_key_column_is_missing():
+    base = result(preview=[(1, "a", 10), (2, "b", 20)])
+    head = result(preview=[(1, "a", 11), (2, "b", 20)])
+
+    diff = diff_rows(base, head, EntityKeys(keys=("code",), surrogate_id="id"))
+
+    assert (diff.key_source, diff.key_columns) == ("surrogate id", ["id"])
+    assert [change.key for change in diff.changed] == [(1,)]
+
+
+def test_it_falls_back_to_the_whole_row_when_the_keys_do_not_identify_rows():
+    base = result(preview=[(1, "a", 10), (1, "b", 20)])  # "id" repeats: not a key here
+    head = result(preview=[(1, "a", 10), (1, "b", 21), (1, "b", 21)])
+
+    diff = diff_rows(base, head, EntityKeys(keys=("id",), surrogate_id="name"))
+
+    assert (diff.key_source, diff.key_columns) == ("whole row", [])
+    assert diff.added == [[1, "b", 21], [1, "b", 21]]
+    assert diff.removed == [[1, "b", 20]]
+    assert diff.changed == [] and diff.unchanged == 1
+
+
+def test_it_rejects_a_surrogate_id_with_empty_values_as_a_key():
+    base = result(preview=[(None, "a", 10), (None, "b", 20)])
+    head = result(preview=[(None, "a", 10)])
+
+    diff = diff_rows(base, head, EntityKeys(surrogate_id="id"))
+
+    assert diff.key_source == "whole row"
+    assert diff.removed == [[None, "b", 20]]
+
+
+def test_it_compares_rows_on_the_columns_both_runs_have():
+    base = result(columns=("id", "old"), preview=[(1, "x")])
+    head = result(columns=("id", "new"), preview=[(1, "y")])
+
+    diff = diff_rows(base, head, EntityKeys(keys=("id",)))
+
+    assert diff.columns == ["id"]
+    assert diff.unchanged == 1 and not diff.has_changes
+
+
+def test_it_says_when_a_preview_holds_only_the_first_rows():
+    base = result(preview=[(1, "a", 10)], rows_out=1)
+    head = result(preview=[(1, "a", 10), (2, "b", 20)], rows_out=500)
+
+    diff = diff_rows(base, head, EntityKeys(keys=("id",)))
+
+    assert not diff.complete
+    assert (diff.base_rows, diff.head_rows) == (1, 2)
+
+
+# --- issues, warnings, errors -------------------------------------------------------------------------------
+
+
+def issue(message, code="", severity="warning"):
+    return {
+        "severity": severity,
+        "code": code,
+        "entity": "site",
+        "message": message,
+        "suggestion": "",
+        "location": "",
+    }
+
+
+def test_it_finds_new_and_resolved_issues_warnings_and_errors():
+    base = result(issues=[issue("fixed soon", "E1")], warnings=["3 rows dropped"])
+    head = result(warnings=["3 rows dropped", "new warning"], error="KeyError: 'KoordZ'", status="failed")
+
+    comparison = compare_entity("site", base, head)
+
+    assert comparison.new_findings == [
+        Finding("warning", "site", "new warning"),
+        Finding("error", "site", "KeyError: 'KoordZ'"),
+    ]
+    assert comparison.resolved_findings == [Finding("warning", "site", "fixed soon", "E1")]
+
+
+def test_it_matches_issues_by_code_when_the_message_changed():
+    base = [Finding("warning", "site", "column Ortt not found", "missing-column")]
+    head = [Finding("warning", "site", "column Ort not found", "missing-column")]
+
+    assert diff_findings(base, head) == ([], [])
+
+
+def test_it_matches_issues_per_entity():
+    base = [Finding("warning", "site", "same text")]
+    head = [Finding("warning", "sample", "same text")]
+
+    assert diff_findings(base, head) == (head, base)
+
+
+def test_it_counts_repeated_findings():
+    warning = Finding("warning", "site", "duplicate key")
+
+    assert diff_findings([warning], [warning, warning]) == ([warning], [])
+    assert diff_findings([warning, warning], [warning]) == ([], [warning])
+
+
+# --- one entity ---------------------------------------------------------------------------------------------
+
+
+def test_it_compares_an_entitys_columns_rows_and_duration():
+    base = result(
+        columns=("id", "name", "gone"),
+        dtypes={"id": "int64", "name": "object", "gone": "object"},
+        status="success",
+        rows_in=10,
+        rows_out=3,
+        duration_ms=100,
+    )
+    head = result(
+        columns=("id", "name", "added"),
+        dtypes={"id": "object", "name": "object", "added": "int64"},
+        status="failed",
+        rows_in=50,
+        rows_out=1,
+        duration_ms=80,
+    )
+
+    comparison = compare_entity("site", base, head)
+
+    assert comparison.presence == "both"
+    assert comparison.status_changed
+    assert (comparison.rows_in_delta, comparison.rows_out_delta, comparison.duration_delta_ms) == (
+        40,
+        -2,
+        -20,
+    )
+    assert comparison.added_columns == ["added"]
+    assert comparison.removed_columns == ["gone"]
+    assert comparison.dtype_changes == [("id", "int64", "object")]
+    assert comparison.rows is None  # no previews, nothing to diff
+    assert comparison.has_changes
+
+
+def test_it_reports_no_change_but_the_duration():
+    base = result(preview=[(1, "a", 10)], status="success", rows_in=1, duration_ms=10)
+    head = result(preview=[(1, "a", 10)], status="success", rows_in=1, duration_ms=99)
+
+    comparison = compare_entity("site", base, head)
+
+    assert comparison.duration_delta_ms == 89
+    assert not comparison.has_changes
+
+
+def test_it_lists_an_entity_present_in_one_run_only():
+    head_only = compare_entity("site", None, result(warnings=["w"]))
+    base_only = compare_entity("site", result(), None)
+
+    assert head_only.presence == "head only" and head_only.rows_out_delta is None
+    assert head_only.new_findings == [Finding("warning", "site", "w")]
+    assert base_only.presence == "base only" and base_only.has_changes
+
+
+# --- whole runs, from the database --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def run_demo(alice, django_capture_on_commit_callbacks):
+    """Run a version of the demo in this process (django-q2 sync mode) and return the finished run."""
+    from testruns.execution import start_run
+
+    def run(version, **options) -> TestRun:
+        with django_capture_on_commit_callbacks(execute=True):
+            started = start_run(version, RunOptions(**options), alice)
+        started.refresh_from_db()
+        assert started.status == Status.COMPLETED, started.error_message
+        return started
+
+    return run
+
+
+@pytest.fixture
+def demo_v2(demo_version, alice, tmp_path):
+    """Version 2 of the demo: taxa loses its Familie column."""
+    from configurations.importing import import_configuration
+
+    folder = tmp_path / "demo_v2"
+    shutil.copytree(DEMO, folder)
+    yaml = (folder / "demo.yml").read_text(encoding="utf-8")
+    yaml = yaml.replace('columns: ["BNam", "Familie"]', 'columns: ["BNam"]')
+    (folder / "demo.yml").write_text(yaml, encoding="utf-8")
+    version, created = import_configuration(
+        folder / "demo.yml", name="demo", user=alice, message="no Familie"
+    )
+    assert created and version.number == 2
+    return version
+
+
+def test_it_compares_two_runs_of_the_demo(db, demo_version, run_demo):
+    base = run_demo(demo_version, max_rows_per_entity=10)
+    head = run_demo(demo_version, max_rows_per_entity=50)
+    base, head = fetch_runs(base.pk, head.pk)
+
+    comparison = compare_runs(base, head, entity_keys(base.version, head.version))
+
+    assert comparison.same_configuration and comparison.same_version
+    assert comparison.version_diff_url is None
+    by_name = {entity.name: entity for entity in comparison.entities}
+    assert list(by_name) == [result.entity for result in head.entity_results.all()]
+    assert by_name["abundance"].rows_out_delta == 40
+    assert by_name["survey"].rows_in_delta == 40
+    assert not by_name["record_type"].has_changes  # fixed values: the sample size changes nothing
+    taxa = by_name["taxa"].rows
+    assert (taxa.key_source, taxa.key_columns) == ("keys", ["BNam"])
+    assert len(taxa.added) == by_name["taxa"].rows_out_delta
+    assert taxa.removed == [] and taxa.changed == []
+    assert comparison.only_in_base == comparison.only_in_head == []
+    assert comparison.new_findings == comparison.resolved_findings == []
+
+
+def test_it_compares_runs_of_two_versions(db, demo_version, demo_v2, run_demo):
+    base = run_demo(demo_version, max_rows_per_entity=10, entities=["taxa", "site"])
+    head = run_demo(demo_v2, max_rows_per_entity=10, entities=["taxa"])
+    base, head = fetch_runs(base.pk, head.pk)
+
+    comparison = compare_runs(base, head, entity_keys(base.version, head.version))
+
+    assert comparison.same_configuration and not comparison.same_version
+    assert comparison.version_diff_url is None  # no diff page in this project (yet): no link, no error
+    taxa = next(entity for entity in comparison.entities if entity.name == "taxa")
+    assert taxa.removed_columns == ["Familie"]
+    assert [entity.name for entity in comparison.only_in_base] == ["project", "site"]
+
+
+def test_it_compares_runs_of_different_configurations(db, demo_version, alice, run_demo, tmp_path):
+    from configurations.importing import import_configuration
+
+    folder = tmp_path / "other"
+    shutil.copytree(DEMO, folder)
+    other, _ = import_configuration(folder / "demo.yml", name="other", user=alice)
+    base, head = run_demo(demo_version, entities=["site"]), run_demo(other, entities=["site"])
+
+    comparison = compare_runs(*fetch_runs(base.pk, head.pk))
+
+    assert not comparison.same_configuration
+    assert [entity.presence for entity in comparison.entities] == ["both"] * 3
+    assert comparison.changed == []  # same data under another name
+
+
+def test_it_compares_run_level_errors(db, demo_version, alice):
+    base = TestRun.objects.create(
+        configuration=demo_version.configuration,
+        version=demo_version,
+        status=Status.FAILED,
+        error_message="bad",
+    )
+    head = TestRun.objects.create(configuration=demo_version.configuration, version=demo_version)
+
+    comparison = compare_runs(*fetch_runs(base.pk, head.pk))
+
+    assert comparison.entities == []
+    assert comparison.resolved_findings == [Finding("error", "", "bad")]
+
+
+def test_it_fetches_both_runs_and_their_results_in_two_queries(
+    db, demo_version, run_demo, django_assert_num_queries
+):
+    base = run_demo(demo_version, max_rows_per_entity=10)
+    head = run_demo(demo_version, max_rows_per_entity=50)
+
+    with django_assert_num_queries(2):
+        base, head = fetch_runs(base.pk, head.pk)
+    with django_assert_num_queries(0):
+        comparison = compare_runs(base, head, {})
+        assert len(comparison.entities) == 11
+        assert (base.configuration.name, head.version.number, head.requested_by.username) == (
+            "demo",
+            1,
+            "alice",
+        )
+
+
+def test_it_fetches_the_same_run_twice(db, demo_version, run_demo):
+    run = run_demo(demo_version, entities=["site"])
+
+    base, head = fetch_runs(run.pk, run.pk)
+
+    assert base is head
+    assert not compare_runs(base, head).changed
+
+
+def test_it_names_the_side_of_an_unknown_run(db, demo_version):
+    run = TestRun.objects.create(configuration=demo_version.configuration, version=demo_version)
+    unknown = uuid.uuid4()
+
+    with pytest.raises(RunNotFound, match=f"No run {unknown} \\(head\\)"):
+        fetch_runs(run.pk, unknown)
+    with pytest.raises(RunNotFound) as raised:
+        fetch_runs(unknown, run.pk)
+    assert raised.value.role == "base"
+
+
+def test_it_reads_the_keys_of_each_entity(db, demo_version):
+    keys = entity_keys(demo_version, demo_version)
+
+    assert keys["site"] == EntityKeys(("ProjektNr", "Fustel"), "site_id")
+    assert keys["survey"] == EntityKeys((), None)
+
+
+def test_it_reads_no_keys_from_a_version_that_does_not_load(db, alice, write_config):
+    from configurations.importing import import_configuration
+
+    broken, _ = import_configuration(write_config("entities: [unclosed\n", name="broken.yml"), user=alice)
+
+    assert entity_keys(broken) == {}
+
+
+# --- TestRun.previous_run -----------------------------------------------------------------------------------
+
+
+def test_it_finds_the_previous_finished_run_of_the_same_configuration(db, demo_version, alice, write_config):
+    from configurations.importing import import_configuration
+
+    def make(version, minutes_ago, status=Status.COMPLETED):
+        return TestRun.objects.create(
+            configuration=version.configuration,
+            version=version,
+            status=status,
+            created_at=timezone.now() - timezone.timedelta(minutes=minutes_ago),
+        )
+
+    other, _ = import_configuration(write_config("entities: {}\n", name="other.yml"), user=alice)
+    oldest = make(demo_version, 50)
+    previous = make(demo_version, 40, Status.FAILED)
+    make(demo_version, 30, Status.RUNNING)  # not finished
+    make(other, 20)  # another configuration
+    run = make(demo_version, 10)
+    make(demo_version, 5)  # later
+
+    assert run.previous_run() == previous
+    assert previous.previous_run() == oldest
+    assert oldest.previous_run() is None
