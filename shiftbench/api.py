@@ -16,7 +16,7 @@ from ninja.responses import Status as Reply
 from accounts.auth import SessionAuth, TokenAuth, docs_access
 from configurations.models import Configuration
 from testruns.execution import start_run
-from testruns.models import RunAlreadyFinished, Status, TestRun
+from testruns.models import RunAlreadyFinished, RunStillActive, Status, TestRun
 from testruns.options import DEFAULT_ROWS, MAX_ROWS, MIN_ROWS, InvalidOptions, RunOptions
 from testruns.serializers import TestProgress, TestRunResult, run_progress, run_result, with_results
 
@@ -139,3 +139,18 @@ def cancel_test_run(request, run_id: UUID):
     except RunAlreadyFinished as exc:
         return Reply(409, {"detail": str(exc)})
     return run_result(with_results(TestRun.objects).get(pk=run.pk), request=request)
+
+
+@api.delete("/test-runs/{uuid:run_id}", response={204: None, 404: Error, 409: Error}, tags=["test runs"])
+def delete_test_run(request, run_id: UUID):
+    """Delete a finished run with its entity results, event log and stored tables: 204.
+
+    An active run (pending, running, cancelling) is refused with 409: cancel it first
+    (``POST …/cancel``), then delete it once it has ended, so no worker writes for a run that is gone.
+    """
+    run = get_object_or_404(TestRun, pk=run_id)
+    try:
+        run.delete_with_outputs()
+    except RunStillActive as exc:
+        return Reply(409, {"detail": str(exc)})
+    return Reply(204, None)

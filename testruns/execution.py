@@ -8,6 +8,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import traceback
 
 from django.conf import settings
@@ -22,6 +23,8 @@ from testruns.options import RunOptions
 logger = logging.getLogger(__name__)
 
 PREVIEW_ROWS = 50
+# The engine asks between every phase of every entity; the database is asked at most this often (seconds).
+CANCEL_CHECK_INTERVAL = 0.5
 TASK = "testruns.tasks.execute_run"
 
 
@@ -64,21 +67,25 @@ def execute_run(run_id) -> str:
         return run.status if run else "missing"
     logger.info("run %s claimed by %s", run.pk, run.worker)
     run.log("info", f"Started on {run.worker}.")
-    heartbeat = Heartbeat(run)
+    stop = threading.Event()
+    heartbeat = Heartbeat(run, stop)
     heartbeat.start()
     try:
-        status, message = _process(run)
+        status, message = _process(run, stop)
     except Exception as exc:  # anything unexpected is ours, not the user's: log the traceback
         logger.exception("test run %s failed unexpectedly", run.pk)
         status, message = Status.FAILED, f"Internal error: {type(exc).__name__}: {exc}"
     finally:
         heartbeat.stop()
-    if run.finish(status, message):
-        run.log("error" if status == Status.FAILED else "info", message or f"Run {status}.")
+    # One transaction, so the poll that sees the run end also sees the event that says how it ended.
+    with transaction.atomic():
+        if run.finish(status, message):
+            run.log("error" if status == Status.FAILED else "info", message or f"Run {status}.")
+    logger.info("run %s %s", run.pk, run.status)
     return run.status
 
 
-def _process(run: TestRun) -> tuple[str, str]:
+def _process(run: TestRun, stop: threading.Event) -> tuple[str, str]:
     options = RunOptions.from_dict(run.options)
     try:
         project = shapeshift.load(run.version.materialize())
@@ -86,7 +93,7 @@ def _process(run: TestRun) -> tuple[str, str]:
     except shapeshift.ConfigError as exc:
         return Status.FAILED, str(exc)
     _create_entity_results(run, plan)
-    observer = RunObserver(run, plan)
+    observer = RunObserver(run, plan, stop)
     result = shapeshift.run(
         project,
         plan,
@@ -147,13 +154,20 @@ def _json_rows(frame) -> list[list]:
 
 
 class RunObserver(shapeshift.Observer):
-    """Writes the engine's progress to the database as it happens."""
+    """Writes the engine's progress to the database as it happens, and tells the engine when to stop.
 
-    def __init__(self, run: TestRun, plan):
+    ``stop`` is shared with the run's heartbeat thread, which sets it when a beat finds the run
+    ``cancelling``: that is how a cancel reaches a worker busy in one long phase.
+    """
+
+    def __init__(self, run: TestRun, plan, stop: threading.Event | None = None):
         self.run = run
         self.plan = plan
+        self.stop = stop or threading.Event()
+        self._checked_at = float("-inf")
 
     def entity_started(self, name: str) -> None:
+        logger.info("run %s: entity %s started", self.run.pk, name)
         EntityResult.objects.filter(run=self.run, entity=name).update(status=EntityResult.Status.RUNNING)
         TestRun.objects.filter(pk=self.run.pk).update(current_entity=name, heartbeat_at=timezone.now())
 
@@ -183,7 +197,22 @@ class RunObserver(shapeshift.Observer):
             self.run.log("warning", outcome.error or "skipped", entity=outcome.name)
 
     def should_stop(self) -> bool:
-        return TestRun.objects.filter(pk=self.run.pk, cancel_requested_at__isnull=False).exists()
+        """Whether a cancel was requested: at most one query per CANCEL_CHECK_INTERVAL, none once it was."""
+        if self.stop.is_set():
+            return True
+        now = time.monotonic()
+        if now - self._checked_at < CANCEL_CHECK_INTERVAL:
+            return False
+        self._checked_at = now
+        if TestRun.objects.filter(pk=self.run.pk, cancel_requested_at__isnull=False).exists():
+            stop_requested(self.run, self.stop)
+        return self.stop.is_set()
+
+
+def stop_requested(run: TestRun, stop: threading.Event) -> None:
+    if not stop.is_set():
+        stop.set()
+        logger.info("run %s: cancel requested, stopping at the next checkpoint", run.pk)
 
 
 class Heartbeat:
@@ -193,8 +222,9 @@ class Heartbeat:
     worker. It dies with the process: a killed worker stops beating and the reaper notices.
     """
 
-    def __init__(self, run: TestRun):
+    def __init__(self, run: TestRun, stop: threading.Event | None = None):
         self.run = run
+        self.stop_event = stop or threading.Event()
         self.interval = settings.HEARTBEAT_INTERVAL
         self._stopped = threading.Event()
         self._thread = threading.Thread(target=self._beat, name=f"heartbeat-{run.short_id}", daemon=True)
@@ -212,7 +242,8 @@ class Heartbeat:
         try:
             while not self._stopped.wait(self.interval):
                 close_old_connections()
-                self.run.beat()
+                if self.run.beat():
+                    stop_requested(self.run, self.stop_event)
         except Exception:
             logger.exception("heartbeat of run %s failed", self.run.pk)
         finally:

@@ -224,10 +224,16 @@ class TestRun(models.Model):
             self.refresh_from_db()
         return bool(claimed)
 
-    def beat(self) -> None:
-        TestRun.objects.filter(pk=self.pk, status__in=(Status.RUNNING, Status.CANCELLING)).update(
-            heartbeat_at=timezone.now()
-        )
+    def beat(self) -> bool:
+        """Write the heartbeat; True when the run has been asked to stop (it is ``cancelling``).
+
+        One UPDATE while the run goes on, two once a cancel was requested: the heartbeat thread is how a
+        worker stuck in one long phase learns of a cancel without the engine asking the database.
+        """
+        now = timezone.now()
+        if TestRun.objects.filter(pk=self.pk, status=Status.RUNNING).update(heartbeat_at=now):
+            return False
+        return bool(TestRun.objects.filter(pk=self.pk, status=Status.CANCELLING).update(heartbeat_at=now))
 
     def finish(self, status: str, error_message: str = "") -> bool:
         """Write the final state, unless the run already ended (the reaper may have got there first)."""
@@ -258,10 +264,68 @@ class TestRun(models.Model):
                 run.status = Status.CANCELLING
             run.cancel_requested_at = run.cancel_requested_at or now
             run.save(update_fields=["status", "finished_at", "cancel_requested_at"])
-        if run.status == Status.CANCELLED:
-            run.log("info", "Cancelled before a worker took it.")
+            if run.status == Status.CANCELLED:
+                run.log("info", "Cancelled before a worker took it.")
+            else:
+                run.log("info", "Cancel requested: the worker stops at its next checkpoint.")
         self.refresh_from_db()
         return self.status
+
+    def eta(self, results) -> timedelta | None:
+        """The estimated time left: mean duration of the finished entities × the entities still to do.
+
+        ``results`` are this run's entity results, already loaded (no query here). Before any entity has a
+        duration, the elapsed time per completed entity stands in; None when there is nothing to go on, and
+        zero once the run has ended.
+        """
+        if not self.is_active:
+            return timedelta(0) if self.started_at else None
+        remaining = self.entities_total - self.entities_completed
+        if self.started_at is None or not self.entities_total or remaining <= 0:
+            return None
+        durations = [r.duration_ms for r in results if r.duration_ms is not None and r.status != "pending"]
+        if durations:
+            return timedelta(milliseconds=sum(durations) / len(durations) * remaining)
+        if self.entities_completed:
+            return self.elapsed / self.entities_completed * remaining
+        return None
+
+    def rerun(self, user, current_version: bool = False) -> "TestRun":
+        """Start a new run with this run's options, of the same version or of the configuration's current one.
+
+        Returns the new (pending) run. Raises InvalidOptions when the options no longer fit the version
+        (an entity it names was removed), and NoVersionToRun when the configuration has no current version.
+        Reads ``configuration`` (a query unless selected with the run) when ``current_version`` is set.
+        """
+        from testruns.execution import start_run
+        from testruns.options import RunOptions
+
+        version = self.configuration.current_version if current_version else self.version
+        if version is None:
+            raise NoVersionToRun(f"Configuration {self.configuration.name} has no current version to run.")
+        return start_run(version, RunOptions.from_dict(self.options), user)
+
+    def toggle_pin(self) -> bool:
+        """Pin the run (kept by pruning, marked in lists), or unpin a pinned one; returns the new state."""
+        TestRun.objects.filter(pk=self.pk).update(pinned=~F("pinned"))
+        self.refresh_from_db(fields=["pinned"])
+        return self.pinned
+
+    def delete_with_outputs(self) -> None:
+        """Delete the run, its entity results and events (cascade) and its stored files (``runs/<id>/``).
+
+        An active run is refused with RunStillActive: cancel it first, so no worker writes files for a run
+        that no longer exists. The files go once the rows are gone for good (after the commit).
+        """
+        from django.core.files.storage import default_storage
+
+        with transaction.atomic():
+            run = TestRun.objects.select_for_update().get(pk=self.pk)
+            if run.is_active:
+                raise RunStillActive(f"Run {run.short_id} is still {run.status}: cancel it first.")
+            names = [name for name in run.entity_results.exclude(output="").values_list("output", flat=True)]
+            run.delete()
+            transaction.on_commit(lambda: _delete_run_files(default_storage, f"runs/{self.pk}", names))
 
     def count_entity(self, status: str) -> None:
         """Add one finished entity to the counters (a single UPDATE, safe against concurrent writers)."""
@@ -279,6 +343,30 @@ class TestRun(models.Model):
 
 class RunAlreadyFinished(Exception):
     """A request that only makes sense for an active run was made on a finished one."""
+
+
+class RunStillActive(Exception):
+    """A request that only makes sense for a finished run was made on an active one."""
+
+
+class NoVersionToRun(Exception):
+    """The configuration has no current version (a re-run on the current version cannot start)."""
+
+
+def _delete_run_files(storage, folder: str, names: list[str]) -> None:
+    """Delete a run's stored files: those its results name, and anything else left in its folder."""
+    import os
+
+    try:
+        _, files = storage.listdir(folder)
+    except (FileNotFoundError, NotImplementedError):
+        files = []
+    for name in {*names, *(f"{folder}/{file}" for file in files)}:
+        storage.delete(name)
+    try:
+        os.rmdir(storage.path(folder))
+    except (NotImplementedError, OSError):
+        pass  # not a local folder, or not empty: nothing of ours is left in it either way
 
 
 class EntityResult(models.Model):

@@ -14,6 +14,11 @@ urlpatterns = [
 urlpatterns += [
     path("<uuid:run_id>/", views.run_detail, name="detail"),
     path("<uuid:run_id>/status", views.run_status, name="status"),
+    path("<uuid:run_id>/cancel", views.run_cancel, name="cancel"),
+    path("<uuid:run_id>/rerun", views.run_rerun, name="rerun"),
+    path("<uuid:run_id>/rerun-current", views.run_rerun, {"current_version": True}, name="rerun_current"),
+    path("<uuid:run_id>/delete", views.run_delete, name="delete"),
+    path("<uuid:run_id>/pin", views.run_pin, name="pin"),
     path("<uuid:run_id>/entities/<str:name>/", views.entity_detail, name="entity"),
     path("<uuid:run_id>/entities/<str:name>/csv", views.entity_csv, name="entity_csv"),
 ]

@@ -2,6 +2,17 @@
 
 from testruns.views.compare import run_compare
 from testruns.views.history import run_list
-from testruns.views.runs import dashboard, entity_csv, entity_detail, run_detail, run_status
+from testruns.views.runs import (
+    dashboard,
+    entity_csv,
+    entity_detail,
+    run_cancel,
+    run_delete,
+    run_detail,
+    run_pin,
+    run_rerun,
+    run_status,
+)
 
-__all__ = ["run_compare", "dashboard", "entity_csv", "entity_detail", "run_detail", "run_list", "run_status"]
+__all__ = ["run_compare", "dashboard", "entity_csv", "entity_detail", "run_detail", "run_list", "run_status",
+           "run_cancel", "run_rerun", "run_delete", "run_pin"]

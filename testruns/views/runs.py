@@ -1,18 +1,37 @@
-"""Pages of test runs: the dashboard, a run and its polled status, an entity's result."""
+"""Pages of test runs: the dashboard, a run and its polled status, an entity's result, and the actions
+on a run (cancel, re-run, delete, pin): each a POST that redirects back with a message.
+"""
 
-from django.http import FileResponse, Http404
-from django.shortcuts import get_object_or_404, render
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.http import FileResponse, Http404, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.text import get_valid_filename
+from django.views.decorators.http import require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from configurations.models import Configuration
 from configurations.views import with_last_run
-from testruns.models import EntityResult, TestRun
-from testruns.options import RunOptions
+from testruns.models import EntityResult, NoVersionToRun, RunAlreadyFinished, RunStillActive, TestRun
+from testruns.options import InvalidOptions, RunOptions
+
+# One letter per entity status: the page's state of its entity table, sent back by each poll (``seen``).
+STATUS_LETTERS = {
+    "pending": "p", "running": "r", "success": "s", "failed": "f", "skipped": "k", "cancelled": "c",
+}
+# What the entity table leaves out: the heavy fields stay in the database.
+ROW_DEFERRED = ("preview", "traceback", "dtypes", "columns", "issues")
+
 
 def _get_run(run_id) -> TestRun:
-    """The run with what its pages show beside it (configuration, version, requester): one query, or 404."""
+    """The run and what its pages show beside it, in one query; 404 if there is none.
+
+    Beside it: its configuration with the current version (for "re-run on current"), its version, requester.
+    """
     return get_object_or_404(
-        TestRun.objects.select_related("configuration", "version", "requested_by"), pk=run_id
+        TestRun.objects.select_related("configuration__current_version", "version", "requested_by"), pk=run_id
     )
 
 
@@ -28,31 +47,131 @@ def dashboard(request):
     )
 
 
+def _status_context(run, results, events, last_event_id) -> dict:
+    """What the status section shows, with the URL of its next poll: the page's state as its cursor."""
+    seen = "".join(STATUS_LETTERS.get(result.status, "?") for result in results)
+    if events:
+        last_event_id = events[-1].pk
+    cursor = urlencode({"seen": seen, "event": last_event_id})
+    return {
+        "run": run,
+        "results": results,
+        "eta": run.eta(results),
+        "rows_so_far": sum(result.rows_out or 0 for result in results),
+        "poll_url": f"{reverse('testruns:status', args=[run.pk])}?{cursor}",
+    }
+
+
 def run_detail(request, run_id):
     run = _get_run(run_id)
-    return render(
-        request,
-        "testruns/run_detail.html",
-        {
-            "run": run,
-            "results": list(run.entity_results.all()),
-            "events": list(run.events.all()),
-            "options": RunOptions.from_dict(run.options),
-        },
-    )
+    results = list(run.entity_results.defer(*ROW_DEFERRED))
+    events = list(run.events.all())
+    context = _status_context(run, results, events, 0)
+    context.update(events=events, options=RunOptions.from_dict(run.options))
+    return render(request, "testruns/run_detail.html", context)
 
 
 def run_status(request, run_id):
     """The part of the run page that changes while the run works; polled by the page until the run ends.
 
-    Two queries (the run, its entity results) whatever the number of entities. The poll that finds the run
-    ended also sends the event log, out of band, so the page shows how it ended: one more query, once.
+    The poll's URL carries the page's state: ``seen``, one letter per entity row it shows, and ``event``,
+    the id of the last event it shows. The answer is the status section plus, out of band, only the entity
+    rows whose status differs from ``seen`` and the events after ``event``. The whole entity table goes
+    instead when the page has no table that matches (the plan was not made when it loaded) and with the
+    last poll (finalisation may still change a finished entity's rows). Three queries (the run, its entity
+    results, the new events) whatever the number of entities; the section stops polling once the run ends.
     """
     run = _get_run(run_id)
-    context = {"run": run, "results": list(run.entity_results.all())}
-    if request.htmx and not run.is_active:
-        context.update(events=list(run.events.all()), events_oob=True)
+    try:
+        last_event_id = max(int(request.GET.get("event", 0)), 0)
+    except ValueError:
+        return HttpResponseBadRequest("event: expected the id of the last event shown, a whole number.")
+    results = list(run.entity_results.defer(*ROW_DEFERRED))
+    events = list(run.events.filter(pk__gt=last_event_id))
+    context = _status_context(run, results, events, last_event_id)
+    seen = request.GET.get("seen")
+    if seen is None or len(seen) != len(results) or not run.is_active:
+        context["table_oob"] = True
+    else:
+        context["changed"] = [
+            result for result, letter in zip(results, seen, strict=True)
+            if STATUS_LETTERS.get(result.status) != letter
+        ]
+    context["new_events"] = events
     return render(request, "testruns/partials/run_status.html", context)
+
+
+def _back_to(request, run):
+    """The answer to a run action: back to the run's page (an htmx request is told to go there itself)."""
+    url = run.get_absolute_url()
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+
+
+@require_POST
+def run_cancel(request, run_id):
+    """Cancel the run: a pending one at once, a running one at its worker's next checkpoint."""
+    run = get_object_or_404(TestRun, pk=run_id)
+    try:
+        status = run.request_cancel()
+    except RunAlreadyFinished as exc:
+        messages.error(request, f"{exc} Nothing to cancel.")
+    else:
+        if status == "cancelled":
+            messages.success(request, f"Run {run.short_id} cancelled.")
+        else:
+            messages.info(request, f"Cancelling run {run.short_id}: the worker stops at its next checkpoint.")
+    return _back_to(request, run)
+
+
+@require_POST
+def run_rerun(request, run_id, current_version=False):
+    """Start the run again with its options, on the same version or on the configuration's current one."""
+    runs = TestRun.objects.select_related("configuration__current_version", "version")
+    run = get_object_or_404(runs, pk=run_id)
+    try:
+        new_run = run.rerun(request.user, current_version=current_version)
+    except (InvalidOptions, NoVersionToRun) as exc:
+        messages.error(request, f"Could not re-run: {exc}")
+        return _back_to(request, run)
+    messages.success(request, f"Re-running run {run.short_id} on {run.configuration.name} "
+                              f"v{new_run.version.number}: this is run {new_run.short_id}.")
+    return _back_to(request, new_run)
+
+
+@require_http_methods(["GET", "POST"])
+def run_delete(request, run_id):
+    """GET: what would be deleted, and a form to confirm. POST: delete the run, its results and its files.
+
+    An active run is refused (cancel it first), so no worker is left writing for a run that is gone.
+    """
+    run = _get_run(run_id)
+    if request.method == "POST":
+        try:
+            run.delete_with_outputs()
+        except RunStillActive as exc:
+            messages.error(request, str(exc))
+            return _back_to(request, run)
+        messages.success(request, f"Run {run.short_id} of {run.configuration.name} deleted.")
+        url = reverse("testruns:list")
+        return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+    outputs = list(run.entity_results.values_list("output", flat=True))
+    return render(request, "testruns/run_delete.html", {
+        "run": run,
+        "entity_count": len(outputs),
+        "file_count": sum(1 for output in outputs if output),
+        "event_count": run.events.count(),
+    })
+
+
+@require_POST
+def run_pin(request, run_id):
+    """Pin the run (marked in lists, never pruned), or unpin it."""
+    run = get_object_or_404(TestRun, pk=run_id)
+    if run.toggle_pin():
+        messages.success(request, f"Run {run.short_id} pinned: pruning keeps it.")
+    else:
+        messages.info(request, f"Run {run.short_id} unpinned.")
+    return _back_to(request, run)
 
 
 def entity_detail(request, run_id, name):

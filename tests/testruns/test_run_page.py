@@ -53,7 +53,10 @@ def test_it_works(alice_client, run):
     content = alice_client.get(url(run)).content.decode()
 
     assert 'id="run-status"' in content
-    assert f'hx-get="{reverse("testruns:status", args=[run.pk])}"' in content  # the same partial, polling
+    # the same partial, polling, with the page's state as its cursor: survey done, site running, 2 events
+    last_event = run.events.last().pk
+    status_url = reverse("testruns:status", args=[run.pk])
+    assert f'hx-get="{status_url}?seen=sr&amp;event={last_event}"' in content
     assert "first 50 rows · entities: site · stop on error" in content
     assert "v1" in content
     assert "Started on testhost:1." in content
@@ -64,7 +67,59 @@ def test_it_works(alice_client, run):
     assert "hx-swap-oob" not in content
 
 
+def test_it_shows_progress_eta_and_rows_so_far(alice_client, run):
+    EntityResult.objects.filter(run=run, entity="survey").update(rows_out=1200, duration_ms=4000)
+
+    content = alice_client.get(url(run)).content.decode()
+
+    assert "1 of 2 entities · 50%" in content
+    assert '<span class="eta">4.0 s</span>' in content  # mean 4 s × 1 entity left
+    assert '<span class="rows-so-far">1200</span>' in content
+    assert '<strong class="current-entity">' not in content  # current_entity not set on this run
+    assert 'id="entity-0"' in content and 'id="entity-1"' in content
+
+
+def test_it_says_the_eta_is_unknown_before_any_entity_finished(alice_client, run):
+    TestRun.objects.filter(pk=run.pk).update(entities_completed=0, current_entity="survey")
+
+    content = alice_client.get(url(run)).content.decode()
+
+    assert '<span class="eta">—</span>' in content
+    assert '<strong class="current-entity">survey</strong>' in content
+
+
+def test_it_offers_cancel_rerun_and_pin(alice_client, run):
+    content = alice_client.get(url(run)).content.decode()
+
+    assert f'action="{reverse("testruns:cancel", args=[run.pk])}"' in content
+    assert f'action="{reverse("testruns:rerun", args=[run.pk])}"' in content
+    assert f'action="{reverse("testruns:pin", args=[run.pk])}"' in content
+    assert "csrfmiddlewaretoken" in content
+    assert reverse("testruns:delete", args=[run.pk]) not in content  # an active run cannot be deleted
+    assert reverse("testruns:rerun_current", args=[run.pk]) not in content  # it ran the current version
+
+
+def test_it_offers_delete_and_rerun_on_the_current_version_once_finished(alice_client, run, alice):
+    from configurations.models import ConfigurationVersion
+
+    newer = ConfigurationVersion.objects.create(
+        configuration=run.configuration, number=2, main_file=run.version.main_file,
+        yaml_text=run.version.yaml_text, sha256="0" * 64, created_by=alice,
+    )
+    run.configuration.current_version = newer
+    run.configuration.save()
+    TestRun.objects.filter(pk=run.pk).update(status=Status.COMPLETED, pinned=True)
+
+    content = alice_client.get(url(run)).content.decode()
+
+    assert reverse("testruns:delete", args=[run.pk]) in content
+    assert "Re-run on current v2" in content
+    assert reverse("testruns:cancel", args=[run.pk]) not in content
+    assert "Unpin" in content and "chip-pinned" in content
+
+
 def test_it_costs_a_fixed_number_of_queries(alice_client, run, django_assert_num_queries):
-    # session, user, run, previous run (for "Compare with previous run"), entity results, events
+    # session, user, run (with its configuration and current version, its version, requester), previous run
+    # (for "Compare with previous run"), entity results, events
     with django_assert_num_queries(6):
         alice_client.get(url(run))

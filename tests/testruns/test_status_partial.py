@@ -1,4 +1,4 @@
-"""/runs/<id>/status: the polled part of the run page."""
+"""/runs/<id>/status: the polled part of the run page, which sends only what changed since the last poll."""
 
 import uuid
 
@@ -10,8 +10,11 @@ from testruns.models import EntityResult, Status, TestRun
 
 pytestmark = pytest.mark.django_db
 
+HX = {"HX-Request": "true"}
+
 
 def make_run(version, status=Status.RUNNING, entities=2):
+    """A run whose first entity succeeded and the others are pending: the page shows "s" then "p"s."""
     run = TestRun.objects.create(
         configuration=version.configuration,
         version=version,
@@ -26,9 +29,9 @@ def make_run(version, status=Status.RUNNING, entities=2):
             position=i,
             entity=f"entity_{i}",
             status="success" if i == 0 else "pending",
-            rows_in=10,
-            rows_out=8,
-            duration_ms=120,
+            rows_in=10 if i == 0 else None,
+            rows_out=8 if i == 0 else None,
+            duration_ms=120 if i == 0 else None,
             warnings=["odd"] if i == 0 else [],
         )
         for i in range(entities)
@@ -36,8 +39,9 @@ def make_run(version, status=Status.RUNNING, entities=2):
     return run
 
 
-def url(run):
-    return reverse("testruns:status", args=[run.pk])
+def url(run, **cursor):
+    query = "&".join(f"{key}={value}" for key, value in cursor.items())
+    return reverse("testruns:status", args=[run.pk]) + (f"?{query}" if query else "")
 
 
 def test_it_requires_login(client, demo_version):
@@ -56,16 +60,23 @@ def test_it_returns_404_for_an_unknown_run(alice_client, db):
     assert alice_client.get(reverse("testruns:status", args=[uuid.uuid4()])).status_code == 404
 
 
+def test_it_rejects_a_bad_event_cursor(alice_client, demo_version):
+    response = alice_client.get(url(make_run(demo_version), seen="sp", event="x"))
+
+    assert response.status_code == 400
+    assert b"event" in response.content
+
+
 @pytest.mark.parametrize("status", [Status.PENDING, Status.RUNNING, Status.CANCELLING])
 def test_it_keeps_polling_while_the_run_is_active(alice_client, demo_version, status):
     run = make_run(demo_version, status)
 
-    response = alice_client.get(url(run))
+    response = alice_client.get(url(run, seen="sp", event=0), headers=HX)
 
     content = response.content.decode()
     assert response.status_code == 200
     assert content.lstrip().startswith('<section id="run-status"')
-    assert f'hx-get="{url(run)}"' in content
+    assert f'hx-get="{url(run)}?seen=sp&amp;event=0"' in content  # the next poll's cursor
     assert 'hx-trigger="every 2s"' in content
     assert 'hx-swap="outerHTML"' in content
     assert "<html" not in content  # a fragment, not a page
@@ -73,61 +84,131 @@ def test_it_keeps_polling_while_the_run_is_active(alice_client, demo_version, st
 
 @pytest.mark.parametrize("status", [Status.COMPLETED, Status.FAILED, Status.CANCELLED, Status.CRASHED])
 def test_it_stops_polling_once_the_run_has_ended(alice_client, demo_version, status):
-    response = alice_client.get(url(make_run(demo_version, status)))
+    response = alice_client.get(url(make_run(demo_version, status), seen="sp", event=0), headers=HX)
 
     content = response.content.decode()
     assert 'id="run-status"' in content
     assert "hx-trigger" not in content
     assert "hx-get" not in content
     assert f'data-status="{status}"' in content
+    assert "Cancel run" not in content
 
 
-def test_it_shows_progress_and_entities(alice_client, demo_version):
+def test_it_shows_progress_eta_and_rows_so_far(alice_client, demo_version):
     run = make_run(demo_version, entities=4)
+    TestRun.objects.filter(pk=run.pk).update(current_entity="entity_1")
 
-    content = alice_client.get(url(run)).content.decode()
+    content = alice_client.get(url(run, seen="sppp", event=0), headers=HX).content.decode()
 
     assert "1 of 4 entities · 25%" in content
     assert 'style="width: 25%"' in content
-    assert reverse("testruns:entity", args=[run.pk, "entity_3"]) in content
-    assert "120 ms" in content
+    assert '<span class="eta">360 ms</span>' in content  # 120 ms a finished entity × 3 left
+    assert '<span class="rows-so-far">8</span>' in content
+    assert '<strong class="current-entity">entity_1</strong>' in content
 
 
-def test_it_shows_the_runs_error(alice_client, demo_version):
+def test_it_offers_cancel_until_a_cancel_is_requested(alice_client, demo_version):
+    running = make_run(demo_version, Status.RUNNING)
+    cancelling = make_run(demo_version, Status.CANCELLING)
+
+    assert b"Cancel run" in alice_client.get(url(running), headers=HX).content
+    content = alice_client.get(url(cancelling), headers=HX).content.decode()
+    assert "Cancel run" not in content
+    assert "stops at the next checkpoint" in content
+
+
+def test_it_sends_the_whole_table_when_the_page_has_none(alice_client, demo_version):
+    run = make_run(demo_version, entities=3)
+
+    # the page loaded before the worker planned the run: it shows no rows (seen is empty)
+    content = alice_client.get(url(run, seen="", event=0), headers=HX).content.decode()
+
+    assert '<section id="run-entities" hx-swap-oob="true">' in content
+    assert content.count('<tr id="entity-') == 3
+    assert reverse("testruns:entity", args=[run.pk, "entity_2"]) in content
+
+
+def test_it_sends_nothing_of_the_table_when_nothing_changed(alice_client, demo_version):
+    run = make_run(demo_version, entities=3)
+
+    content = alice_client.get(url(run, seen="spp", event=0), headers=HX).content.decode()
+
+    assert "<tr" not in content
+    assert "run-entities" not in content
+
+
+def test_it_sends_only_the_rows_that_changed(alice_client, demo_version):
+    run = make_run(demo_version, entities=4)
+    EntityResult.objects.filter(run=run, position=1).update(status="success", rows_out=42, duration_ms=2000)
+    EntityResult.objects.filter(run=run, position=2).update(status="running")
+
+    # the page still shows entity_1 pending and entity_2 pending
+    content = alice_client.get(url(run, seen="sppp", event=0), headers=HX).content.decode()
+
+    assert content.count("<tr ") == 2
+    assert '<template><tr id="entity-1" class="entity-success" hx-swap-oob="true">' in content
+    assert '<tr id="entity-2" class="entity-running" hx-swap-oob="true">' in content
+    assert "run-entities" not in content
+    assert 'seen=ssrp' in content  # the next poll starts from here
+
+
+def test_it_sends_the_whole_table_with_the_last_poll(alice_client, demo_version):
+    run = make_run(demo_version, Status.COMPLETED, entities=3)
+
+    content = alice_client.get(url(run, seen="spp", event=0), headers=HX).content.decode()
+
+    assert '<section id="run-entities" hx-swap-oob="true">' in content
+    assert content.count('<tr id="entity-') == 3
+
+
+def test_it_appends_only_the_events_after_the_cursor(alice_client, demo_version):
+    run = make_run(demo_version)
+    seen_event = run.log("info", "Started on testhost:1.")
+    run.log("error", "column KoordZ not found", entity="entity_1")
+    last = run.log("info", "still going")
+
+    content = alice_client.get(url(run, seen="sp", event=seen_event.pk), headers=HX).content.decode()
+
+    assert '<ol id="run-event-list" hx-swap-oob="beforeend">' in content
+    assert "Started on testhost:1." not in content
+    assert "column KoordZ not found" in content
+    assert f"event={last.pk}" in content  # the next poll asks for what comes after the last one sent
+
+
+def test_it_sends_no_events_when_there_are_none_new(alice_client, demo_version):
+    run = make_run(demo_version)
+    event = run.log("info", "Started on testhost:1.")
+
+    content = alice_client.get(url(run, seen="sp", event=event.pk), headers=HX).content.decode()
+
+    assert "run-event-list" not in content
+    assert f"event={event.pk}" in content
+
+
+def test_it_sends_the_event_that_says_how_the_run_ended(alice_client, demo_version):
     run = make_run(demo_version, Status.FAILED)
     TestRun.objects.filter(pk=run.pk).update(error_message="demo.yml:3: entities.a: broken")
-
-    assert b"demo.yml:3: entities.a: broken" in alice_client.get(url(run)).content
-
-
-@pytest.mark.parametrize("entities", [2, 40])
-def test_it_costs_a_fixed_number_of_queries(alice_client, demo_version, django_assert_num_queries, entities):
-    run = make_run(demo_version, entities=entities)
-
-    # session, user (the middleware), the run with its configuration/version/requester, its entity results
-    with django_assert_num_queries(4):
-        response = alice_client.get(url(run), headers={"HX-Request": "true"})
-
-    assert response.content.count(b'<tr class="entity-') == entities
-
-
-def test_it_sends_the_event_log_with_the_last_poll(alice_client, demo_version, django_assert_num_queries):
-    run = make_run(demo_version, Status.FAILED)
     run.log("error", "Run failed: no survey.csv")
 
-    # session, user, run, entity results, events
-    with django_assert_num_queries(5):
-        response = alice_client.get(url(run), headers={"HX-Request": "true"})
+    content = alice_client.get(url(run, seen="sp", event=0), headers=HX).content.decode()
 
-    content = response.content.decode()
-    assert '<section id="run-events" hx-swap-oob="true">' in content
+    assert "demo.yml:3: entities.a: broken" in content
     assert "Run failed: no survey.csv" in content
 
 
-def test_it_leaves_the_event_log_out_while_the_run_works(alice_client, demo_version):
-    run = make_run(demo_version, Status.RUNNING)
+@pytest.mark.parametrize("entities", [2, 40])
+@pytest.mark.parametrize("changed", [False, True])
+def test_it_costs_a_fixed_number_of_queries(alice_client, demo_version, django_assert_num_queries, entities,
+                                             changed):
+    run = make_run(demo_version, entities=entities)
     run.log("info", "Started on testhost:1.")
+    if changed:
+        EntityResult.objects.filter(run=run).update(status="success")
+    seen = "s" + "p" * (entities - 1)
 
-    content = alice_client.get(url(run), headers={"HX-Request": "true"}).content.decode()
+    # session, user (the middleware), the run with its configuration/versions/requester, its entity
+    # results, the events after the cursor
+    with django_assert_num_queries(5):
+        response = alice_client.get(url(run, seen=seen, event=0), headers=HX)
 
-    assert "run-events" not in content
+    assert response.content.count(b'<tr id="entity-') == (entities - 1 if changed else 0)
