@@ -178,6 +178,10 @@ class RowDiff:
     def has_changes(self) -> bool:
         return bool(self.added or self.removed or self.changed)
 
+    @property
+    def change_count(self) -> int:
+        return len(self.added) + len(self.removed) + len(self.changed)
+
 
 def diff_rows(base: EntityResult, head: EntityResult, keys: EntityKeys | None = None) -> RowDiff:
     """The row diff of two entity results' previews, keyed as the entity's spec says.

@@ -68,7 +68,8 @@ def test_it_works(alice_client, runs):
     assert '<tr data-entity="abundance" class="entity-changed">' in content
     assert "10 → 50" in content and '<span class="delta-up">+40</span>' in content
     assert "No new or resolved issues" in content
-    assert '<details class="row-diff" data-entity="taxa" open>' in content
+    assert '<details class="row-diff" data-entity="sample_type" open>' in content
+    assert '<details class="row-diff" data-entity="abundance">' in content  # 40 rows added: folded
     assert 'matched on keys <span class="mono">BNam</span>' in content
     assert 'class="row-added"' in content
     assert f'<option value="{base.pk}" selected>' in content  # the pickers show what is compared

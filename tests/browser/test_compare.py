@@ -1,0 +1,83 @@
+"""Comparing a run with the previous one in a real browser: from the run page to the deltas and the row diff.
+
+Both runs are executed in this process before the page opens (django-q2 sync mode), with different sample
+sizes so that row counts differ; Chromium then logs in through the form and follows the links.
+"""
+
+import re
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+DEMO_YAML = Path(__file__).resolve().parents[2] / "examples" / "demo" / "demo.yml"
+SCREENSHOT = Path("/tmp/compare_page.png")
+
+
+def test_it_compares_a_run_with_the_previous_one(
+    live_server, transactional_db, page, django_user_model, django_capture_on_commit_callbacks
+):
+    from playwright.sync_api import expect
+
+    from configurations.importing import import_configuration
+    from testruns.execution import start_run
+    from testruns.models import Status
+    from testruns.options import RunOptions
+
+    user = django_user_model.objects.create_user("alice", "alice@example.org", "password")
+    version, _ = import_configuration(DEMO_YAML, name="demo", user=user)
+    runs = []
+    for max_rows in (10, 50):
+        with django_capture_on_commit_callbacks(execute=True):
+            runs.append(start_run(version, RunOptions(max_rows_per_entity=max_rows), user))
+    base, head = runs
+    for run in runs:
+        run.refresh_from_db()
+        assert run.status == Status.COMPLETED, run.error_message
+
+    # Logging in through the form, sent there from the second run's page.
+    page.goto(live_server.url + head.get_absolute_url())
+    expect(page).to_have_url(re.compile(r"/accounts/login/\?next="))
+    page.get_by_label("User name").fill("alice")
+    page.get_by_label("Password").fill("password")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(f"Run {head.short_id} of demo")
+
+    page.get_by_role("link", name="Compare with previous run").click()
+    expect(page).to_have_url(re.compile(rf"/runs/compare\?base={base.pk}&head={head.pk}$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        f"Compare run {base.short_id} with {head.short_id}"
+    )
+    expect(page.locator("#compare-summary")).to_contain_text("first 10 rows · all entities")
+    expect(page.locator("#compare-summary")).to_contain_text("first 50 rows · all entities")
+    expect(page.locator("#compare-summary")).to_contain_text("Both runs are of demo v1.")
+
+    # The deltas: the survey sample grew by 40 rows, and so did abundance (one row per observation).
+    abundance = page.locator('#compare-entities tr[data-entity="abundance"]')
+    expect(abundance.locator(".rows-in-delta")).to_have_text("+40")
+    expect(abundance.locator(".rows-out-delta")).to_have_text("+40")
+    taxa_delta = (
+        head.entity_results.get(entity="taxa").rows_out - base.entity_results.get(entity="taxa").rows_out
+    )
+    assert taxa_delta > 0
+    expect(page.locator('#compare-entities tr[data-entity="taxa"] .rows-out-delta')).to_have_text(
+        f"+{taxa_delta}"
+    )
+    expect(page.locator('#compare-entities tr[data-entity="record_type"] .rows-out-delta')).to_have_text("0")
+
+    # The row diff of taxa, matched on its declared key: only added rows.
+    taxa = page.locator('#compare-rows details[data-entity="taxa"]')
+    expect(taxa.locator("summary")).to_contain_text(f"{taxa_delta} added, 0 removed, 0 changed")
+    expect(taxa.locator("summary")).to_contain_text("matched on keys BNam")
+    expect(taxa.locator("tr.row-added")).to_have_count(taxa_delta)
+    page.screenshot(path=str(SCREENSHOT), full_page=True)
+
+    # The pickers: swapping base and head turns the deltas round.
+    page.locator('select[name="base"]').select_option(str(head.pk))
+    page.locator('select[name="head"]').select_option(str(base.pk))
+    page.get_by_role("button", name="Compare").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        f"Compare run {head.short_id} with {base.short_id}"
+    )
+    expect(abundance.locator(".rows-out-delta")).to_have_text("-40")
