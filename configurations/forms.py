@@ -7,6 +7,7 @@ from django import forms
 from django.utils.text import get_valid_filename
 
 import shapeshift
+from configurations.loading import referenced_files
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -60,7 +61,7 @@ class ImportForm(forms.Form):
         main = _write(folder, self.cleaned_data["yaml_file"])
         uploaded = {_write(folder, f).name for f in self.cleaned_data["extra_files"]}
         try:
-            references = shapeshift.collect_files(main)
+            references = referenced_files(main)
         except shapeshift.ConfigError:
             return main  # the import reports the error
         for ref in references:

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils.text import slugify
 
 import shapeshift
+from configurations.loading import load_project, referenced_files
 from configurations.models import Configuration, ConfigurationVersion, StoredFile, VersionFile
 
 
@@ -14,7 +15,9 @@ class ImportFailed(Exception):
     """The configuration could not be imported; the message says what and where."""
 
 
-def import_configuration(path, name: str | None = None, user=None, message: str = "") -> tuple[ConfigurationVersion, bool]:
+def import_configuration(
+    path, name: str | None = None, user=None, message: str = ""
+) -> tuple[ConfigurationVersion, bool]:
     """Store the YAML at ``path`` with everything it references as the newest version of ``name``.
 
     Returns ``(version, created)``. ``name`` defaults to the file's stem. A new configuration is made if
@@ -36,7 +39,7 @@ def import_configuration(path, name: str | None = None, user=None, message: str 
 
     files = {path.name: ("main", path.read_bytes())}
     try:
-        references = shapeshift.collect_files(path)
+        references = referenced_files(path)
     except shapeshift.ConfigError as exc:
         references = []
         load_error = exc
@@ -81,7 +84,7 @@ def import_configuration(path, name: str | None = None, user=None, message: str 
 def validate(path: Path) -> dict:
     """The validation record kept on a version: a load error, or the entity list and the issues."""
     try:
-        project = shapeshift.load(path)
+        project = load_project(path)
     except shapeshift.ConfigError as exc:
         return {"error": _error_dict(exc), "issues": [], "entities": []}
     return {

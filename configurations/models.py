@@ -143,9 +143,9 @@ class ConfigurationVersion(models.Model):
     @cached_property
     def project(self):
         """The loaded shapeshift project (raises shapeshift.ConfigError)."""
-        import shapeshift
+        from configurations.loading import load_project
 
-        return shapeshift.load(self.materialize())
+        return load_project(self.materialize())
 
 
 class VersionFile(models.Model):

@@ -163,6 +163,10 @@ PENDING_TIMEOUT = envint("PENDING_TIMEOUT", 3600)
 RETENTION_DAYS = envint("RETENTION_DAYS", 0) or None
 RETENTION_KEEP_LAST = envint("RETENTION_KEEP_LAST", 0) or None
 
+# Environment variables a configuration may read with ${NAME} (fnmatch patterns, e.g. "SEAD_*"). None by
+# default: configurations come from users, and a preview would show whatever they read.
+CONFIG_ENV = envlist("CONFIG_ENV", [])
+
 # Upper bound on uploads (the YAML form and bundled survey files).
 DATA_UPLOAD_MAX_MEMORY_SIZE = envint("UPLOAD_MAX_BYTES", 200 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024

@@ -17,6 +17,7 @@ from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 
 import shapeshift
+from configurations.loading import load_project
 from testruns.models import EntityResult, Status, TestRun
 from testruns.options import RunOptions
 
@@ -88,7 +89,7 @@ def execute_run(run_id) -> str:
 def _process(run: TestRun, stop: threading.Event) -> tuple[str, str]:
     options = RunOptions.from_dict(run.options)
     try:
-        project = shapeshift.load(run.version.materialize())
+        project = load_project(run.version.materialize())
         plan = shapeshift.plan(project, options.entities)
     except shapeshift.ConfigError as exc:
         return Status.FAILED, str(exc)

@@ -29,14 +29,25 @@ class FileResolver(Protocol):
 
 
 class DirectoryResolver:
-    """FileResolver over a local folder; relative names are resolved against it."""
+    """FileResolver over a local folder; relative names are resolved against it.
 
-    def __init__(self, folder: str | pathlib.Path) -> None:
+    ``confined=True`` is for configurations from people other than the machine's owner (a server):
+    absolute names and names that lead out of the folder ("../../etc/passwd", a symlink out) are
+    treated as missing files, so a configuration can read nothing but its own bundle.
+    """
+
+    def __init__(self, folder: str | pathlib.Path, *, confined: bool = False) -> None:
         self.folder = pathlib.Path(folder).resolve()
+        self.confined = confined
 
     def _path(self, relative: str) -> pathlib.Path:
         path = pathlib.Path(relative)
-        return path if path.is_absolute() else self.folder / path
+        if not self.confined:
+            return path if path.is_absolute() else self.folder / path
+        resolved = (self.folder / path).resolve()
+        if path.is_absolute() or not resolved.is_relative_to(self.folder):
+            raise FileNotFoundError(f"{relative}: outside the configuration's folder")
+        return resolved
 
     def read_bytes(self, relative: str) -> bytes:
         path = self._path(relative)
@@ -51,7 +62,10 @@ class DirectoryResolver:
         return path
 
     def exists(self, relative: str) -> bool:
-        return self._path(relative).exists()
+        try:
+            return self._path(relative).exists()
+        except FileNotFoundError:
+            return False
 
     def __repr__(self) -> str:
         return f"DirectoryResolver({str(self.folder)!r})"
