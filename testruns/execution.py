@@ -187,6 +187,8 @@ class RunObserver(shapeshift.Observer):
         }
         if outcome.table is not None:
             fields.update(table_fields(self.run, outcome.name, outcome.table))
+            # The engine keeps text as category while it works; its outcome reports the final dtypes.
+            fields["dtypes"] = dict(outcome.dtypes) or fields["dtypes"]
         else:
             fields["rows_out"] = outcome.rows_out
         EntityResult.objects.filter(run=self.run, entity=outcome.name).update(**fields)
