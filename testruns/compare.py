@@ -374,13 +374,17 @@ class RunComparison:
 
     @property
     def version_diff_url(self) -> str | None:
-        """The configuration's version diff page, if this project has one and the versions differ."""
+        """The configuration's version diff page (``configurations:diff``) when the versions differ, or None.
+
+        The diff page is another part of the project; until it exists (or if its URL takes other
+        arguments than the name and the two numbers, or ``"a..b"``) there is simply no link.
+        """
         if not self.same_configuration or self.same_version:
             return None
         name, a, b = self.base.configuration.name, self.base.version.number, self.head.version.number
-        for args, kwargs in (((name, a, b), None), (None, {"name": name, "a": a, "b": b})):
+        for args in ((name, a, b), (name, f"{a}..{b}")):
             try:
-                return reverse("configurations:diff", args=args, kwargs=kwargs)
+                return reverse("configurations:diff", args=args)
             except NoReverseMatch:
                 continue
         return None

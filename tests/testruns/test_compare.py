@@ -289,6 +289,25 @@ def test_it_compares_runs_of_two_versions(db, demo_version, demo_v2, run_demo):
     assert [entity.name for entity in comparison.only_in_base] == ["project", "site"]
 
 
+def test_it_links_the_version_diff_when_the_project_has_one(db, demo_version, demo_v2, monkeypatch):
+    from django.urls import NoReverseMatch
+
+    import testruns.compare
+
+    def fake_reverse(name, args):
+        if name != "configurations:diff" or len(args) != 3:
+            raise NoReverseMatch(name)
+        return "/configurations/{}/versions/{}..{}".format(*args)
+
+    monkeypatch.setattr(testruns.compare, "reverse", fake_reverse)
+    base = TestRun.objects.create(configuration=demo_version.configuration, version=demo_version)
+    head = TestRun.objects.create(configuration=demo_version.configuration, version=demo_v2)
+    same = TestRun.objects.create(configuration=demo_version.configuration, version=demo_v2)
+
+    assert compare_runs(base, head).version_diff_url == "/configurations/demo/versions/1..2"
+    assert compare_runs(head, same).version_diff_url is None  # same version: nothing to diff
+
+
 def test_it_compares_runs_of_different_configurations(db, demo_version, alice, run_demo, tmp_path):
     from configurations.importing import import_configuration
 
