@@ -17,6 +17,7 @@ from testruns.execution import start_run
 from testruns.forms import TestRunForm
 from testruns.models import TestRun
 from testruns.options import InvalidOptions
+from testruns.trends import entity_trend
 
 
 def with_last_run(configurations):
@@ -73,6 +74,7 @@ def configuration_detail(request, name):
             "project_error": project_error,
             "issues_by_severity": _issues_by_severity(version),
             "runs": runs,
+            "trend": entity_trend(configuration),
         },
     )
 

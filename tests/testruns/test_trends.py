@@ -1,0 +1,100 @@
+"""The configuration page's trend: rows out and duration per entity over the last completed runs."""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from configurations.models import Configuration, ConfigurationVersion
+from testruns.models import EntityResult, Status, TestRun
+from testruns.trends import HEIGHT, Sparkline, entity_trend
+
+pytestmark = pytest.mark.django_db
+
+
+def make_run(version, minutes_ago, results, status=Status.COMPLETED):
+    """A run ``minutes_ago`` with ``results``: {entity: (rows_out, duration_ms)} (None: the entity failed)."""
+    run = TestRun.objects.create(
+        configuration=version.configuration,
+        version=version,
+        status=status,
+        created_at=timezone.now() - timedelta(minutes=minutes_ago),
+    )
+    EntityResult.objects.bulk_create(
+        EntityResult(
+            run=run,
+            position=i,
+            entity=name,
+            rows_out=value and value[0],
+            duration_ms=value and value[1],
+            status=EntityResult.Status.SUCCESS if value else EntityResult.Status.FAILED,
+        )
+        for i, (name, value) in enumerate(results.items())
+    )
+    return run
+
+
+def test_it_draws_a_series_oldest_first_and_skips_gaps():
+    line = Sparkline([10, None, 30, 20])
+
+    assert line.last == 20
+    xs = [x for x, _ in line.coordinates]
+    assert xs == sorted(xs) and len(xs) == 3  # the gap is left out
+    ys = dict(zip([10, 30, 20], [y for _, y in line.coordinates], strict=True))
+    assert ys[30] < ys[20] < ys[10]  # SVG y grows downwards: bigger values are drawn higher
+    assert line.points.count(",") == 3 and line.end == line.coordinates[-1]
+
+
+def test_it_draws_a_flat_or_empty_series():
+    assert {y for _, y in Sparkline([5, 5, 5]).coordinates} == {HEIGHT / 2}
+    assert Sparkline([7]).end is not None
+    empty = Sparkline([None, None])
+    assert empty.points == "" and empty.end is None and empty.last is None
+
+
+def test_it_follows_each_entity_over_the_last_completed_runs(demo_version, django_assert_num_queries):
+    make_run(demo_version, 30, {"site": (1, 10)})  # beyond the last two
+    make_run(demo_version, 20, {"site": (100, 50), "sample": (5000, 900)})
+    make_run(demo_version, 15, {"site": (999, 1)}, status=Status.FAILED)  # not completed: left out
+    make_run(demo_version, 10, {"site": (120, 40), "sample": None})  # sample failed in this run
+    other = Configuration.objects.create(name="other")
+    other_version = ConfigurationVersion.objects.create(
+        configuration=other, number=1, main_file="o.yml", yaml_text="", sha256="1" * 64
+    )
+    make_run(other_version, 5, {"site": (7, 7)})
+
+    with django_assert_num_queries(1):
+        trend = entity_trend(demo_version.configuration, runs=2)
+
+    assert trend.runs == 2  # the oldest run is beyond the last two
+    assert [item.entity for item in trend.entities] == ["sample", "site"]  # most rows first
+    sample, site = trend.entities
+    assert site.rows_out.values == [100, 120] and site.duration_ms.values == [50, 40]
+    assert sample.rows_out.values == [5000, None] and sample.rows_out.last == 5000
+
+
+def test_it_keeps_the_entities_with_most_rows(demo_version):
+    make_run(demo_version, 1, {f"e{i}": (i, i) for i in range(15)})
+
+    trend = entity_trend(demo_version.configuration, entities=10)
+
+    assert [item.entity for item in trend.entities] == [f"e{i}" for i in range(14, 4, -1)]
+
+
+def test_it_is_shown_on_the_configuration_page(alice_client, demo_version):
+    make_run(demo_version, 20, {"site": (1200, 50)})
+    make_run(demo_version, 10, {"site": (1500, 2500)})
+
+    content = alice_client.get(reverse("configurations:detail", args=["demo"])).content.decode()
+
+    assert 'id="run-trend"' in content and "last 2 completed runs" in content
+    assert content.count("<polyline") == 2
+    assert "1,500" in content and "2.5 s" in content
+    assert 'aria-label="rows out of site"' in content
+
+
+def test_it_says_when_there_is_nothing_to_draw(alice_client, demo_version):
+    content = alice_client.get(reverse("configurations:detail", args=["demo"])).content.decode()
+
+    assert "No completed run with results yet." in content
