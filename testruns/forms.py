@@ -80,7 +80,9 @@ class RunFilterForm(forms.Form):
     from_date = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
     to_date = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
     q = forms.CharField(
-        required=False, max_length=100, label="Search",
+        required=False,
+        max_length=100,
+        label="Search",
         widget=forms.SearchInput(attrs={"placeholder": "run id or configuration"}),
     )
     before = forms.CharField(required=False, widget=forms.HiddenInput)
@@ -158,9 +160,13 @@ class RunFilterForm(forms.Form):
     def _search(self, text: str) -> Q:
         """A run id prefix, or part of a configuration's name or title, or a user name."""
         needle = text.lower()
-        matches = Q(configuration_id__in=[
-            pk for pk, name, title in self.configurations if needle in name.lower() or needle in title.lower()
-        ])
+        matches = Q(
+            configuration_id__in=[
+                pk
+                for pk, name, title in self.configurations
+                if needle in name.lower() or needle in title.lower()
+            ]
+        )
         matches |= Q(requested_by_id__in=[pk for pk, name in self.users if needle in name.lower()])
         hex_prefix = needle.replace("-", "")
         if 0 < len(hex_prefix) <= 32 and all(c in "0123456789abcdef" for c in hex_prefix):

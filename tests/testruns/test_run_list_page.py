@@ -26,8 +26,13 @@ def make_runs(version, count, status=Status.COMPLETED, user=None, start=None):
     """``count`` runs one minute apart, the newest first in the returned list."""
     start = start or timezone.now()
     return TestRun.objects.bulk_create(
-        TestRun(configuration=version.configuration, version=version, status=status, requested_by=user,
-                created_at=start - timedelta(minutes=i))
+        TestRun(
+            configuration=version.configuration,
+            version=version,
+            status=status,
+            requested_by=user,
+            created_at=start - timedelta(minutes=i),
+        )
         for i in range(count)
     )
 
@@ -81,7 +86,11 @@ def test_it_filters_by_user(alice_client, alice, bob, demo_version):
 
 def test_it_filters_by_version_of_a_configuration(alice_client, demo_version):
     v2 = ConfigurationVersion.objects.create(
-        configuration=demo_version.configuration, number=2, main_file="demo.yml", yaml_text="", sha256="2" * 64
+        configuration=demo_version.configuration,
+        number=2,
+        main_file="demo.yml",
+        yaml_text="",
+        sha256="2" * 64,
     )
     [first] = make_runs(demo_version, 1)
     [second] = make_runs(v2, 1)
@@ -96,7 +105,11 @@ def test_it_filters_by_version_of_a_configuration(alice_client, demo_version):
 def test_it_filters_by_dates(alice_client, demo_version):
     start = timezone.now().replace(year=2025, month=3, day=10, hour=12)
     runs = TestRun.objects.bulk_create(
-        TestRun(configuration=demo_version.configuration, version=demo_version, created_at=start + timedelta(days=d))
+        TestRun(
+            configuration=demo_version.configuration,
+            version=demo_version,
+            created_at=start + timedelta(days=d),
+        )
         for d in range(5)  # 10, 11, 12, 13, 14 March
     )
 
@@ -172,7 +185,8 @@ def test_it_pages_with_cursors_and_keeps_filters_in_links(alice_client, demo_ver
 def test_it_orders_runs_created_at_the_same_moment_by_id(alice_client, demo_version):
     same = timezone.now()
     runs = TestRun.objects.bulk_create(
-        TestRun(configuration=demo_version.configuration, version=demo_version, created_at=same) for _ in range(60)
+        TestRun(configuration=demo_version.configuration, version=demo_version, created_at=same)
+        for _ in range(60)
     )
     ids = sorted((run.pk for run in runs), reverse=True)
 
@@ -196,14 +210,24 @@ def test_it_answers_an_htmx_page_link_with_the_table_alone(alice_client, demo_ve
     assert b"<html" in restore.content
 
 
-@pytest.mark.parametrize("params", [
-    {},
-    {"configuration": "demo", "status": "completed"},
-    {"configuration": "demo", "version": 1, "user": "alice", "from_date": "2020-01-01", "to_date": "2099-01-01"},
-    {"q": "dem"},
-])
-def test_it_costs_the_same_queries_whatever_the_filters(alice_client, alice, demo_version, params,
-                                                        django_assert_num_queries):
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"configuration": "demo", "status": "completed"},
+        {
+            "configuration": "demo",
+            "version": 1,
+            "user": "alice",
+            "from_date": "2020-01-01",
+            "to_date": "2099-01-01",
+        },
+        {"q": "dem"},
+    ],
+)
+def test_it_costs_the_same_queries_whatever_the_filters(
+    alice_client, alice, demo_version, params, django_assert_num_queries
+):
     runs = make_runs(demo_version, 120, user=alice)
     # session, user, configuration choices, user choices, the page of runs (with configuration/version/user)
     for cursor in [{}, {"before": str(Cursor.of(runs[49]))}, {"after": str(Cursor.of(runs[100]))}]:
