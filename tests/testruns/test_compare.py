@@ -383,6 +383,17 @@ def test_it_reads_the_keys_of_each_entity(db, demo_version):
     assert keys["survey"] == EntityKeys((), None)
 
 
+def test_it_remembers_the_keys_of_a_version(db, demo_version, django_assert_num_queries):
+    from configurations.models import ConfigurationVersion
+
+    keys = entity_keys(demo_version)
+    again = ConfigurationVersion.objects.get(pk=demo_version.pk)
+    shutil.rmtree(demo_version.materialize().parent)  # loading it again would have to rebuild the bundle
+
+    with django_assert_num_queries(0):
+        assert entity_keys(again) == keys
+
+
 def test_it_reads_no_keys_from_a_version_that_does_not_load(db, alice, write_config):
     from configurations.importing import import_configuration
 
