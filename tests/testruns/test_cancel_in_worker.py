@@ -1,0 +1,100 @@
+"""Cancelling a run that a real worker process is in the middle of, mid-entity.
+
+The bundle's ``late.csv`` becomes a FIFO: the worker blocks reading it inside the "load" phase of
+``late`` for as long as the test needs. The test asks to cancel, waits for the worker's heartbeat to
+notice, then feeds the FIFO so the entity reaches its next phase boundary, where it must stop.
+"""
+
+import os
+import threading
+
+import pytest
+
+from configurations.importing import import_configuration
+from testruns.execution import start_run
+from testruns.models import EntityResult, Status, TestRun
+from testruns.options import RunOptions
+
+pytestmark = pytest.mark.worker
+
+CONFIG = """
+entities:
+  survey:
+    type: csv
+    options: {filename: survey.csv, sep: ";", dtype: str, keep_default_na: false}
+    columns: [site, sample]
+  site:
+    source: survey
+    keys: [site]
+    columns: [site]
+    surrogate_id: site_id
+    drop_duplicates: [site]
+  late:
+    type: csv
+    options: {filename: late.csv, sep: ";", dtype: str, keep_default_na: false}
+    columns: [sample, taxon]
+  taxon:
+    source: late
+    keys: [taxon]
+    columns: [taxon]
+    surrogate_id: taxon_id
+    drop_duplicates: [taxon]
+"""
+SURVEY = "site;sample\nA;1\nA;2\nB;3\n"
+LATE = "sample;taxon\n1;oak\n2;elm\n"
+
+
+class Feeder:
+    """Writes ``text`` to the FIFO each time the worker opens it (the loader reads the header first, then
+    the file), until stopped."""
+
+    def __init__(self, fifo, text):
+        self.fifo, self.text = fifo, text
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._feed, daemon=True)
+
+    def _feed(self):
+        while not self.stopped.is_set():
+            with open(self.fifo, "w") as feed:  # blocks until a reader opens it
+                if not self.stopped.is_set():
+                    feed.write(self.text)
+
+    def start(self):
+        self.thread.start()
+
+    def stop(self):
+        self.stopped.set()
+        # release the writer if it waits for a reader that will not come
+        reader = os.open(self.fifo, os.O_RDONLY | os.O_NONBLOCK)
+        self.thread.join(timeout=10)
+        os.close(reader)
+
+
+def test_it_cancels_a_run_in_the_middle_of_an_entity(start_worker, queued, write_config, alice):
+    path = write_config(CONFIG, survey__csv=SURVEY, late__csv=LATE)
+    version = import_configuration(path, name="cancelme", user=alice)[0]
+    fifo = version.materialize().parent / "late.csv"
+    fifo.unlink()
+    os.mkfifo(fifo)
+    worker = start_worker(HEARTBEAT_INTERVAL=1, HEARTBEAT_TIMEOUT=600)
+    run = start_run(version, RunOptions(max_rows_per_entity=None), alice)
+
+    worker.wait_for(f"run {run.pk}: entity late started")  # survey and site are done; late blocks on the FIFO
+    assert run.request_cancel() == Status.CANCELLING
+    worker.wait_for(f"run {run.pk}: cancel requested")  # the heartbeat thread saw it while late was blocked
+    feeder = Feeder(fifo, LATE)  # late's load phase ends; its next phase boundary must stop it
+    feeder.start()
+    try:
+        worker.wait_for(f"run {run.pk} cancelled")
+    finally:
+        feeder.stop()
+
+    run = TestRun.objects.get(pk=run.pk)
+    assert run.status == Status.CANCELLED
+    assert run.finished_at is not None
+    statuses = dict(run.entity_results.values_list("entity", "status"))
+    assert statuses == {"survey": "success", "site": "success", "late": "cancelled", "taxon": "cancelled"}
+    site = run.entity_results.get(entity="site")
+    assert site.rows_out == 2 and site.output  # finished entities keep their results
+    assert run.entities_succeeded == 2
+    assert EntityResult.objects.get(run=run, entity="late").error == "run cancelled"
