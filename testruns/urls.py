@@ -21,4 +21,7 @@ urlpatterns += [
     path("<uuid:run_id>/pin", views.run_pin, name="pin"),
     path("<uuid:run_id>/entities/<str:name>/", views.entity_detail, name="entity"),
     path("<uuid:run_id>/entities/<str:name>/csv", views.entity_csv, name="entity_csv"),
+    path("<uuid:run_id>/export.json", views.export_json, name="export_json"),
+    path("<uuid:run_id>/export.zip", views.export_zip, name="export_zip"),
+    path("<uuid:run_id>/export.xlsx", views.export_xlsx, name="export_xlsx"),
 ]

@@ -1,6 +1,7 @@
 """Pages of test runs, one module per group: runs (dashboard, history, run, entity)."""
 
 from testruns.views.compare import run_compare
+from testruns.views.exports import export_json, export_xlsx, export_zip
 from testruns.views.history import run_list
 from testruns.views.runs import (
     dashboard,
@@ -16,3 +17,4 @@ from testruns.views.runs import (
 
 __all__ = ["run_compare", "dashboard", "entity_csv", "entity_detail", "run_detail", "run_list", "run_status",
            "run_cancel", "run_rerun", "run_delete", "run_pin"]
+__all__ += ["export_json", "export_xlsx", "export_zip"]

@@ -1,0 +1,331 @@
+"""Exports of a finished test run: a JSON manifest, a ZIP of its entity tables, an Excel workbook.
+
+One function per format, used by the export views and by ``manage.py export_run``:
+
+- ``export_json(run)``: the manifest as bytes, built from the database.
+- ``export_zip(run)``: an iterable of bytes, the ZIP streamed as it is read (the stored CSVs are read in
+  chunks, compressed on the fly, never held whole), with the manifest as ``manifest.json``.
+- ``export_xlsx(run)``: an open temporary file holding the workbook (written in openpyxl's write-only
+  mode, one row at a time); whoever streams it closes it, which removes it.
+
+Load the run with ``for_export`` first: everything the exports read comes with it in two queries, so
+the streams themselves touch only storage, never the database.
+"""
+
+import csv
+import io
+import json
+import re
+import tempfile
+from collections.abc import Iterable, Iterator
+
+from django.core.files.storage import default_storage
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import Prefetch
+from django.utils import timezone
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font
+
+import shiftbench
+from testruns.models import EntityResult, TestRun
+
+CHUNK_SIZE = 256 * 1024
+FORMATS = ("json", "zip", "xlsx")
+CONTENT_TYPES = {
+    "json": "application/json",
+    "zip": "application/zip",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+EXCEL_MAX_ROWS = 1_048_576  # per sheet, the header row included
+EXCEL_MAX_CELL_TEXT = 32_767
+BOLD = Font(bold=True)
+SUMMARY_HEADINGS = (
+    "Entity", "Sheet", "Status", "Role", "Rows in", "Rows out", "Columns", "Duration (ms)", "Warnings",
+    "Issues", "Error",
+)  # fmt: skip
+
+
+class RunNotFinished(Exception):
+    """An export was asked of a run that is still working: its tables may change under the export."""
+
+
+def for_export(runs=None):
+    """Runs with what the exports read: configuration, version, requester and entity results (two queries)."""
+    runs = TestRun.objects.all() if runs is None else runs
+    results = EntityResult.objects.order_by("position").defer("preview")
+    return runs.select_related("configuration", "version", "requested_by").prefetch_related(
+        Prefetch("entity_results", queryset=results)
+    )
+
+
+def export_filename(run: TestRun, fmt: str) -> str:
+    """``demo-v1-1a2b3c4d.zip``: configuration name, version number, the run's short id."""
+    return f"{run.configuration.name}-v{run.version.number}-{run.short_id}.{fmt}"
+
+
+def check_finished(run: TestRun) -> None:
+    if run.is_active:
+        raise RunNotFinished(f"Run {run.short_id} is still {run.status}: export it when it has finished.")
+
+
+# --- the manifest (JSON) ---
+
+
+def entity_file_name(result: EntityResult) -> str:
+    """The entity table's name inside the ZIP: the entity's name made safe for a file name, and its type."""
+    suffix = result.output.name.rsplit(".", 1)[-1] if "." in result.output.name else "csv"
+    return f"{re.sub(r'[^A-Za-z0-9._-]+', '_', result.entity).strip('.') or 'entity'}.{suffix}"
+
+
+def stored_files(run: TestRun) -> dict[str, str]:
+    """Entity name → stored file name, for the entities whose table is still in storage."""
+    return {
+        result.entity: result.output.name
+        for result in run.entity_results.all()
+        if result.output and default_storage.exists(result.output.name)
+    }
+
+
+def manifest(run: TestRun, files: dict[str, str] | None = None) -> dict:
+    """What the run was and what it gave, for the JSON export and the ZIP's ``manifest.json``.
+
+    ``files``: the entities whose stored table is exported (``stored_files``); their ``file`` is the
+    name inside the ZIP, the others' is None (failed, skipped, or the file is gone).
+    """
+    files = stored_files(run) if files is None else files
+    results = list(run.entity_results.all())
+    return {
+        "shiftbench_version": shiftbench.__version__,
+        "exported_at": timezone.now(),
+        "run": {
+            "id": str(run.pk),
+            "status": run.status,
+            "error_message": run.error_message or None,
+            "requested_by": run.requested_by.username if run.requested_by else None,
+            "pinned": run.pinned,
+            "url": run.get_absolute_url(),
+        },
+        "configuration": {
+            "name": run.configuration.name,
+            "version": run.version.number,
+            "version_sha256": run.version.sha256,
+        },
+        "options": run.options,
+        "timings": {
+            "created_at": run.created_at,
+            "started_at": run.started_at,
+            "finished_at": run.finished_at,
+            "total_time_ms": run.total_time_ms,
+        },
+        "entities_total": run.entities_total,
+        "entities_succeeded": run.entities_succeeded,
+        "entities_failed": run.entities_failed,
+        "entities_skipped": run.entities_skipped,
+        "entities": [
+            {
+                "name": result.entity,
+                "position": result.position,
+                "role": result.role,
+                "status": result.status,
+                "rows_in": result.rows_in,
+                "rows_out": result.rows_out,
+                "columns": result.columns,
+                "dtypes": result.dtypes,
+                "duration_ms": result.duration_ms,
+                "warnings": result.warnings,
+                "issues": result.issues,
+                "error": result.error or None,
+                "traceback": result.traceback or None,
+                "file": entity_file_name(result) if result.entity in files else None,
+            }
+            for result in results
+        ],
+    }
+
+
+def _json_bytes(data: dict) -> bytes:
+    return json.dumps(data, cls=DjangoJSONEncoder, indent=2, ensure_ascii=False).encode("utf-8")
+
+
+def export_json(run: TestRun) -> bytes:
+    """The run's manifest as JSON (UTF-8). Raises RunNotFinished for an active run."""
+    check_finished(run)
+    return _json_bytes(manifest(run))
+
+
+# --- the ZIP of entity tables ---
+
+
+def _read_in_chunks(name: str) -> Iterator[bytes]:
+    with default_storage.open(name, "rb") as handle:
+        while chunk := handle.read(CHUNK_SIZE):
+            yield chunk
+
+
+def export_zip(run: TestRun) -> Iterable[bytes]:
+    """The ZIP, generated while it is read: ``manifest.json``, then each stored entity table.
+
+    Raises RunNotFinished for an active run. Nothing is read from storage until the result is iterated;
+    memory stays at a chunk or two whatever the size of the tables.
+    """
+    import zipstream
+
+    check_finished(run)
+    files = stored_files(run)
+    archive = zipstream.ZipStream(compress_type=zipstream.ZIP_DEFLATED)
+    archive.add(_json_bytes(manifest(run, files)), "manifest.json")
+    for result in run.entity_results.all():
+        if result.entity in files:
+            archive.add(_read_in_chunks(files[result.entity]), entity_file_name(result))
+    return archive
+
+
+# --- the Excel workbook ---
+
+_SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\\x00-\x1f]")
+
+
+def sheet_names(names: Iterable[str], taken: Iterable[str] = ()) -> dict[str, str]:
+    """A sheet name for each entity: at most 31 characters, none of ``[]:*?/\\``, unique ignoring case.
+
+    Clashes after cutting get ``~2``, ``~3``… (``taken``: names already used, like the summary sheet):
+    ``sheet_names(["a/b", "summary"], taken=["Summary"])`` → ``{"a/b": "a_b", "summary": "summary~2"}``.
+    """
+    used = {name.lower() for name in taken}
+    result = {}
+    for name in names:
+        base = _SHEET_FORBIDDEN.sub("_", name).strip("'") or "entity"
+        if base.lower() == "history":  # Excel reserves it
+            base = "history_"
+        candidate, number = base[:31], 1
+        while candidate.lower() in used:
+            number += 1
+            suffix = f"~{number}"
+            candidate = base[: 31 - len(suffix)] + suffix
+        used.add(candidate.lower())
+        result[name] = candidate
+    return result
+
+
+def _cell_converter(dtype: str):
+    """Text of a CSV cell → the value to write, by the column's stored pandas dtype (text stays text)."""
+    dtype = dtype.lower()
+    if dtype.startswith(("int", "uint")):
+        return int
+    if dtype.startswith("float"):
+        return float
+    if dtype in ("bool", "boolean"):
+        return lambda text: text == "True"
+    return None
+
+
+def _bold(sheet, value) -> WriteOnlyCell:
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.font = BOLD
+    return cell
+
+
+def _text(text: str) -> str:
+    """Text Excel accepts: no control characters, at most 32,767 characters."""
+    return ILLEGAL_CHARACTERS_RE.sub("", text)[:EXCEL_MAX_CELL_TEXT]
+
+
+def _table_rows(name: str, dtypes: dict, sheet) -> Iterator[list]:
+    """The stored CSV's rows as typed cells: the header in bold, then values by the column's dtype."""
+    with default_storage.open(name, "rb") as raw:
+        reader = csv.reader(io.TextIOWrapper(raw, encoding="utf-8", newline=""))
+        header = next(reader, [])
+        yield [_bold(sheet, column) for column in header]
+        converters = [_cell_converter(str(dtypes.get(column, ""))) for column in header]
+        for row in reader:
+            cells = []
+            for text, convert in zip(row, converters, strict=False):
+                if text == "":
+                    cells.append(None)
+                    continue
+                if convert is not None:
+                    try:
+                        cells.append(convert(text))
+                        continue
+                    except ValueError:
+                        pass
+                text = _text(text)
+                if text.startswith("="):  # data, never a formula
+                    cell = WriteOnlyCell(sheet, value=text)
+                    cell.data_type = "s"
+                    text = cell
+                cells.append(text)
+            yield cells
+
+
+def export_xlsx(run: TestRun):
+    """The workbook in an open temporary file (at its start): a summary sheet, then one sheet per entity.
+
+    Entities without a stored table (failed, skipped) are listed on the summary only. A table longer than
+    Excel allows is cut, and the summary says so. Raises RunNotFinished for an active run. Close the
+    file when done; that removes it.
+    """
+    check_finished(run)
+    files = stored_files(run)
+    results = list(run.entity_results.all())
+    sheets = sheet_names([result.entity for result in results if result.entity in files], taken=["Summary"])
+
+    workbook = Workbook(write_only=True)
+    summary = workbook.create_sheet("Summary")
+
+    def when(moment):
+        return timezone.localtime(moment).replace(tzinfo=None) if moment else None
+
+    for label, value in (
+        ("Configuration", run.configuration.name),
+        ("Version", run.version.number),
+        ("Version sha256", run.version.sha256),
+        ("Run", str(run.pk)),
+        ("Status", run.status),
+        ("Error", _text(run.error_message) or None),
+        ("Created", when(run.created_at)),
+        ("Started", when(run.started_at)),
+        ("Finished", when(run.finished_at)),
+        ("Total time (ms)", run.total_time_ms),
+        ("Options", json.dumps(run.options, ensure_ascii=False)),
+        ("ShiftBench", shiftbench.__version__),
+    ):
+        summary.append([_bold(summary, label), value])
+    summary.append([])
+    summary.append([_bold(summary, heading) for heading in SUMMARY_HEADINGS])
+    for result in results:
+        sheet = sheets.get(result.entity)
+        if sheet and (result.rows_out or 0) >= EXCEL_MAX_ROWS:
+            sheet += f" (first {EXCEL_MAX_ROWS - 1:,} rows)"
+        warnings = _text("\n".join(str(warning) for warning in result.warnings)) or None
+        summary.append(
+            [result.entity, sheet, result.status, result.role, result.rows_in, result.rows_out]
+            + [len(result.columns), result.duration_ms, warnings, len(result.issues) or None]
+            + [_text(result.error) or None]
+        )
+
+    for result in results:
+        if result.entity not in sheets:
+            continue
+        sheet = workbook.create_sheet(sheets[result.entity])
+        rows = _table_rows(files[result.entity], result.dtypes, sheet)
+        for number, row in enumerate(rows, start=1):
+            if number > EXCEL_MAX_ROWS:
+                break
+            sheet.append(row)
+
+    handle = tempfile.TemporaryFile(suffix=".xlsx")
+    try:
+        workbook.save(handle)
+    except BaseException:
+        handle.close()
+        raise
+    handle.seek(0)
+    return handle
+
+
+def export(run: TestRun, fmt: str):
+    """The export of ``run`` in ``fmt`` (one of FORMATS): bytes, an iterable of bytes, or an open file."""
+    return {"json": export_json, "zip": export_zip, "xlsx": export_xlsx}[fmt](run)

@@ -1,0 +1,63 @@
+"""Downloads of a finished run: its manifest (JSON), its entity tables (ZIP) and a workbook (Excel).
+
+The work is in ``testruns.exports``; each view finds the run, asks for the export and streams it.
+"""
+
+from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404
+from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_GET
+
+from testruns import exports
+
+
+def _get_run(run_id):
+    """The run with everything its exports read, in two queries; 404 if there is none."""
+    return get_object_or_404(exports.for_export(), pk=run_id)
+
+
+def _not_finished(error: exports.RunNotFinished) -> HttpResponse:
+    return HttpResponse(str(error), status=409, content_type="text/plain; charset=utf-8")
+
+
+def _attachment(run, fmt: str) -> dict:
+    return {"Content-Disposition": content_disposition_header(True, exports.export_filename(run, fmt))}
+
+
+@require_GET
+def export_json(request, run_id):
+    run = _get_run(run_id)
+    try:
+        content = exports.export_json(run)
+    except exports.RunNotFinished as error:
+        return _not_finished(error)
+    return HttpResponse(content, content_type=exports.CONTENT_TYPES["json"], headers=_attachment(run, "json"))
+
+
+@require_GET
+def export_zip(request, run_id):
+    """The ZIP streams as it is made: the first bytes leave before the last table is read."""
+    run = _get_run(run_id)
+    try:
+        archive = exports.export_zip(run)
+    except exports.RunNotFinished as error:
+        return _not_finished(error)
+    return StreamingHttpResponse(
+        archive, content_type=exports.CONTENT_TYPES["zip"], headers=_attachment(run, "zip")
+    )
+
+
+@require_GET
+def export_xlsx(request, run_id):
+    """The workbook is written to a temporary file first (a ZIP inside), then streamed from it."""
+    run = _get_run(run_id)
+    try:
+        handle = exports.export_xlsx(run)
+    except exports.RunNotFinished as error:
+        return _not_finished(error)
+    return FileResponse(
+        handle,
+        as_attachment=True,
+        filename=exports.export_filename(run, "xlsx"),
+        content_type=exports.CONTENT_TYPES["xlsx"],
+    )

@@ -1,0 +1,279 @@
+"""testruns.exports: the manifest (JSON), the ZIP of entity tables and the Excel workbook of a run."""
+
+import io
+import json
+import zipfile
+
+import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from openpyxl import load_workbook
+
+import shiftbench
+from testruns import exports
+from testruns.execution import start_run
+from testruns.models import EntityResult, Status, TestRun
+from testruns.options import RunOptions
+
+pytestmark = pytest.mark.django_db
+
+LONG = "an_entity_name_longer_than_excel_allows"  # 39 characters: two of these clash after the cut
+SITE_CSV = "site_id,code,area,note,flag\n1,007,1.5,=1+1,True\n2,010,,plain \x07bell,False\n"
+
+
+@pytest.fixture
+def demo_run(demo_version, alice, django_capture_on_commit_callbacks):
+    """The demo, run in full (django-q2 sync mode), loaded as the exports load it."""
+    with django_capture_on_commit_callbacks(execute=True):
+        run = start_run(demo_version, RunOptions(max_rows_per_entity=None), alice)
+    run = exports.for_export().get(pk=run.pk)
+    assert run.status == Status.COMPLETED, run.error_message
+    return run
+
+
+def make_run(version, user) -> TestRun:
+    """A finished run with odd entity names, typed columns, a failed and a skipped entity (no files).
+
+    Loaded with ``exports.for_export``; the export view and command tests use it too.
+    """
+    run = TestRun.objects.create(
+        configuration=version.configuration,
+        version=version,
+        requested_by=user,
+        status=Status.COMPLETED,
+        options={"max_rows_per_entity": 100},
+        entities_total=5,
+        entities_completed=5,
+        entities_succeeded=3,
+        entities_failed=1,
+        entities_skipped=1,
+    )
+
+    def result(position, entity, status, content=None, **fields):
+        output = ""
+        if content is not None:
+            output = default_storage.save(
+                f"runs/{run.pk}/{entity.replace('/', '_')}.csv", ContentFile(content)
+            )
+        return EntityResult.objects.create(
+            run=run, position=position, entity=entity, status=status, output=output, **fields
+        )
+
+    result(
+        0, "site", "success", SITE_CSV.encode(), rows_in=10, rows_out=2, duration_ms=12,
+        columns=["site_id", "code", "area", "note", "flag"],
+        dtypes={"site_id": "int64", "code": "object", "area": "float64", "note": "object", "flag": "bool"},
+        warnings=["2 rows dropped as duplicates"],
+        issues=[{"severity": "warning", "code": "x", "message": "note is empty", "location": "demo.yml:3"}],
+    )  # fmt: skip
+    result(1, "sample/type", "success", "name\nÄpfel\n".encode(), rows_out=1, columns=["name"])
+    result(2, LONG + "_1", "success", b"a\n1\n", rows_out=1, columns=["a"], role="dependency")
+    result(3, LONG + "_2", "failed", error="KeyError: 'no_such_column'", traceback="Traceback …")
+    result(4, "after_broken", "skipped", error="depends on a failed entity")
+    return exports.for_export().get(pk=run.pk)
+
+
+@pytest.fixture
+def made_run(demo_version, alice):
+    return make_run(demo_version, alice)
+
+
+def unzip(archive) -> zipfile.ZipFile:
+    return zipfile.ZipFile(io.BytesIO(b"".join(archive)))
+
+
+def test_it_loads_a_run_for_export_in_two_queries(made_run, django_assert_num_queries):
+    with django_assert_num_queries(2):
+        run = exports.for_export().get(pk=made_run.pk)
+    with django_assert_num_queries(0):
+        exports.manifest(run, files={})
+
+
+def test_it_names_the_file_after_configuration_version_and_run(made_run):
+    assert exports.export_filename(made_run, "zip") == f"demo-v1-{made_run.short_id}.zip"
+
+
+def test_it_builds_the_manifest_from_the_database(demo_run, demo_version):
+    manifest = json.loads(exports.export_json(demo_run))
+
+    assert manifest["shiftbench_version"] == shiftbench.__version__
+    assert manifest["configuration"] == {"name": "demo", "version": 1, "version_sha256": demo_version.sha256}
+    assert manifest["run"]["id"] == str(demo_run.pk)
+    assert manifest["run"]["status"] == "completed"
+    assert manifest["run"]["requested_by"] == "alice"
+    assert manifest["options"] == demo_run.options
+    assert set(manifest["timings"]) == {"created_at", "started_at", "finished_at", "total_time_ms"}
+    assert manifest["timings"]["total_time_ms"] == demo_run.total_time_ms
+    assert len(manifest["entities"]) == 11
+    site = next(entity for entity in manifest["entities"] if entity["name"] == "site")
+    stored = demo_run.entity_results.get(entity="site")
+    assert site["status"] == "success"
+    assert site["role"] == stored.role
+    assert (site["rows_in"], site["rows_out"]) == (stored.rows_in, stored.rows_out)
+    assert site["columns"] == stored.columns
+    assert site["dtypes"] == stored.dtypes
+    assert site["duration_ms"] == stored.duration_ms
+    assert site["file"] == "site.csv"
+
+
+def test_it_describes_failed_and_skipped_entities(made_run):
+    manifest = json.loads(exports.export_json(made_run))
+    entities = {entity["name"]: entity for entity in manifest["entities"]}
+
+    assert entities[LONG + "_2"]["status"] == "failed"
+    assert entities[LONG + "_2"]["error"] == "KeyError: 'no_such_column'"
+    assert entities[LONG + "_2"]["file"] is None
+    assert entities["after_broken"]["status"] == "skipped"
+    assert entities["site"]["warnings"] == ["2 rows dropped as duplicates"]
+    assert entities["site"]["issues"][0]["location"] == "demo.yml:3"
+    assert entities["sample/type"]["file"] == "sample_type.csv"
+
+
+def test_it_zips_the_manifest_and_every_stored_table(demo_run):
+    archive = unzip(exports.export_zip(demo_run))
+
+    names = archive.namelist()
+    assert names[0] == "manifest.json"
+    stored = list(demo_run.entity_results.all())
+    assert names[1:] == [f"{result.entity}.csv" for result in stored]
+    for result in stored:
+        with result.output.open("rb") as handle:
+            assert archive.read(f"{result.entity}.csv") == handle.read()
+    manifest = json.loads(archive.read("manifest.json"))
+    assert [entity["file"] for entity in manifest["entities"]] == names[1:]
+    assert archive.testzip() is None
+
+
+def test_it_zips_a_run_with_a_failed_entity(made_run):
+    archive = unzip(exports.export_zip(made_run))
+
+    assert archive.namelist() == ["manifest.json", "site.csv", "sample_type.csv", LONG + "_1.csv"]
+    assert archive.read("site.csv").decode() == SITE_CSV
+
+
+def test_it_streams_the_zip_in_chunks_read_only_when_asked(made_run, monkeypatch):
+    big = b"id,text\n" + b"".join(b"%d,%s\n" % (i, b"x" * (i % 50)) for i in range(100_000))
+    EntityResult.objects.filter(run=made_run, entity="site").update(
+        output=default_storage.save(f"runs/{made_run.pk}/big.csv", ContentFile(big))
+    )
+    run = exports.for_export().get(pk=made_run.pk)
+    opened, read_in_chunks = [], exports._read_in_chunks
+
+    def reading(name):
+        opened.append(name)
+        yield from read_in_chunks(name)
+
+    monkeypatch.setattr(exports, "_read_in_chunks", reading)
+    monkeypatch.setattr(exports, "CHUNK_SIZE", 64 * 1024)
+
+    archive = exports.export_zip(run)
+    assert opened == []  # nothing read yet: the ZIP is made as it is sent
+    chunks = list(archive)
+    assert opened == [
+        f"runs/{made_run.pk}/big.csv",
+        f"runs/{made_run.pk}/sample_type.csv",
+        f"runs/{made_run.pk}/{LONG}_1.csv",
+    ]
+
+    assert len(chunks) > len(big) // (64 * 1024)
+    assert max(len(chunk) for chunk in chunks) < 1024 * 1024
+    assert unzip(chunks).read("site.csv") == big
+
+
+def test_it_leaves_out_a_table_gone_from_storage(made_run):
+    default_storage.delete(made_run.entity_results.get(entity="site").output.name)
+
+    archive = unzip(exports.export_zip(made_run))
+
+    assert "site.csv" not in archive.namelist()
+    manifest = json.loads(archive.read("manifest.json"))
+    assert manifest["entities"][0]["file"] is None
+
+
+def test_it_writes_a_summary_sheet_then_one_sheet_per_stored_table(made_run):
+    with exports.export_xlsx(made_run) as handle:
+        workbook = load_workbook(handle)
+
+    assert workbook.sheetnames == ["Summary", "site", "sample_type", LONG[:31]]
+    summary = list(workbook["Summary"].iter_rows(values_only=True))
+    facts = {row[0]: row[1] for row in summary[:12]}
+    assert facts["Configuration"] == "demo"
+    assert facts["Version"] == 1
+    assert facts["Run"] == str(made_run.pk)
+    assert facts["Status"] == "completed"
+    assert json.loads(facts["Options"]) == {"max_rows_per_entity": 100}
+    assert facts["ShiftBench"] == shiftbench.__version__
+    table = summary[summary.index(exports.SUMMARY_HEADINGS) + 1 :]
+    assert [row[:3] for row in table] == [
+        ("site", "site", "success"),
+        ("sample/type", "sample_type", "success"),
+        (LONG + "_1", LONG[:31], "success"),
+        (LONG + "_2", None, "failed"),
+        ("after_broken", None, "skipped"),
+    ]
+    assert table[3][-1] == "KeyError: 'no_such_column'"
+    assert table[0][8] == "2 rows dropped as duplicates"
+
+
+def test_it_keeps_cell_types_and_text_as_stored(made_run):
+    with exports.export_xlsx(made_run) as handle:
+        workbook = load_workbook(handle)
+
+    rows = list(workbook["site"].iter_rows(values_only=True))
+    assert rows == [
+        ("site_id", "code", "area", "note", "flag"),
+        (1, "007", 1.5, "=1+1", True),  # leading zeros kept; a formula-like text stays text
+        (2, "010", None, "plain bell", False),  # the control character Excel refuses is dropped
+    ]
+    assert workbook["site"]["D2"].data_type == "s"
+    assert list(workbook["sample_type"].iter_rows(values_only=True)) == [("name",), ("Äpfel",)]
+
+
+def test_it_cuts_a_table_longer_than_excel_allows(made_run, monkeypatch):
+    monkeypatch.setattr(exports, "EXCEL_MAX_ROWS", 2)
+    EntityResult.objects.filter(run=made_run, entity="site").update(rows_out=2)
+    run = exports.for_export().get(pk=made_run.pk)
+
+    with exports.export_xlsx(run) as handle:
+        workbook = load_workbook(handle)
+
+    assert len(list(workbook["site"].iter_rows(values_only=True))) == 2  # the header and one row
+    summary = list(workbook["Summary"].iter_rows(values_only=True))
+    assert ("site", "site (first 1 rows)") in [row[:2] for row in summary]
+
+
+def test_it_makes_sheet_names_excel_accepts():
+    names = exports.sheet_names(
+        ["a/b:c", "x" * 40, "x" * 35, "Summary", "history", "'quoted'", "", "X" * 31], taken=["Summary"]
+    )
+
+    assert names == {
+        "a/b:c": "a_b_c",
+        "x" * 40: "x" * 31,
+        "x" * 35: "x" * 29 + "~2",
+        "Summary": "Summary~2",
+        "history": "history_",
+        "'quoted'": "quoted",
+        "": "entity",
+        "X" * 31: "X" * 29 + "~3",  # unique ignoring case, as Excel compares them
+    }
+    assert all(len(name) <= 31 for name in names.values())
+
+
+@pytest.mark.parametrize("status", [Status.PENDING, Status.RUNNING, Status.CANCELLING])
+@pytest.mark.parametrize("export", [exports.export_json, exports.export_zip, exports.export_xlsx])
+def test_it_refuses_a_run_still_working(made_run, status, export):
+    made_run.status = status
+
+    with pytest.raises(exports.RunNotFinished, match=f"still {status}: export it when it has finished"):
+        export(made_run)
+
+
+@pytest.mark.parametrize("status", [Status.FAILED, Status.CANCELLED, Status.CRASHED])
+def test_it_exports_runs_that_ended_badly(made_run, status):
+    made_run.status, made_run.error_message = status, "worker lost"
+
+    assert json.loads(exports.export_json(made_run))["run"]["error_message"] == "worker lost"
+    assert "manifest.json" in unzip(exports.export_zip(made_run)).namelist()
+    with exports.export_xlsx(made_run) as handle:
+        assert load_workbook(handle).sheetnames[0] == "Summary"
