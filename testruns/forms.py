@@ -140,7 +140,9 @@ class RunFilterForm(forms.Form):
                 runs = runs.filter(
                     version_id=ConfigurationVersion.objects.filter(
                         configuration_id=configuration_id, number=data["version"]
-                    ).values("pk")[:1]
+                    )
+                    .order_by()  # not the model's ordering: that joins the configuration for nothing
+                    .values("pk")[:1]
                 )
         if data["status"]:
             runs = runs.filter(status=data["status"])
