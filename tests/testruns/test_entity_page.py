@@ -118,3 +118,31 @@ def test_it_downloads_the_table(alice_client, site):
 
 def test_it_returns_404_when_there_is_no_table(alice_client, failed):
     assert alice_client.get(url(failed, "testruns:entity_csv")).status_code == 404
+
+
+def test_it_says_whether_the_entity_was_requested_or_a_dependency(alice_client, run, site):
+    survey = EntityResult.objects.create(
+        run=run, position=0, entity="survey", status="success", role="dependency"
+    )
+
+    assert "run because a requested entity needs it" in alice_client.get(url(survey)).content.decode()
+    content = alice_client.get(url(site)).content.decode()
+    assert '<dd class="entity-role">requested (position 2 of 2)</dd>' in content
+
+
+def test_it_shows_a_cancelled_entity(alice_client, run):
+    cancelled = EntityResult.objects.create(
+        run=run, position=3, entity="taxa", status="cancelled", error="run cancelled"
+    )
+
+    content = alice_client.get(url(cancelled)).content.decode()
+
+    assert 'data-status="cancelled"' in content
+    assert "run cancelled" in content
+    assert "Download CSV" not in content
+
+
+def test_it_costs_a_fixed_number_of_queries(alice_client, site, django_assert_num_queries):
+    # session, user, the run (with its configuration, versions, requester), the entity result
+    with django_assert_num_queries(4):
+        assert alice_client.get(url(site)).status_code == 200
