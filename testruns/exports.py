@@ -23,10 +23,6 @@ from django.core.files.storage import default_storage
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Prefetch
 from django.utils import timezone
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
 
 import shiftbench
 from testruns.models import EntityResult, TestRun
@@ -40,7 +36,9 @@ CONTENT_TYPES = {
 }
 EXCEL_MAX_ROWS = 1_048_576  # per sheet, the header row included
 EXCEL_MAX_CELL_TEXT = 32_767
-BOLD = Font(bold=True)
+# Control characters Excel refuses in a cell (openpyxl's ILLEGAL_CHARACTERS_RE; openpyxl itself is imported
+# only when a workbook is made: it costs every process ~170 ms to import).
+ILLEGAL_CHARACTERS_RE = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 SUMMARY_HEADINGS = (
     "Entity", "Sheet", "Status", "Role", "Rows in", "Rows out", "Columns", "Duration (ms)", "Warnings",
     "Issues", "Error",
@@ -221,9 +219,16 @@ def _cell_converter(dtype: str):
     return None
 
 
-def _bold(sheet, value) -> WriteOnlyCell:
+def _cell(sheet, value, bold: bool = False, text: bool = False):
+    """A cell in bold, or one whose text is kept as text even when it starts with "=" (not a formula)."""
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
     cell = WriteOnlyCell(sheet, value=value)
-    cell.font = BOLD
+    if bold:
+        cell.font = Font(bold=True)
+    if text:
+        cell.data_type = "s"
     return cell
 
 
@@ -237,7 +242,7 @@ def _table_rows(name: str, dtypes: dict, sheet) -> Iterator[list]:
     with default_storage.open(name, "rb") as raw:
         reader = csv.reader(io.TextIOWrapper(raw, encoding="utf-8", newline=""))
         header = next(reader, [])
-        yield [_bold(sheet, column) for column in header]
+        yield [_cell(sheet, column, bold=True) for column in header]
         converters = [_cell_converter(str(dtypes.get(column, ""))) for column in header]
         for row in reader:
             cells = []
@@ -252,11 +257,7 @@ def _table_rows(name: str, dtypes: dict, sheet) -> Iterator[list]:
                     except ValueError:
                         pass
                 text = _text(text)
-                if text.startswith("="):  # data, never a formula
-                    cell = WriteOnlyCell(sheet, value=text)
-                    cell.data_type = "s"
-                    text = cell
-                cells.append(text)
+                cells.append(_cell(sheet, text, text=True) if text.startswith("=") else text)
             yield cells
 
 
@@ -267,6 +268,8 @@ def export_xlsx(run: TestRun):
     Excel allows is cut, and the summary says so. Raises RunNotFinished for an active run. Close the
     file when done; that removes it.
     """
+    from openpyxl import Workbook
+
     check_finished(run)
     files = stored_files(run)
     results = list(run.entity_results.all())
@@ -292,9 +295,9 @@ def export_xlsx(run: TestRun):
         ("Options", json.dumps(run.options, ensure_ascii=False)),
         ("ShiftBench", shiftbench.__version__),
     ):
-        summary.append([_bold(summary, label), value])
+        summary.append([_cell(summary, label, bold=True), value])
     summary.append([])
-    summary.append([_bold(summary, heading) for heading in SUMMARY_HEADINGS])
+    summary.append([_cell(summary, heading, bold=True) for heading in SUMMARY_HEADINGS])
     for result in results:
         sheet = sheets.get(result.entity)
         if sheet and (result.rows_out or 0) >= EXCEL_MAX_ROWS:
