@@ -73,7 +73,9 @@ class RunFilterForm(forms.Form):
 
     configuration = forms.ChoiceField(required=False)
     version = forms.IntegerField(
-        required=False, min_value=1, widget=forms.NumberInput(attrs={"placeholder": "number", "size": 4})
+        required=False,
+        min_value=1,
+        widget=forms.NumberInput(attrs={"placeholder": "number", "style": "width: 6em"}),
     )
     status = forms.ChoiceField(choices=[("", "Any status"), *Status.choices], required=False)
     user = forms.ChoiceField(required=False)
