@@ -52,33 +52,52 @@ def import_configuration(
         target = (folder / ref.path).resolve()
         if ref.exists and target.is_relative_to(folder) and target.is_file():
             files[target.relative_to(folder).as_posix()] = (ref.kind, target.read_bytes())
-    bundle_hash = _bundle_hash(files)
     validation = validate(path) if load_error is None else {"error": _error_dict(load_error), "issues": []}
+    digest = bundle_hash(files)
 
     with transaction.atomic():
         configuration, _ = Configuration.objects.select_for_update().get_or_create(
             name=name, defaults={"owner": user, "title": _title(validation, name)}
         )
         current = configuration.current_version
-        if current is not None and current.sha256 == bundle_hash:
+        if current is not None and current.sha256 == digest:
             return current, False
-        version = ConfigurationVersion.objects.create(
-            configuration=configuration,
-            number=configuration.next_version_number(),
-            main_file=path.name,
-            yaml_text=yaml_text,
-            sha256=bundle_hash,
-            message=message,
-            validation=validation,
-            created_by=user,
+        version = create_version(
+            configuration, main_file=path.name, yaml_text=yaml_text, files=files,
+            validation=validation, user=user, message=message, sha256=digest,
         )
-        VersionFile.objects.bulk_create(
-            VersionFile(version=version, path=rel, kind=kind, stored=StoredFile.objects.store(data))
-            for rel, (kind, data) in sorted(files.items())
-        )
-        configuration.current_version = version
-        configuration.save(update_fields=["current_version", "updated_at"])
     return version, True
+
+
+def create_version(
+    configuration, *, main_file: str, yaml_text: str, files: dict, validation: dict, user, message: str,
+    sha256: str | None = None,
+) -> ConfigurationVersion:
+    """Store a new version of ``configuration`` bundling ``files`` and make it the current one.
+
+    The one way a version is made (import and editor). ``files`` maps each path in the bundle to
+    ``(kind, content)``, the content being the file's bytes or a StoredFile already holding them (so an
+    edit re-bundles a 100 MB survey without reading it). Call inside ``transaction.atomic()`` with the
+    configuration locked (``select_for_update``), so two saves cannot take the same number. ``sha256``
+    is ``bundle_hash(files)`` when the caller has it already.
+    """
+    version = ConfigurationVersion.objects.create(
+        configuration=configuration,
+        number=configuration.next_version_number(),
+        main_file=main_file,
+        yaml_text=yaml_text,
+        sha256=sha256 or bundle_hash(files),
+        message=message,
+        validation=validation,
+        created_by=user,
+    )
+    VersionFile.objects.bulk_create(
+        VersionFile(version=version, path=rel, kind=kind, stored=_stored(content))
+        for rel, (kind, content) in sorted(files.items())
+    )
+    configuration.current_version = version
+    configuration.save(update_fields=["current_version", "updated_at"])
+    return version
 
 
 def validate(path: Path) -> dict:
@@ -109,8 +128,14 @@ def _error_dict(exc) -> dict:
             "key_path": getattr(exc, "key_path", None)}
 
 
-def _bundle_hash(files: dict) -> str:
+def bundle_hash(files: dict) -> str:
+    """The version hash of a bundle given as for ``create_version``: each path with its content's sha256."""
     digest = hashlib.sha256()
-    for rel, (_, data) in sorted(files.items()):
-        digest.update(rel.encode() + b"\0" + hashlib.sha256(data).digest())
+    for rel, (_, content) in sorted(files.items()):
+        sha = content.sha256 if isinstance(content, StoredFile) else hashlib.sha256(content).hexdigest()
+        digest.update(rel.encode() + b"\0" + bytes.fromhex(sha))
     return digest.hexdigest()
+
+
+def _stored(content) -> StoredFile:
+    return content if isinstance(content, StoredFile) else StoredFile.objects.store(content)

@@ -1,0 +1,222 @@
+"""Editing a configuration: validating a YAML draft against the current bundle, saving it as a new version,
+and diffing two versions."""
+
+import difflib
+import os
+import shutil
+import tempfile
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+
+from configurations.importing import bundle_hash, create_version, validate
+from configurations.models import Configuration, ConfigurationVersion
+
+# A draft larger than this is refused before anything reads it (the editor posts it on every pause).
+MAX_YAML_CHARS = 1_000_000
+
+
+class EditRefused(Exception):
+    """The edit cannot be saved; the message says why (nothing changed, too large, saved meanwhile…)."""
+
+
+def normalize(yaml_text: str) -> str:
+    """The YAML as stored from the editor: browsers send a textarea's lines ending in CRLF."""
+    return yaml_text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+@contextmanager
+def draft_bundle(version: ConfigurationVersion, yaml_text: str):
+    """A temporary folder holding ``version``'s bundle with its main YAML replaced by ``yaml_text``.
+
+    Yields the main YAML's path. The bundle's files are hard links into the version's materialized
+    folder (copies where the file system refuses links), so a draft of a configuration with a 100 MB
+    survey costs no copy; the folder is removed on exit. It lives under VAR_DIR, beside the bundles,
+    and it is loaded confined to itself like any stored version. Queries the database the first time a
+    version is materialized on this machine.
+    """
+    if len(yaml_text) > MAX_YAML_CHARS:
+        raise EditRefused(
+            f"The YAML is too large ({len(yaml_text):,} characters; at most {MAX_YAML_CHARS:,})."
+        )
+    source = version.materialize().parent
+    parent = Path(settings.VAR_DIR) / "drafts"
+    parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=parent) as folder:
+        folder = Path(folder)
+        for path in source.rglob("*"):
+            target = folder / path.relative_to(source)
+            if path.is_dir():
+                target.mkdir(parents=True, exist_ok=True)
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if path.name == version.main_file and path.parent == source:
+                continue
+            try:
+                os.link(path, target)
+            except OSError:
+                shutil.copyfile(path, target)
+        main = folder / version.main_file
+        main.write_text(yaml_text, encoding="utf-8")
+        yield main
+
+
+def validate_draft(version: ConfigurationVersion, yaml_text: str) -> dict:
+    """The validation record (as stored on a version) of ``yaml_text`` bundled with ``version``'s files.
+
+    Runs the real ``shapeshift.load`` and ``shapeshift.validate``. Raises EditRefused for a draft that
+    is too large.
+    """
+    with draft_bundle(version, normalize(yaml_text)) as main:
+        record = validate(main)
+        prefix = str(main.parent) + os.sep
+    if record.get("error"):  # messages name files inside the bundle, never the temporary folder
+        error = record["error"]
+        error["message"] = error["message"].replace(prefix, "")
+        if error.get("file"):
+            error["file"] = error["file"].replace(prefix, "")
+    return record
+
+
+def save_edited_version(
+    configuration: Configuration, yaml_text: str, user, message: str, *, base: int | None = None
+) -> ConfigurationVersion:
+    """Save ``yaml_text`` as the next version of ``configuration``, bundling the current version's files.
+
+    1. The new version keeps every file of the current bundle (the same StoredFile rows: no blob is
+       read or written again), so a file the new YAML starts to reference is there if the current
+       bundle has it; only the main YAML is new.
+    2. Its validation is run on that bundle. A YAML that does not load is saved all the same, with its
+       error, as an import would.
+    3. It becomes the current version.
+
+    Raises EditRefused when the configuration has no version to edit, when ``base`` (the version number
+    the editor started from) is no longer the current one (someone saved meanwhile), when the YAML is
+    the current one's (line endings aside) or too large.
+    """
+    yaml_text = normalize(yaml_text)
+    current = Configuration.objects.select_related("current_version").get(pk=configuration.pk).current_version
+    if current is None:
+        raise EditRefused(f"{configuration.name} has no version to edit; import one first.")
+    if base is not None and current.number != base:
+        raise _saved_meanwhile(current, base)
+    if yaml_text == normalize(current.yaml_text):
+        raise EditRefused(f"Nothing changed: the YAML is the same as v{current.number}.")
+    files = {vf.path: (vf.kind, vf.stored) for vf in current.files.select_related("stored")}
+    files[current.main_file] = ("main", yaml_text.encode("utf-8"))
+    # Validated before the lock is taken: loading may read a large survey, and SQLite has one writer.
+    validation = validate_draft(current, yaml_text)
+    with transaction.atomic():
+        configuration = Configuration.objects.select_for_update().get(pk=configuration.pk)
+        if configuration.current_version_id != current.pk:
+            raise _saved_meanwhile(configuration.current_version, current.number)
+        return create_version(
+            configuration, main_file=current.main_file, yaml_text=yaml_text, files=files,
+            validation=validation, user=user, message=message, sha256=bundle_hash(files),
+        )
+
+
+def _saved_meanwhile(current, base: int) -> EditRefused:
+    number = current.number if current else "?"
+    return EditRefused(
+        f"v{number} was saved while you edited v{base}; open the editor again to start from v{number}."
+    )
+
+
+# --- diffs ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class DiffLine:
+    kind: str  # "context" | "added" | "removed" | "hunk"
+    old: int | None  # line number in a (1-based), None where the line is not in a
+    new: int | None
+    text: str
+
+
+@dataclass
+class FileChange:
+    path: str
+    change: str  # "added" | "removed" | "changed" | "same"
+    old_sha256: str | None = None
+    new_sha256: str | None = None
+    old_size: int | None = None
+    new_size: int | None = None
+
+
+@dataclass
+class VersionDiff:
+    a: ConfigurationVersion
+    b: ConfigurationVersion
+    lines: list[DiffLine] = field(default_factory=list)
+    files: list[FileChange] = field(default_factory=list)
+    added: int = 0
+    removed: int = 0
+
+    @property
+    def identical(self) -> bool:
+        return self.a.sha256 == self.b.sha256
+
+    @property
+    def yaml_changed(self) -> bool:
+        return bool(self.added or self.removed)
+
+    @property
+    def changed_files(self) -> list[FileChange]:
+        return [f for f in self.files if f.change != "same"]
+
+    @property
+    def unchanged_file_count(self) -> int:
+        return sum(1 for f in self.files if f.change == "same")
+
+
+def diff_versions(a: ConfigurationVersion, b: ConfigurationVersion, context: int = 3) -> VersionDiff:
+    """What changed from version ``a`` to version ``b``: the YAML's lines and the bundled files.
+
+    The YAML diff is a unified diff (difflib, ``context`` lines around each change) given as rows with
+    both line numbers; files are compared by path and sha256. Two queries (each version's files).
+    """
+    diff = VersionDiff(a=a, b=b)
+    old, new = a.yaml_text.splitlines(), b.yaml_text.splitlines()
+    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    for group in matcher.get_grouped_opcodes(context):
+        first, last = group[0], group[-1]
+        diff.lines.append(DiffLine(
+            "hunk", None, None,
+            f"@@ -{first[1] + 1},{last[2] - first[1]} +{first[3] + 1},{last[4] - first[3]} @@",
+        ))
+        for tag, i1, i2, j1, j2 in group:
+            if tag == "equal":
+                diff.lines += [DiffLine("context", i + 1, j1 + i - i1 + 1, old[i]) for i in range(i1, i2)]
+                continue
+            if tag in ("replace", "delete"):
+                diff.lines += [DiffLine("removed", i + 1, None, old[i]) for i in range(i1, i2)]
+                diff.removed += i2 - i1
+            if tag in ("replace", "insert"):
+                diff.lines += [DiffLine("added", None, j + 1, new[j]) for j in range(j1, j2)]
+                diff.added += j2 - j1
+    diff.files = _file_changes(a, b)
+    return diff
+
+
+def _file_changes(a: ConfigurationVersion, b: ConfigurationVersion) -> list[FileChange]:
+    before = {f.path: f.stored for f in a.files.select_related("stored")}
+    after = {f.path: f.stored for f in b.files.select_related("stored")}
+    changes = []
+    for path in sorted(before.keys() | after.keys()):
+        old, new = before.get(path), after.get(path)
+        if old is None:
+            change = "added"
+        elif new is None:
+            change = "removed"
+        else:
+            change = "same" if old.sha256 == new.sha256 else "changed"
+        changes.append(FileChange(
+            path, change,
+            old_sha256=old and old.sha256, new_sha256=new and new.sha256,
+            old_size=old and old.size, new_size=new and new.size,
+        ))
+    return changes
