@@ -1,8 +1,9 @@
 """Cancelling a run that a real worker process is in the middle of, mid-entity.
 
 The bundle's ``late.csv`` becomes a FIFO: the worker blocks reading it inside the "load" phase of
-``late`` for as long as the test needs. The test asks to cancel, waits for the worker's heartbeat to
-notice, then feeds the FIFO so the entity reaches its next phase boundary, where it must stop.
+``late`` for as long as the test needs (``usecols`` is given, so the loader opens it once). The test
+asks to cancel, waits for the worker's heartbeat to notice, then feeds the FIFO so the entity reaches
+its next phase boundary, where it must stop.
 """
 
 import os
@@ -31,7 +32,7 @@ entities:
     drop_duplicates: [site]
   late:
     type: csv
-    options: {filename: late.csv, sep: ";", dtype: str, keep_default_na: false}
+    options: {filename: late.csv, sep: ";", dtype: str, keep_default_na: false, usecols: [sample, taxon]}
     columns: [sample, taxon]
   taxon:
     source: late
@@ -45,29 +46,27 @@ LATE = "sample;taxon\n1;oak\n2;elm\n"
 
 
 class Feeder:
-    """Writes ``text`` to the FIFO each time the worker opens it (the loader reads the header first, then
-    the file), until stopped."""
+    """Writes ``text`` once into a FIFO, from a thread: the open blocks until the worker opens it to read.
+
+    The configuration gives ``usecols``, so the loader opens each file once (no header read first).
+    """
 
     def __init__(self, fifo, text):
         self.fifo, self.text = fifo, text
-        self.stopped = threading.Event()
         self.thread = threading.Thread(target=self._feed, daemon=True)
 
     def _feed(self):
-        while not self.stopped.is_set():
-            with open(self.fifo, "w") as feed:  # blocks until a reader opens it
-                if not self.stopped.is_set():
-                    feed.write(self.text)
+        with open(self.fifo, "w") as feed:
+            feed.write(self.text)
 
     def start(self):
         self.thread.start()
+        return self
 
     def stop(self):
-        self.stopped.set()
-        # release the writer if it waits for a reader that will not come
-        reader = os.open(self.fifo, os.O_RDONLY | os.O_NONBLOCK)
+        if self.thread.is_alive():  # nobody came to read: release the writer
+            os.close(os.open(self.fifo, os.O_RDONLY | os.O_NONBLOCK))
         self.thread.join(timeout=10)
-        os.close(reader)
 
 
 def test_it_cancels_a_run_in_the_middle_of_an_entity(start_worker, queued, write_config, alice):
