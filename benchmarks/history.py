@@ -317,6 +317,8 @@ def main() -> None:
         return
 
     columns = {}
+    # Other work on the machine slows every figure alike: the load average says how busy it was.
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} ({os.cpu_count()} CPUs)")
     for database in [args.only] if args.only else ["sqlite", "postgres"]:
         command = [
             sys.executable,
@@ -345,6 +347,7 @@ def main() -> None:
         )
     if not columns:
         return
+    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     labels = list(next(iter(columns.values()))["results"])
     header = f"\n{'request (Django test Client, logged in)':<36}" + "".join(
         f" | {db + ' median':>15} {'p90':>7} {'SQL':>4} {'in SQL':>7}" for db in columns
