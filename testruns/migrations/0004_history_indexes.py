@@ -5,48 +5,49 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('configurations', '0001_initial'),
-        ('testruns', '0003_retention_schedule'),
+        ("configurations", "0001_initial"),
+        ("testruns", "0003_retention_schedule"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='testrun',
-            name='run_config_created',
+            model_name="testrun",
+            name="run_config_created",
         ),
         migrations.RemoveIndex(
-            model_name='testrun',
-            name='run_status_created',
+            model_name="testrun",
+            name="run_status_created",
         ),
         migrations.RemoveIndex(
-            model_name='testrun',
-            name='run_created',
+            model_name="testrun",
+            name="run_created",
         ),
         migrations.AddIndex(
-            model_name='testrun',
-            index=models.Index(fields=['-created_at', '-id'], name='run_created'),
+            model_name="testrun",
+            index=models.Index(fields=["-created_at", "-id"], name="run_created"),
         ),
         migrations.AddIndex(
-            model_name='testrun',
-            index=models.Index(fields=['configuration', '-created_at', '-id'], name='run_config_created'),
+            model_name="testrun",
+            index=models.Index(fields=["configuration", "-created_at", "-id"], name="run_config_created"),
         ),
         migrations.AddIndex(
-            model_name='testrun',
-            index=models.Index(fields=['status', '-created_at', '-id'], name='run_status_created'),
+            model_name="testrun",
+            index=models.Index(fields=["status", "-created_at", "-id"], name="run_status_created"),
         ),
         migrations.AddIndex(
-            model_name='testrun',
-            index=models.Index(fields=['configuration', 'status', '-created_at', '-id'], name='run_config_status_created'),
+            model_name="testrun",
+            index=models.Index(
+                fields=["configuration", "status", "-created_at", "-id"], name="run_config_status_created"
+            ),
         ),
         migrations.AddIndex(
-            model_name='testrun',
-            index=models.Index(fields=['requested_by', '-created_at', '-id'], name='run_user_created'),
+            model_name="testrun",
+            index=models.Index(fields=["requested_by", "-created_at", "-id"], name="run_user_created"),
         ),
         migrations.AddIndex(
-            model_name='testrun',
-            index=models.Index(fields=['version', '-created_at', '-id'], name='run_version_created'),
+            model_name="testrun",
+            index=models.Index(fields=["version", "-created_at", "-id"], name="run_version_created"),
         ),
     ]
