@@ -2,7 +2,6 @@
 
 import uuid
 
-from django.http import Http404
 from django.shortcuts import render
 
 from testruns.compare import RunNotFound, compare_runs, entity_keys, fetch_runs
@@ -14,9 +13,9 @@ CHOICES = 30  # runs offered in the base/head pickers
 def run_compare(request):
     """Compare ``base`` with ``head``; with neither given, just the form to pick two runs.
 
-    400 with the reason when an id is missing or malformed, 404 when it names no run. Queries: the two
-    runs, their entity results, the runs offered in the pickers (plus building a version's bundle the first
-    time it is used on this machine, to read the entities' keys).
+    400 with the reason when an id is missing or malformed, 404 (the same page, saying which id) when it
+    names no run. Queries: the two runs, their entity results, the runs offered in the pickers; plus one to
+    build a version's bundle if this machine has none when the process first reads that version's keys.
     """
     raw = {role: request.GET.get(role, "").strip() for role in ("base", "head")}
     if not any(raw.values()):
@@ -34,8 +33,8 @@ def run_compare(request):
         return _render(request, choices=_recent_finished(), errors=errors, status=400)
     try:
         base, head = fetch_runs(ids["base"], ids["head"])
-    except RunNotFound as exc:
-        raise Http404(str(exc)) from None
+    except RunNotFound as exc:  # the page, not Django's bare 404, so the message says which id is unknown
+        return _render(request, choices=_recent_finished(), errors=[str(exc)], status=404)
     comparison = compare_runs(base, head, entity_keys(base.version, head.version))
     choices = list(TestRun.objects.for_list().filter(configuration_id=head.configuration_id)[:CHOICES])
     for run in (head, base):  # whatever is compared can be picked, even if older than the recent ones

@@ -165,6 +165,7 @@ def test_it_returns_404_for_an_unknown_run(alice_client, runs):
     response = alice_client.get(url(base=runs[0], head=unknown))
 
     assert response.status_code == 404
+    assert f"No run {unknown} (head)." in response.content.decode()
 
 
 def test_it_costs_a_fixed_number_of_queries(alice_client, demo_version, run_demo, django_assert_num_queries):
