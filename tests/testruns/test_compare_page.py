@@ -68,10 +68,13 @@ def test_it_works(alice_client, runs):
     assert '<tr data-entity="abundance" class="entity-changed">' in content
     assert "10 → 50" in content and '<span class="delta-up">+40</span>' in content
     assert "No new or resolved issues" in content
-    assert '<details class="row-diff" data-entity="sample_type" open>' in content
-    assert '<details class="row-diff" data-entity="abundance">' in content  # 40 rows added: folded
-    assert 'matched on keys <span class="mono">BNam</span>' in content
+    assert '<details class="row-diff" id="rows-sample_type" data-entity="sample_type" open>' in content
     assert 'class="row-added"' in content
+    assert 'matched on keys <span class="mono">BNam</span>' in content
+    # 40 rows added: folded, its table fetched when opened, or shown by a plain link without JavaScript
+    compare_url = f"{reverse('testruns:compare')}?base={base.pk}&amp;head={head.pk}"
+    assert f'hx-get="{compare_url}&amp;entity=abundance" hx-trigger="toggle once"' in content
+    assert f'<a href="{compare_url}&amp;expand=abundance#rows-abundance">Show the 40 rows</a>' in content
     assert f'<option value="{base.pk}" selected>' in content  # the pickers show what is compared
 
 
@@ -133,6 +136,33 @@ def test_it_says_when_the_configurations_differ(alice_client, alice, demo_versio
     content = alice_client.get(url(base, head)).content.decode()
 
     assert "The runs are of different configurations (demo and other)" in content
+
+
+def test_it_unfolds_a_row_diff_on_request(alice_client, runs):
+    content = alice_client.get(url(*runs) + "&expand=abundance").content.decode()
+
+    assert '<details class="row-diff" id="rows-abundance" data-entity="abundance" open>' in content
+    assert content.count('class="row-added"') > 40
+
+
+def test_it_returns_one_row_diff_alone(alice_client, runs, django_assert_num_queries):
+    alice_client.get(url(*runs))  # reads the version's keys once
+
+    # session, user, the two runs, their entity results
+    with django_assert_num_queries(4):
+        response = alice_client.get(url(*runs) + "&entity=abundance", headers={"HX-Request": "true"})
+
+    content = response.content.decode()
+    assert content.startswith('<div class="scroll row-table">')
+    assert content.count('<tr class="row-added">') == 40
+    assert "<html" not in content
+
+
+def test_it_returns_404_for_an_entity_without_row_differences(alice_client, runs):
+    response = alice_client.get(url(*runs) + "&entity=record_type")
+
+    assert response.status_code == 404
+    assert "No row differences for entity 'record_type' in this comparison." in response.content.decode()
 
 
 def test_it_offers_a_form_without_runs_to_compare(alice_client, runs):
