@@ -163,6 +163,10 @@ PENDING_TIMEOUT = envint("PENDING_TIMEOUT", 3600)
 RETENTION_DAYS = envint("RETENTION_DAYS", 0) or None
 RETENTION_KEEP_LAST = envint("RETENTION_KEEP_LAST", 0) or None
 
+# The Excel export from the web is written whole before its first byte is sent (openpyxl: some 50,000
+# cells a second), so it is refused above this many cells; the ZIP and `manage.py export_run` have no limit.
+EXPORT_XLSX_MAX_CELLS = envint("EXPORT_XLSX_MAX_CELLS", 1_000_000)
+
 # Environment variables a configuration may read with ${NAME} (fnmatch patterns, e.g. "SEAD_*"). None by
 # default: configurations come from users, and a preview would show whatever they read.
 CONFIG_ENV = envlist("CONFIG_ENV", [])

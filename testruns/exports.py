@@ -45,8 +45,16 @@ SUMMARY_HEADINGS = (
 )  # fmt: skip
 
 
-class RunNotFinished(Exception):
+class ExportError(Exception):
+    """An export that cannot be made; the message says why and what to do instead."""
+
+
+class RunNotFinished(ExportError):
     """An export was asked of a run that is still working: its tables may change under the export."""
+
+
+class ExportTooLarge(ExportError):
+    """The workbook would take longer to write than a web request may last (see ``export_xlsx``)."""
 
 
 def for_export(runs=None):
@@ -261,16 +269,32 @@ def _table_rows(name: str, dtypes: dict, sheet) -> Iterator[list]:
             yield cells
 
 
-def export_xlsx(run: TestRun):
+def table_cells(run: TestRun) -> int:
+    """How many cells the stored entity tables of the run hold (rows out × columns), from the database."""
+    return sum(
+        (result.rows_out or 0) * len(result.columns) for result in run.entity_results.all() if result.output
+    )
+
+
+def export_xlsx(run: TestRun, max_cells: int | None = None):
     """The workbook in an open temporary file (at its start): a summary sheet, then one sheet per entity.
 
     Entities without a stored table (failed, skipped) are listed on the summary only. A table longer than
-    Excel allows is cut, and the summary says so. Raises RunNotFinished for an active run. Close the
-    file when done; that removes it.
+    Excel allows is cut, and the summary says so. Raises RunNotFinished for an active run, and
+    ExportTooLarge when the tables hold more than ``max_cells`` cells: openpyxl writes some 50,000 cells
+    a second, and the workbook must be whole before its first byte can be sent. Close the file when
+    done; that removes it.
     """
     from openpyxl import Workbook
 
     check_finished(run)
+    cells = table_cells(run)
+    if max_cells is not None and cells > max_cells:
+        raise ExportTooLarge(
+            f"Run {run.short_id}'s tables hold {cells:,} cells, more than the {max_cells:,} an Excel export "
+            f"from the web may have (SHIFTBENCH_EXPORT_XLSX_MAX_CELLS). Download the ZIP of CSV tables, or "
+            f"run: python manage.py export_run {run.short_id} --format xlsx"
+        )
     files = stored_files(run)
     results = list(run.entity_results.all())
     sheets = sheet_names([result.entity for result in results if result.entity in files], taken=["Summary"])

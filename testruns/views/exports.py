@@ -1,10 +1,14 @@
 """Downloads of a finished run: its manifest (JSON), its entity tables (ZIP) and a workbook (Excel).
 
-The work is in ``testruns.exports``; each view finds the run, asks for the export and streams it.
+The work is in ``testruns.exports``; each view finds the run, asks for the export and streams it. An
+export that cannot be made (the run still works, the workbook would be too big) sends the user back to
+the run's page with the reason.
 """
 
+from django.conf import settings
+from django.contrib import messages
 from django.http import FileResponse, HttpResponse, StreamingHttpResponse
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 
@@ -16,8 +20,9 @@ def _get_run(run_id):
     return get_object_or_404(exports.for_export(), pk=run_id)
 
 
-def _not_finished(error: exports.RunNotFinished) -> HttpResponse:
-    return HttpResponse(str(error), status=409, content_type="text/plain; charset=utf-8")
+def _back_to_run(request, run, error: exports.ExportError):
+    messages.error(request, str(error))
+    return redirect(run)
 
 
 def _attachment(run, fmt: str) -> dict:
@@ -29,8 +34,8 @@ def export_json(request, run_id):
     run = _get_run(run_id)
     try:
         content = exports.export_json(run)
-    except exports.RunNotFinished as error:
-        return _not_finished(error)
+    except exports.ExportError as error:
+        return _back_to_run(request, run, error)
     return HttpResponse(content, content_type=exports.CONTENT_TYPES["json"], headers=_attachment(run, "json"))
 
 
@@ -40,8 +45,8 @@ def export_zip(request, run_id):
     run = _get_run(run_id)
     try:
         archive = exports.export_zip(run)
-    except exports.RunNotFinished as error:
-        return _not_finished(error)
+    except exports.ExportError as error:
+        return _back_to_run(request, run, error)
     return StreamingHttpResponse(
         archive, content_type=exports.CONTENT_TYPES["zip"], headers=_attachment(run, "zip")
     )
@@ -49,12 +54,15 @@ def export_zip(request, run_id):
 
 @require_GET
 def export_xlsx(request, run_id):
-    """The workbook is written to a temporary file first (a ZIP inside), then streamed from it."""
+    """The workbook is written to a temporary file first (a ZIP inside), then streamed from it.
+
+    Up to SHIFTBENCH_EXPORT_XLSX_MAX_CELLS cells, so that writing it stays within a request's time.
+    """
     run = _get_run(run_id)
     try:
-        handle = exports.export_xlsx(run)
-    except exports.RunNotFinished as error:
-        return _not_finished(error)
+        handle = exports.export_xlsx(run, max_cells=settings.EXPORT_XLSX_MAX_CELLS or None)
+    except exports.ExportError as error:
+        return _back_to_run(request, run, error)
     return FileResponse(
         handle,
         as_attachment=True,

@@ -6,6 +6,7 @@ import uuid
 import zipfile
 
 import pytest
+from django.contrib.messages import get_messages
 from django.http import FileResponse, StreamingHttpResponse
 from django.urls import reverse
 from openpyxl import load_workbook
@@ -49,13 +50,32 @@ def test_it_returns_404_for_an_unknown_run(alice_client, db, view):
 
 
 @pytest.mark.parametrize("view", VIEWS)
-def test_it_refuses_a_run_still_working(alice_client, made_run, view):
+def test_it_sends_a_run_still_working_back_to_its_page(alice_client, made_run, view):
     TestRun.objects.filter(pk=made_run.pk).update(status=Status.RUNNING)
 
     response = get(alice_client, view, made_run.pk)
 
-    assert response.status_code == 409
-    assert response.content.decode().endswith(" is still running: export it when it has finished.")
+    assert response.status_code == 302
+    assert response.url == made_run.get_absolute_url()
+    message = f"Run {made_run.short_id} is still running: export it when it has finished."
+    assert [str(m) for m in get_messages(response.wsgi_request)] == [message]
+
+
+def test_it_refuses_a_workbook_too_big_to_write_in_a_request(alice_client, made_run, settings):
+    settings.EXPORT_XLSX_MAX_CELLS = (
+        10  # site has 2 rows of 5 columns, sample/type 1 of 1, the long one 1 of 1
+    )
+
+    response = get(alice_client, "testruns:export_xlsx", made_run.pk)
+
+    assert response.status_code == 302
+    [message] = [str(m) for m in get_messages(response.wsgi_request)]
+    assert message.startswith(
+        f"Run {made_run.short_id}'s tables hold 12 cells, more than the 10 an Excel export"
+    )
+    assert "Download the ZIP of CSV tables" in message
+    settings.EXPORT_XLSX_MAX_CELLS = 0  # no limit
+    assert get(alice_client, "testruns:export_xlsx", made_run.pk).status_code == 200
 
 
 @pytest.mark.parametrize("view", VIEWS)

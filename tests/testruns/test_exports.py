@@ -242,6 +242,14 @@ def test_it_cuts_a_table_longer_than_excel_allows(made_run, monkeypatch):
     assert ("site", "site (first 1 rows)") in [row[:2] for row in summary]
 
 
+def test_it_refuses_a_workbook_above_the_cell_limit(made_run):
+    assert exports.table_cells(made_run) == 2 * 5 + 1 + 1  # failed and skipped entities have no table
+
+    with pytest.raises(exports.ExportTooLarge, match="hold 12 cells, more than the 11 an Excel export"):
+        exports.export_xlsx(made_run, max_cells=11)
+    exports.export_xlsx(made_run, max_cells=12).close()
+
+
 def test_it_makes_sheet_names_excel_accepts():
     names = exports.sheet_names(
         ["a/b:c", "x" * 40, "x" * 35, "Summary", "history", "'quoted'", "", "X" * 31], taken=["Summary"]

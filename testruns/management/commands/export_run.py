@@ -34,7 +34,7 @@ class Command(BaseCommand):
             raise CommandError(f"--out {options['out']}: folder {target.parent} does not exist.")
         try:
             export = exports.export(run, fmt)
-        except exports.RunNotFinished as error:
+        except exports.ExportError as error:
             raise CommandError(str(error)) from None
         size = _write(export, target)
         self.stdout.write(f"Wrote {target} ({size:,} bytes): {fmt} export of run {run.short_id}.")
