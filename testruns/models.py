@@ -30,8 +30,16 @@ class TestRunQuerySet(models.QuerySet):
         return self.filter(status__in=ACTIVE_STATUSES)
 
     def for_list(self):
-        """What the history and dashboard tables show, in a single query."""
-        return self.select_related("configuration", "version", "requested_by").order_by("-created_at", "-pk")
+        """What the history and dashboard tables show, in a single query.
+
+        Not the version's YAML and validation: a real version carries ~30 kB of each, and a page of 50
+        runs would read and decode them 50 times to show "v3".
+        """
+        return (
+            self.select_related("configuration", "version", "requested_by")
+            .defer("version__yaml_text", "version__validation")
+            .order_by("-created_at", "-pk")
+        )
 
     def older_than(self, cursor: "Cursor"):
         """Runs after ``cursor`` in the history's order (-created_at, -pk).

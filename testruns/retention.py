@@ -7,6 +7,7 @@ configuration, and anything younger than 30 days".
 
 import re
 from datetime import timedelta
+from functools import partial
 
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -14,7 +15,7 @@ from django.db.models import F, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
-from testruns.models import FINAL_STATUSES, EntityResult, TestRun
+from testruns.models import FINAL_STATUSES, EntityResult, TestRun, _delete_run_files
 
 BATCH_SIZE = 200
 
@@ -62,44 +63,14 @@ def runs_to_prune(older_than: timedelta | None = None, keep_last: int | None = N
     return runs.order_by("created_at", "pk")
 
 
-def run_folder(run_id) -> str:
-    """Where a run's entity files are stored (see ``execution.table_fields``)."""
-    return f"runs/{run_id}/"
-
-
-def delete_run_files(run_id, names=()) -> None:
-    """Delete a run's stored files: the named ones (``EntityResult.output``), then the rest of its folder.
-
-    Missing files are fine: a run that failed early has none.
-    """
-    for name in names:
-        if name and default_storage.exists(name):
-            default_storage.delete(name)
-    _delete_tree(run_folder(run_id))
-
-
-def _delete_tree(folder: str) -> None:
-    try:
-        subfolders, files = default_storage.listdir(folder)
-    except (FileNotFoundError, NotADirectoryError):
-        return
-    for name in files:
-        default_storage.delete(folder + name)
-    for name in subfolders:
-        _delete_tree(f"{folder}{name}/")
-    try:
-        # FileSystemStorage removes the emptied folder; storages without folders have nothing to remove.
-        default_storage.delete(folder.rstrip("/"))
-    except OSError:
-        pass
-
-
 def delete_runs(runs, batch_size: int = BATCH_SIZE) -> int:
     """Delete these runs (a queryset, or run ids) with their results, events and stored files, in batches.
 
-    The ids are read once, then each batch is deleted with the guard re-applied (still finished, still not
-    pinned), so a run pinned after it was listed stays. Rows go first, then files: a failure in
-    between leaves a stray file, never a result that points at nothing. Returns how many runs were deleted.
+    The ids are read once, then each batch is deleted in a transaction with the guard re-applied (still
+    finished, still not pinned), so a run pinned after it was listed stays. The files go once a batch's
+    rows are gone for good (after its commit), the way ``TestRun.delete_with_outputs`` does for one run
+    and with the same function: a failure in between leaves a stray file, never a result that points at
+    nothing. Returns how many runs were deleted.
     """
     run_ids = list(runs.values_list("pk", flat=True)) if hasattr(runs, "values_list") else list(runs)
     deleted = 0
@@ -112,15 +83,19 @@ def delete_runs(runs, batch_size: int = BATCH_SIZE) -> int:
                 .filter(pk__in=run_ids[start : start + batch_size])
                 .values_list("pk", flat=True)
             )
-            outputs = {}
+            outputs = {run_id: [] for run_id in batch}
             for run_id, output in (
                 EntityResult.objects.filter(run_id__in=batch)
                 .exclude(output="")
                 .values_list("run_id", "output")
             ):
-                outputs.setdefault(run_id, []).append(output)
+                outputs[run_id].append(output)
             TestRun.objects.filter(pk__in=batch).delete()
-        for run_id in batch:
-            delete_run_files(run_id, outputs.get(run_id, ()))
+            transaction.on_commit(partial(_delete_files, outputs))
         deleted += len(batch)
     return deleted
+
+
+def _delete_files(outputs: dict) -> None:
+    for run_id, names in outputs.items():
+        _delete_run_files(default_storage, f"runs/{run_id}", names)

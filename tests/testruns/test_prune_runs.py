@@ -38,10 +38,11 @@ def prune(*args) -> str:
     return out.getvalue()
 
 
-def test_it_deletes_old_runs_with_their_files(make_run):
+def test_it_deletes_old_runs_with_their_files(make_run, django_capture_on_commit_callbacks):
     old, new = make_run(days_ago=40), make_run(days_ago=1)
 
-    output = prune("--older-than", "30d", "--noinput")
+    with django_capture_on_commit_callbacks(execute=True):
+        output = prune("--older-than", "30d", "--noinput")
 
     assert "1 run(s) would be deleted: 1 entity result(s) (1 stored file(s)), 1 event(s)." in output
     assert "Deleted 1 run(s)" in output

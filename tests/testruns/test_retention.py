@@ -94,13 +94,17 @@ def test_it_prunes_only_runs_breaking_both_rules(make_run):
     assert pruned(older_than=timedelta(days=30), keep_last=2) == [runs[3], runs[2]]
 
 
-def test_it_deletes_runs_with_their_results_events_and_files(make_run):
+def test_it_deletes_runs_with_their_results_events_and_files(make_run, django_capture_on_commit_callbacks):
     gone = make_run(days_ago=40, files=["site", "sample"])
     gone.log("info", "started")
     kept = make_run(days_ago=1, files=["site"])
     default_storage.save(f"runs/{gone.pk}/stray.txt", ContentFile(b"left behind"))
 
-    assert retention.delete_runs(retention.runs_to_prune(older_than=timedelta(days=30), now=NOW)) == 1
+    with django_capture_on_commit_callbacks() as callbacks:
+        assert retention.delete_runs(retention.runs_to_prune(older_than=timedelta(days=30), now=NOW)) == 1
+    assert default_storage.exists(f"runs/{gone.pk}/site.csv")  # the files go only once the rows are gone
+    for callback in callbacks:
+        callback()
 
     assert list(TestRun.objects.all()) == [kept]
     assert not EntityResult.objects.filter(run_id=gone.pk).exists()
