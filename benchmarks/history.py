@@ -30,6 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PG_SERVER = os.environ.get("SHIFTBENCH_BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 PG_NAME = "shiftbench_bench"
+ARBODAT = ROOT.parent / "shared" / "data" / "arbodat" / "reduced-arbodat.yml"
 BATCH = 5000
 ENTITIES = [
     "site",
@@ -94,12 +95,26 @@ def fill(runs: int) -> dict:
             ("isotopes", "Stable isotopes"),
         ]
     ]
+    # Versions as big as real ones: the Arbodat YAML (~30 kB) and ~50 validation issues each.
+    yaml_text = ARBODAT.read_text(encoding="utf-8") if ARBODAT.exists() else "entities: {}\n" + "#" * 30_000
+    issues = [
+        {
+            "severity": "warning",
+            "code": "unused_column",
+            "entity": f"entity_{i}",
+            "message": "x" * 120,
+            "suggestion": "",
+            "location": f"reduced-arbodat.yml:{i}",
+        }
+        for i in range(50)
+    ]
     versions = ConfigurationVersion.objects.bulk_create(
         ConfigurationVersion(
             configuration=c,
             number=n,
             main_file="config.yml",
-            yaml_text="entities: {}\n",
+            yaml_text=yaml_text,
+            validation={"issues": issues},
             sha256=f"{c.pk:02d}{n:02d}".ljust(64, "0"),
             created_by=users[0],
         )

@@ -234,3 +234,16 @@ def test_it_costs_the_same_queries_whatever_the_filters(
         with django_assert_num_queries(5):
             response = alice_client.get(URL, {**params, **cursor})
         assert rows(response) == 50
+
+
+def test_it_leaves_each_versions_yaml_and_validation_out(
+    alice_client, demo_version, django_assert_num_queries
+):
+    make_runs(demo_version, 3)
+
+    with django_assert_num_queries(5) as queries:
+        response = alice_client.get(URL)
+
+    page_query = queries.captured_queries[-1]["sql"]
+    assert "yaml_text" not in page_query and '"validation"' not in page_query
+    assert response.content.count(b">v1<") == 3
