@@ -7,6 +7,7 @@ runs on SQLite and django-q2's ORM broker with nothing set. README.md lists ever
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
 
 from shiftbench.env import envbool, envint, envlist, envstr
@@ -162,10 +163,17 @@ PENDING_TIMEOUT = envint("PENDING_TIMEOUT", 3600)
 # break both rules to go). Unset or 0: keep every run. `manage.py prune_runs` does the same by hand.
 RETENTION_DAYS = envint("RETENTION_DAYS", 0) or None
 RETENTION_KEEP_LAST = envint("RETENTION_KEEP_LAST", 0) or None
+for _name, _value in (("RETENTION_DAYS", RETENTION_DAYS), ("RETENTION_KEEP_LAST", RETENTION_KEEP_LAST)):
+    if _value is not None and _value < 0:  # a negative age would make every finished run "old"
+        raise ImproperlyConfigured(f"SHIFTBENCH_{_name}={_value}: expected 0 (keep every run) or more")
 
 # The Excel export from the web is written whole before its first byte is sent (openpyxl: some 50,000
 # cells a second), so it is refused above this many cells; the ZIP and `manage.py export_run` have no limit.
 EXPORT_XLSX_MAX_CELLS = envint("EXPORT_XLSX_MAX_CELLS", 1_000_000)
+if EXPORT_XLSX_MAX_CELLS < 0:
+    raise ImproperlyConfigured(
+        f"SHIFTBENCH_EXPORT_XLSX_MAX_CELLS={EXPORT_XLSX_MAX_CELLS}: expected 0 (no limit) or more"
+    )
 
 # Environment variables a configuration may read with ${NAME} (fnmatch patterns, e.g. "SEAD_*"). None by
 # default: configurations come from users, and a preview would show whatever they read.

@@ -47,6 +47,8 @@ def runs_to_prune(older_than: timedelta | None = None, keep_last: int | None = N
         return TestRun.objects.none()
     if keep_last is not None and keep_last < 0:
         raise ValueError(f"keep_last must be 0 or more, not {keep_last}")
+    if older_than is not None and older_than < timedelta(0):
+        raise ValueError(f"older_than must not be negative, not {older_than}")  # every run would be "old"
     runs = prunable_runs()
     if keep_last is not None:
         # Ranked in a subquery of its own: filtering the age in the same query would rank only the old runs.
