@@ -15,6 +15,7 @@ the streams themselves touch only storage, never the database.
 import csv
 import io
 import json
+import math
 import re
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -79,10 +80,22 @@ def check_finished(run: TestRun) -> None:
 # --- the manifest (JSON) ---
 
 
-def entity_file_name(result: EntityResult) -> str:
-    """The entity table's name inside the ZIP: the entity's name made safe for a file name, and its type."""
-    suffix = result.output.name.rsplit(".", 1)[-1] if "." in result.output.name else "csv"
-    return f"{re.sub(r'[^A-Za-z0-9._-]+', '_', result.entity).strip('.') or 'entity'}.{suffix}"
+def file_names(results: Iterable[EntityResult]) -> dict[str, str]:
+    """Entity name → its table's name inside the ZIP: the name made safe for any file system, and unique
+    ignoring case (``a/b`` and ``a_b`` become ``a_b.csv`` and ``a_b~2.csv``).
+    """
+    used = {"manifest.json"}
+    names = {}
+    for result in results:
+        suffix = result.output.name.rsplit(".", 1)[-1] if "." in result.output.name else "csv"
+        stem = re.sub(r"[^A-Za-z0-9._-]+", "_", result.entity).strip(".") or "entity"
+        candidate, number = f"{stem}.{suffix}", 1
+        while candidate.lower() in used:
+            number += 1
+            candidate = f"{stem}~{number}.{suffix}"
+        used.add(candidate.lower())
+        names[result.entity] = candidate
+    return names
 
 
 def stored_files(run: TestRun) -> dict[str, str]:
@@ -102,6 +115,7 @@ def manifest(run: TestRun, files: dict[str, str] | None = None) -> dict:
     """
     files = stored_files(run) if files is None else files
     results = list(run.entity_results.all())
+    names = file_names(result for result in results if result.entity in files)
     return {
         "shiftbench_version": shiftbench.__version__,
         "exported_at": timezone.now(),
@@ -144,7 +158,7 @@ def manifest(run: TestRun, files: dict[str, str] | None = None) -> dict:
                 "issues": result.issues,
                 "error": result.error or None,
                 "traceback": result.traceback or None,
-                "file": entity_file_name(result) if result.entity in files else None,
+                "file": names.get(result.entity),
             }
             for result in results
         ],
@@ -182,9 +196,9 @@ def export_zip(run: TestRun) -> Iterable[bytes]:
     files = stored_files(run)
     archive = zipstream.ZipStream(compress_type=zipstream.ZIP_DEFLATED)
     archive.add(_json_bytes(manifest(run, files)), "manifest.json")
-    for result in run.entity_results.all():
-        if result.entity in files:
-            archive.add(_read_in_chunks(files[result.entity]), entity_file_name(result))
+    names = file_names(result for result in run.entity_results.all() if result.entity in files)
+    for entity, name in names.items():
+        archive.add(_read_in_chunks(files[entity]), name)
     return archive
 
 
@@ -215,13 +229,31 @@ def sheet_names(names: Iterable[str], taken: Iterable[str] = ()) -> dict[str, st
     return result
 
 
+def _whole_number(text: str) -> int:
+    number = int(text)
+    if abs(number) > 2**53:  # Excel keeps numbers as doubles: a longer id would lose its last digits
+        raise ValueError(text)
+    return number
+
+
+def _real_number(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):  # inf and nan are no Excel numbers; they stay text
+        raise ValueError(text)
+    return number
+
+
 def _cell_converter(dtype: str):
-    """Text of a CSV cell → the value to write, by the column's stored pandas dtype (text stays text)."""
+    """Text of a CSV cell → the value to write, by the column's stored pandas dtype (text stays text).
+
+    A converter raises ValueError for text it cannot turn into a value Excel keeps as is; that text is
+    written as text.
+    """
     dtype = dtype.lower()
     if dtype.startswith(("int", "uint")):
-        return int
+        return _whole_number
     if dtype.startswith("float"):
-        return float
+        return _real_number
     if dtype in ("bool", "boolean"):
         return lambda text: text == "True"
     return None

@@ -285,3 +285,40 @@ def test_it_exports_runs_that_ended_badly(made_run, status):
     assert "manifest.json" in unzip(exports.export_zip(made_run)).namelist()
     with exports.export_xlsx(made_run) as handle:
         assert load_workbook(handle).sheetnames[0] == "Summary"
+
+
+def test_it_gives_each_table_its_own_file_name_in_the_zip(made_run):
+    other = EntityResult.objects.create(
+        run=made_run,
+        position=5,
+        entity="sample_type",  # "sample/type" is sample_type.csv already
+        status="success",
+        output=default_storage.save(f"runs/{made_run.pk}/other.csv", ContentFile(b"b\n2\n")),
+    )
+    run = exports.for_export().get(pk=made_run.pk)
+
+    archive = unzip(exports.export_zip(run))
+
+    assert archive.namelist()[1:3] == ["site.csv", "sample_type.csv"]
+    assert archive.namelist()[-1] == "sample_type~2.csv"
+    assert archive.read("sample_type~2.csv") == b"b\n2\n"
+    manifest = json.loads(archive.read("manifest.json"))
+    assert manifest["entities"][-1] == {
+        **manifest["entities"][-1],
+        "name": other.entity,
+        "file": "sample_type~2.csv",
+    }
+
+
+def test_it_writes_numbers_excel_cannot_keep_as_text(made_run):
+    csv_text = f"big,ratio\n{2**60},inf\n7,nan\n8,0.25\n"
+    EntityResult.objects.filter(run=made_run, entity="site").update(
+        output=default_storage.save(f"runs/{made_run.pk}/numbers.csv", ContentFile(csv_text.encode())),
+        dtypes={"big": "int64", "ratio": "float64"},
+    )
+    run = exports.for_export().get(pk=made_run.pk)
+
+    with exports.export_xlsx(run) as handle:
+        rows = list(load_workbook(handle)["site"].iter_rows(values_only=True))
+
+    assert rows == [("big", "ratio"), (str(2**60), "inf"), (7, "nan"), (8, 0.25)]
