@@ -159,6 +159,17 @@ def test_it_sends_the_whole_table_with_the_last_poll(alice_client, demo_version)
 
     assert '<section id="run-entities" hx-swap-oob="true">' in content
     assert content.count('<tr id="entity-') == 3
+    # the actions again, now with Delete
+    assert '<div id="run-actions" class="run-actions" hx-swap-oob="true">' in content
+    assert reverse("testruns:delete", args=[run.pk]) in content
+
+
+def test_it_leaves_the_actions_alone_while_the_run_works(alice_client, demo_version):
+    run = make_run(demo_version, entities=3)
+
+    content = alice_client.get(url(run, seen="", event=0), headers=HX).content.decode()
+
+    assert "run-actions" not in content
 
 
 def test_it_appends_only_the_events_after_the_cursor(alice_client, demo_version):
