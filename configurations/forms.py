@@ -1,4 +1,4 @@
-"""The import form: a YAML upload plus the files it references."""
+"""The import form (a YAML upload plus the files it references), the editor and the version picker."""
 
 import shutil
 from pathlib import Path
@@ -8,6 +8,7 @@ from django.utils.text import get_valid_filename
 
 import shapeshift
 from configurations.loading import referenced_files
+from configurations.versioning import MAX_YAML_CHARS
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -79,3 +80,23 @@ def _write(folder: Path, upload) -> Path:
         for chunk in upload.chunks():
             out.write(chunk)
     return target
+
+
+class EditForm(forms.Form):
+    """The editor: the whole YAML, a message for the new version, and the version the edit started from."""
+
+    yaml_text = forms.CharField(
+        label="YAML",
+        strip=False,
+        max_length=MAX_YAML_CHARS,
+        widget=forms.Textarea(attrs={"class": "yaml-editor", "spellcheck": "false", "rows": 30}),
+    )
+    message = forms.CharField(max_length=500, help_text="What this version changes.")
+    base = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+
+class VersionPickForm(forms.Form):
+    """Two version numbers to diff (GET)."""
+
+    a = forms.IntegerField(min_value=1, label="From")
+    b = forms.IntegerField(min_value=1, label="To")

@@ -10,4 +10,10 @@ urlpatterns = [
     path("import/", views.configuration_import, name="import"),
     path("<slug:name>/", views.configuration_detail, name="detail"),
     path("<slug:name>/test-run", views.test_run, name="test_run"),
+    path("<slug:name>/edit", views.configuration_edit, name="edit"),
+    path("<slug:name>/validate", views.configuration_validate, name="validate"),
+    # /configurations/<name>/versions/
+    path("<slug:name>/versions/<int:number>/", views.version_yaml, name="version"),
+    path("<slug:name>/versions/<int:a>..<int:b>", views.version_diff, name="diff"),
+    path("<slug:name>/versions/diff", views.version_diff_pick, name="diff_pick"),
 ]

@@ -1,18 +1,21 @@
-"""Pages of configurations: the list, the import form, a configuration's detail and its test-run form."""
+"""Pages of configurations: the list, the import form, a configuration's detail, its test-run form,
+the editor, its versions and their diffs."""
 
 import tempfile
 from pathlib import Path
 
 from django.contrib import messages
 from django.db.models import OuterRef, Subquery
-from django.http import Http404
+from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_http_methods
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 import shapeshift
-from configurations.forms import ImportForm
+from configurations.forms import EditForm, ImportForm, VersionPickForm
 from configurations.importing import ImportFailed, import_configuration
 from configurations.models import Configuration
+from configurations.versioning import EditRefused, diff_versions, save_edited_version, validate_draft
 from testruns.execution import start_run
 from testruns.forms import TestRunForm
 from testruns.models import TestRun
@@ -72,7 +75,7 @@ def configuration_detail(request, name):
             "version": version,
             "entities": project.entities.values() if project else [],
             "project_error": project_error,
-            "issues_by_severity": _issues_by_severity(version),
+            "issues_by_severity": _issues_by_severity(version.validation if version else {}),
             "runs": runs,
             "trend": entity_trend(configuration),
         },
@@ -104,6 +107,88 @@ def test_run(request, name):
     )
 
 
+@require_http_methods(["GET", "POST"])
+def configuration_edit(request, name):
+    configuration = _get_editable(name)
+    current = configuration.current_version
+    form = EditForm(request.POST or None, initial={"yaml_text": current.yaml_text, "base": current.number})
+    if request.method == "POST" and form.is_valid():
+        try:
+            version = save_edited_version(
+                configuration, form.cleaned_data["yaml_text"], request.user, form.cleaned_data["message"],
+                base=form.cleaned_data["base"],
+            )
+        except EditRefused as exc:
+            form.add_error(None, str(exc))
+        else:
+            error = version.validation.get("error")
+            if error:
+                messages.warning(request, f"Saved {version}, but it does not load: {error['message']}")
+            else:
+                messages.success(request, f"Saved {version}.")
+            return redirect(configuration)
+    return render(
+        request,
+        "configurations/configuration_edit.html",
+        {"configuration": configuration, "version": current, "form": form,
+         "files": current.files.order_by("path"), **_live_validation(current.validation)},
+    )
+
+
+@require_POST
+def configuration_validate(request, name):
+    """The editor's live validation: the posted YAML with the current bundle, as a partial."""
+    configuration = _get_editable(name)
+    try:
+        record = validate_draft(configuration.current_version, request.POST.get("yaml_text", ""))
+    except EditRefused as exc:
+        record = {"error": {"message": str(exc)}, "issues": []}
+    return render(request, "configurations/partials/validation_live.html", _live_validation(record))
+
+
+def version_yaml(request, name, number):
+    configuration = get_object_or_404(Configuration, name=name)
+    version = get_object_or_404(configuration.versions.select_related("created_by"), number=number)
+    return render(request, "configurations/version_yaml.html", {
+        "configuration": configuration, "version": version, "lines": version.yaml_text.splitlines(),
+    })
+
+
+def version_diff(request, name, a, b):
+    configuration = get_object_or_404(Configuration, name=name)
+    chosen = configuration.versions.select_related("created_by").filter(number__in=[a, b])
+    versions = {v.number: v for v in chosen}
+    if a not in versions or b not in versions:
+        raise Http404(f"{name} has no version {a if a not in versions else b}.")
+    return render(request, "configurations/version_diff.html", {
+        "configuration": configuration,
+        "diff": diff_versions(versions[a], versions[b]),
+        "pick_form": VersionPickForm(initial={"a": a, "b": b}),
+    })
+
+
+@require_GET
+def version_diff_pick(request, name):
+    """The version picker's target (a GET form cannot build the a..b path): redirects to the diff."""
+    form = VersionPickForm(request.GET)
+    if not form.is_valid():
+        errors = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in form.errors.items())
+        return HttpResponseBadRequest(f"Pick two version numbers ({errors}).")
+    return redirect(reverse("configurations:diff", args=[name, *(form.cleaned_data[k] for k in "ab")]))
+
+
+def _get_editable(name) -> Configuration:
+    """The configuration with its current version loaded; 404 when there is none to edit."""
+    configuration = get_object_or_404(Configuration.objects.select_related("current_version"), name=name)
+    if configuration.current_version is None:
+        raise Http404("This configuration has no version to edit.")
+    return configuration
+
+
+def _live_validation(record: dict) -> dict:
+    return {"record": record, "issues_by_severity": _issues_by_severity(record)}
+
+
 def _chosen_version(request, configuration, versions):
     """The version named by ``?version=N``, else the current one (None for a configuration with none)."""
     wanted = request.GET.get("version")
@@ -128,10 +213,8 @@ def _load_project(version):
         return None, f"The bundle could not be read: {exc}"
 
 
-def _issues_by_severity(version) -> list[tuple[str, list[dict]]]:
-    if version is None:
-        return []
-    issues = version.validation.get("issues", [])
+def _issues_by_severity(validation: dict) -> list[tuple[str, list[dict]]]:
+    issues = validation.get("issues", [])
     order = ["error", "warning", "info"]
     grouped = {severity: [i for i in issues if i.get("severity") == severity] for severity in order}
     others = [i for i in issues if i.get("severity") not in order]
