@@ -213,6 +213,7 @@ class RunObserver(shapeshift.Observer):
 
 
 def stop_requested(run: TestRun, stop: threading.Event) -> None:
+    """Raise the run's stop flag (once), and say so in the worker's log."""
     if not stop.is_set():
         stop.set()
         logger.info("run %s: cancel requested, stopping at the next checkpoint", run.pk)
@@ -222,7 +223,8 @@ class Heartbeat:
     """Writes the run's heartbeat every HEARTBEAT_INTERVAL seconds from a thread while the run works.
 
     A thread, not the engine's callbacks, so that one long pandas operation cannot look like a dead
-    worker. It dies with the process: a killed worker stops beating and the reaper notices.
+    worker. It dies with the process: a killed worker stops beating and the reaper notices. A beat that
+    finds the run ``cancelling`` raises the ``stop`` flag the engine's observer reads at no cost.
     """
 
     def __init__(self, run: TestRun, stop: threading.Event | None = None):
