@@ -10,6 +10,7 @@ import socket
 import threading
 import time
 import traceback
+from urllib.parse import quote
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -133,7 +134,8 @@ def table_fields(run: TestRun, name: str, table) -> dict:
     """The EntityResult fields that describe a table: shape, dtypes, preview and the stored CSV."""
     from django.core.files.storage import default_storage
 
-    path = f"runs/{run.pk}/{name}.csv"
+    # Quoted, so an entity called "a/b" is one file in the run's folder and never collides with "a_b".
+    path = f"runs/{run.pk}/{quote(name, safe=' -_.')}.csv"
     if default_storage.exists(path):
         default_storage.delete(path)
     stored = default_storage.save(path, ContentFile(table.to_csv(index=False).encode("utf-8")))

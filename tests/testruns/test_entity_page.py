@@ -146,3 +146,23 @@ def test_it_costs_a_fixed_number_of_queries(alice_client, site, django_assert_nu
     # session, user, the run (with its configuration, versions, requester), the entity result
     with django_assert_num_queries(4):
         assert alice_client.get(url(site)).status_code == 200
+
+
+@pytest.mark.django_db
+def test_it_handles_an_entity_name_with_a_slash(alice_client, write_config, alice,
+                                                django_capture_on_commit_callbacks):
+    from configurations.importing import import_configuration
+    from testruns.execution import start_run
+    from testruns.options import RunOptions
+
+    path = write_config('entities:\n  "a/b":\n    type: fixed\n    columns: [x]\n    values: [["1"], ["2"]]\n')
+    version, _ = import_configuration(path, user=alice)
+    with django_capture_on_commit_callbacks(execute=True):
+        run = start_run(version, RunOptions(), alice)
+
+    assert alice_client.get(f"/runs/{run.pk}/").status_code == 200
+    page = alice_client.get(f"/runs/{run.pk}/entities/a/b/")
+    assert page.status_code == 200
+    assert b"a/b" in page.content
+    assert alice_client.get(f"/runs/{run.pk}/entities/a/b/csv").status_code == 200
+    assert run.entity_results.get().output.name == f"runs/{run.pk}/a%2Fb.csv"
