@@ -42,7 +42,10 @@ def draft_bundle(version: ConfigurationVersion, yaml_text: str):
         raise EditRefused(
             f"The YAML is too large ({len(yaml_text):,} characters; at most {MAX_YAML_CHARS:,})."
         )
-    source = version.materialize().parent
+    try:
+        source = version.materialize().parent
+    except OSError as exc:  # a blob lost from storage: say so rather than fail the request
+        raise EditRefused(f"The files of {version} could not be read: {exc}") from None
     parent = Path(settings.VAR_DIR) / "drafts"
     parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=parent) as folder:
@@ -68,7 +71,7 @@ def validate_draft(version: ConfigurationVersion, yaml_text: str) -> dict:
     """The validation record (as stored on a version) of ``yaml_text`` bundled with ``version``'s files.
 
     Runs the real ``shapeshift.load`` and ``shapeshift.validate``. Raises EditRefused for a draft that
-    is too large.
+    is too large or a bundle that cannot be read.
     """
     with draft_bundle(version, normalize(yaml_text)) as main:
         record = validate(main)

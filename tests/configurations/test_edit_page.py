@@ -156,3 +156,17 @@ def test_it_refuses_a_draft_that_is_too_large(alice_client, demo_version, monkey
 
 def test_it_validates_only_on_post(alice_client, demo_version):
     assert alice_client.get(validate_url()).status_code == 405
+
+
+def test_it_says_when_the_bundle_cannot_be_read(alice_client, demo_version):
+    from django.core.files.storage import default_storage
+
+    for stored in StoredFile.objects.all():
+        default_storage.delete(stored.blob.name)
+    draft = {"yaml_text": edited(demo_version), "message": "m", "base": 1}
+
+    content = alice_client.post(validate_url(), draft).content.decode()
+    assert "The files of demo v1 could not be read" in content
+    content = alice_client.post(edit_url(), draft).content.decode()
+    assert "The files of demo v1 could not be read" in content
+    assert demo_version.configuration.versions.count() == 1

@@ -60,3 +60,9 @@ def test_it_lists_versions_with_their_links_on_the_configuration_page(alice_clie
     assert "projects are surveys" in content and "<td>bob</td>" in content
     assert f'action="{reverse("configurations:diff_pick", args=["demo"])}"' in content
     assert 'name="a" min="1" value="1"' in content and 'name="b" min="1" value="2"' in content
+
+
+def test_it_offers_to_edit_only_the_current_version(alice_client, v2):
+    edit = f'href="{reverse("configurations:edit", args=["demo"])}">Edit</a>'
+    assert edit in alice_client.get(url(2)).content.decode()
+    assert edit not in alice_client.get(url(1)).content.decode()
