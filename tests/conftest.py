@@ -199,3 +199,60 @@ def queued(monkeypatch):
         monkeypatch.setattr(Conf, "REDIS", url)
 
     return use_redis
+
+
+class FifoFeeder:
+    """Writes ``text`` once into a FIFO, from a thread: the open blocks until the worker opens it to read.
+
+    Configurations fed this way give ``usecols``, so the loader opens each file once (no header read first).
+    """
+
+    def __init__(self, fifo, text):
+        import threading
+
+        self.fifo, self.text = fifo, text
+        self.thread = threading.Thread(target=self._feed, daemon=True)
+
+    def _feed(self):
+        with open(self.fifo, "w") as feed:
+            feed.write(self.text)
+
+    def stop(self):
+        import os
+
+        if self.thread.is_alive():  # nobody came to read: release the writer
+            os.close(os.open(self.fifo, os.O_RDONLY | os.O_NONBLOCK))
+        self.thread.join(timeout=10)
+
+
+class Fifos:
+    """Makes files of a version's bundle into FIFOs, so a worker blocks reading them mid-run for as long
+    as a test needs (deterministic, no timing), and feeds them when the test says so."""
+
+    def __init__(self):
+        self.feeders: list[FifoFeeder] = []
+
+    def make(self, version, name: str) -> Path:
+        import os
+
+        fifo = version.materialize().parent / name
+        fifo.unlink()
+        os.mkfifo(fifo)
+        return fifo
+
+    def feed(self, fifo: Path, text: str) -> FifoFeeder:
+        feeder = FifoFeeder(fifo, text)
+        feeder.thread.start()
+        self.feeders.append(feeder)
+        return feeder
+
+    def stop(self):
+        for feeder in self.feeders:
+            feeder.stop()
+
+
+@pytest.fixture
+def fifos():
+    made = Fifos()
+    yield made
+    made.stop()

@@ -6,9 +6,6 @@ asks to cancel, waits for the worker's heartbeat to notice, then feeds the FIFO 
 its next phase boundary, where it must stop.
 """
 
-import os
-import threading
-
 import pytest
 
 from configurations.importing import import_configuration
@@ -45,48 +42,18 @@ SURVEY = "site;sample\nA;1\nA;2\nB;3\n"
 LATE = "sample;taxon\n1;oak\n2;elm\n"
 
 
-class Feeder:
-    """Writes ``text`` once into a FIFO, from a thread: the open blocks until the worker opens it to read.
-
-    The configuration gives ``usecols``, so the loader opens each file once (no header read first).
-    """
-
-    def __init__(self, fifo, text):
-        self.fifo, self.text = fifo, text
-        self.thread = threading.Thread(target=self._feed, daemon=True)
-
-    def _feed(self):
-        with open(self.fifo, "w") as feed:
-            feed.write(self.text)
-
-    def start(self):
-        self.thread.start()
-        return self
-
-    def stop(self):
-        if self.thread.is_alive():  # nobody came to read: release the writer
-            os.close(os.open(self.fifo, os.O_RDONLY | os.O_NONBLOCK))
-        self.thread.join(timeout=10)
-
-
-def test_it_cancels_a_run_in_the_middle_of_an_entity(start_worker, queued, write_config, alice):
+def test_it_cancels_a_run_in_the_middle_of_an_entity(start_worker, queued, write_config, alice, fifos):
     path = write_config(CONFIG, survey__csv=SURVEY, late__csv=LATE)
     version = import_configuration(path, name="cancelme", user=alice)[0]
-    fifo = version.materialize().parent / "late.csv"
-    fifo.unlink()
-    os.mkfifo(fifo)
+    fifo = fifos.make(version, "late.csv")
     worker = start_worker(HEARTBEAT_INTERVAL=1, HEARTBEAT_TIMEOUT=600)
     run = start_run(version, RunOptions(max_rows_per_entity=None), alice)
 
     worker.wait_for(f"run {run.pk}: entity late started")  # survey and site are done; late blocks on the FIFO
     assert run.request_cancel() == Status.CANCELLING
     worker.wait_for(f"run {run.pk}: cancel requested")  # the heartbeat thread saw it while late was blocked
-    feeder = Feeder(fifo, LATE)  # late's load phase ends; its next phase boundary must stop it
-    feeder.start()
-    try:
-        worker.wait_for(f"run {run.pk} cancelled")
-    finally:
-        feeder.stop()
+    fifos.feed(fifo, LATE)  # late's load phase ends; its next phase boundary must stop it
+    worker.wait_for(f"run {run.pk} cancelled")
 
     run = TestRun.objects.get(pk=run.pk)
     assert run.status == Status.CANCELLED

@@ -73,12 +73,10 @@ def test_it_runs_a_test_run_through_the_redis_broker(start_worker, queued, versi
 
 
 @pytest.mark.worker
-def test_it_marks_the_run_of_a_killed_worker_crashed(start_worker, queued, version, alice):
+def test_it_marks_the_run_of_a_killed_worker_crashed(start_worker, queued, version, alice, fifos):
     # The bundle's survey becomes a FIFO that nobody writes: the worker blocks reading it, mid-run,
     # for as long as the test needs, with no timing involved.
-    survey = version.materialize().parent / "survey.csv"
-    survey.unlink()
-    os.mkfifo(survey)
+    fifos.make(version, "survey.csv")
     worker = start_worker(HEARTBEAT_INTERVAL=1, HEARTBEAT_TIMEOUT=600)
     run = start_run(version, RunOptions(max_rows_per_entity=None), alice)
     worker.wait_for(f"run {run.pk} claimed")
