@@ -20,8 +20,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "examples" / "demo" / "demo.yml"
-BODY = {"config_name": "demo", "options": {"entities": ["sample_type"], "max_rows_per_entity": 100,
-                                           "stop_on_error": False}}
+BODY = {
+    "config_name": "demo",
+    "options": {"entities": ["sample_type"], "max_rows_per_entity": 100, "stop_on_error": False},
+}
 
 
 def setup_django(var_dir: str) -> None:
@@ -50,8 +52,10 @@ def timed(call, times: int) -> list[float]:
 def report(label: str, durations: list[float]) -> None:
     ordered = sorted(durations)
     p90 = ordered[max(0, round(0.9 * len(ordered)) - 1)]
-    print(f"{label:<38} n={len(ordered):<3} median {statistics.median(ordered):6.2f} ms   "
-          f"p90 {p90:6.2f} ms   max {ordered[-1]:6.2f} ms")
+    print(
+        f"{label:<38} n={len(ordered):<3} median {statistics.median(ordered):6.2f} ms   "
+        f"p90 {p90:6.2f} ms   max {ordered[-1]:6.2f} ms"
+    )
 
 
 def main() -> None:
@@ -92,8 +96,9 @@ def main() -> None:
         report("POST /api/v1/test-runs", posts)
         report("GET  /api/v1/test-runs/<id>", gets)
         report("GET  /api/v1/test-runs/<id>/progress", progress)
-        print(f"\nPOST median / progress median: "
-              f"{statistics.median(posts) / statistics.median(progress):.1f}x")
+        print(
+            f"\nPOST median / progress median: {statistics.median(posts) / statistics.median(progress):.1f}x"
+        )
 
 
 if __name__ == "__main__":

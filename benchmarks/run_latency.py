@@ -18,7 +18,9 @@ REPO = Path(__file__).resolve().parent.parent
 
 def main(count: int) -> None:
     with tempfile.TemporaryDirectory() as var:
-        os.environ.update(SHIFTBENCH_VAR_DIR=var, SHIFTBENCH_WORKERS="1", DJANGO_SETTINGS_MODULE="shiftbench.settings")
+        os.environ.update(
+            SHIFTBENCH_VAR_DIR=var, SHIFTBENCH_WORKERS="1", DJANGO_SETTINGS_MODULE="shiftbench.settings"
+        )
         sys.path.insert(0, str(REPO))
         import django
 
@@ -32,8 +34,14 @@ def main(count: int) -> None:
 
         call_command("migrate", verbosity=0)
         version, _ = import_configuration(REPO / "examples/demo/demo.yml", name="demo")
-        worker = subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=REPO, env=os.environ.copy(),
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        worker = subprocess.Popen(
+            [sys.executable, "manage.py", "qcluster"],
+            cwd=REPO,
+            env=os.environ.copy(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         try:
             to_running, to_end = [], []
             for _ in range(count + 1):  # the first run warms the worker up and is not counted

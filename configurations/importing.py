@@ -63,14 +63,27 @@ def import_configuration(
         if current is not None and current.sha256 == digest:
             return current, False
         version = create_version(
-            configuration, main_file=path.name, yaml_text=yaml_text, files=files,
-            validation=validation, user=user, message=message, sha256=digest,
+            configuration,
+            main_file=path.name,
+            yaml_text=yaml_text,
+            files=files,
+            validation=validation,
+            user=user,
+            message=message,
+            sha256=digest,
         )
     return version, True
 
 
 def create_version(
-    configuration, *, main_file: str, yaml_text: str, files: dict, validation: dict, user, message: str,
+    configuration,
+    *,
+    main_file: str,
+    yaml_text: str,
+    files: dict,
+    validation: dict,
+    user,
+    message: str,
     sha256: str | None = None,
 ) -> ConfigurationVersion:
     """Store a new version of ``configuration`` bundling ``files`` and make it the current one.
@@ -124,8 +137,12 @@ def _title(validation: dict, name: str) -> str:
 
 
 def _error_dict(exc) -> dict:
-    return {"message": str(exc), "file": getattr(exc, "file", None), "line": getattr(exc, "line", None),
-            "key_path": getattr(exc, "key_path", None)}
+    return {
+        "message": str(exc),
+        "file": getattr(exc, "file", None),
+        "line": getattr(exc, "line", None),
+        "key_path": getattr(exc, "key_path", None),
+    }
 
 
 def bundle_hash(files: dict) -> str:

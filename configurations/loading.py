@@ -17,8 +17,11 @@ import shapeshift
 def allowed_env() -> dict[str, str]:
     """The environment variables configurations may read: those matching SHIFTBENCH_CONFIG_ENV patterns."""
     patterns = settings.CONFIG_ENV
-    return {name: value for name, value in os.environ.items()
-            if any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns)}
+    return {
+        name: value
+        for name, value in os.environ.items()
+        if any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns)
+    }
 
 
 def _resolver(path: Path) -> shapeshift.DirectoryResolver:

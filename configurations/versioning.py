@@ -117,8 +117,14 @@ def save_edited_version(
         if configuration.current_version_id != current.pk:
             raise _saved_meanwhile(configuration.current_version, current.number)
         return create_version(
-            configuration, main_file=current.main_file, yaml_text=yaml_text, files=files,
-            validation=validation, user=user, message=message, sha256=bundle_hash(files),
+            configuration,
+            main_file=current.main_file,
+            yaml_text=yaml_text,
+            files=files,
+            validation=validation,
+            user=user,
+            message=message,
+            sha256=bundle_hash(files),
         )
 
 
@@ -187,10 +193,14 @@ def diff_versions(a: ConfigurationVersion, b: ConfigurationVersion, context: int
     matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
     for group in matcher.get_grouped_opcodes(context):
         first, last = group[0], group[-1]
-        diff.lines.append(DiffLine(
-            "hunk", None, None,
-            f"@@ -{first[1] + 1},{last[2] - first[1]} +{first[3] + 1},{last[4] - first[3]} @@",
-        ))
+        diff.lines.append(
+            DiffLine(
+                "hunk",
+                None,
+                None,
+                f"@@ -{first[1] + 1},{last[2] - first[1]} +{first[3] + 1},{last[4] - first[3]} @@",
+            )
+        )
         for tag, i1, i2, j1, j2 in group:
             if tag == "equal":
                 diff.lines += [DiffLine("context", i + 1, j1 + i - i1 + 1, old[i]) for i in range(i1, i2)]
@@ -217,9 +227,14 @@ def _file_changes(a: ConfigurationVersion, b: ConfigurationVersion) -> list[File
             change = "removed"
         else:
             change = "same" if old.sha256 == new.sha256 else "changed"
-        changes.append(FileChange(
-            path, change,
-            old_sha256=old and old.sha256, new_sha256=new and new.sha256,
-            old_size=old and old.size, new_size=new and new.size,
-        ))
+        changes.append(
+            FileChange(
+                path,
+                change,
+                old_sha256=old and old.sha256,
+                new_sha256=new and new.sha256,
+                old_size=old and old.size,
+                new_size=new and new.size,
+            )
+        )
     return changes

@@ -115,7 +115,10 @@ def configuration_edit(request, name):
     if request.method == "POST" and form.is_valid():
         try:
             version = save_edited_version(
-                configuration, form.cleaned_data["yaml_text"], request.user, form.cleaned_data["message"],
+                configuration,
+                form.cleaned_data["yaml_text"],
+                request.user,
+                form.cleaned_data["message"],
                 base=form.cleaned_data["base"],
             )
         except EditRefused as exc:
@@ -130,8 +133,13 @@ def configuration_edit(request, name):
     return render(
         request,
         "configurations/configuration_edit.html",
-        {"configuration": configuration, "version": current, "form": form,
-         "files": current.files.order_by("path"), **_live_validation(current.validation)},
+        {
+            "configuration": configuration,
+            "version": current,
+            "form": form,
+            "files": current.files.order_by("path"),
+            **_live_validation(current.validation),
+        },
     )
 
 
@@ -149,9 +157,15 @@ def configuration_validate(request, name):
 def version_yaml(request, name, number):
     configuration = get_object_or_404(Configuration, name=name)
     version = get_object_or_404(configuration.versions.select_related("created_by"), number=number)
-    return render(request, "configurations/version_yaml.html", {
-        "configuration": configuration, "version": version, "lines": version.yaml_text.splitlines(),
-    })
+    return render(
+        request,
+        "configurations/version_yaml.html",
+        {
+            "configuration": configuration,
+            "version": version,
+            "lines": version.yaml_text.splitlines(),
+        },
+    )
 
 
 def version_diff(request, name, a, b):
@@ -160,11 +174,15 @@ def version_diff(request, name, a, b):
     versions = {v.number: v for v in chosen}
     if a not in versions or b not in versions:
         raise Http404(f"{name} has no version {a if a not in versions else b}.")
-    return render(request, "configurations/version_diff.html", {
-        "configuration": configuration,
-        "diff": diff_versions(versions[a], versions[b]),
-        "pick_form": VersionPickForm(initial={"a": a, "b": b}),
-    })
+    return render(
+        request,
+        "configurations/version_diff.html",
+        {
+            "configuration": configuration,
+            "diff": diff_versions(versions[a], versions[b]),
+            "pick_form": VersionPickForm(initial={"a": a, "b": b}),
+        },
+    )
 
 
 @require_GET

@@ -126,8 +126,11 @@ def get_test_run_progress(request, run_id: UUID):
     return run_progress(get_object_or_404(TestRun, pk=run_id))
 
 
-@api.post("/test-runs/{uuid:run_id}/cancel", response={200: TestRunResult, 404: Error, 409: Error},
-          tags=["test runs"])
+@api.post(
+    "/test-runs/{uuid:run_id}/cancel",
+    response={200: TestRunResult, 404: Error, 409: Error},
+    tags=["test runs"],
+)
 def cancel_test_run(request, run_id: UUID):
     """Cancel a run: a pending one at once, a running one at its next checkpoint (status ``cancelling``).
 

@@ -96,7 +96,9 @@ else:
             "OPTIONS": {
                 # WAL lets the web process read while the worker writes; IMMEDIATE takes the write lock
                 # at BEGIN so two writers queue on busy_timeout instead of failing with "database is locked".
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000;",
+                "init_command": (
+                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000;"
+                ),
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
             },

@@ -123,7 +123,7 @@ def _create_entity_results(run: TestRun, plan) -> None:
 
 
 def _store_final_tables(run: TestRun, result) -> None:
-    """Replace each succeeded entity's preview and file with its final table (after relink and finalisation)."""
+    """Replace each succeeded entity's preview and file with its final table (relinked and finalised)."""
     for name, table in result.tables.items():
         EntityResult.objects.filter(run=run, entity=name, status=EntityResult.Status.SUCCESS).update(
             **table_fields(run, name, table)
@@ -150,7 +150,7 @@ def table_fields(run: TestRun, name: str, table) -> dict:
 
 
 def _json_rows(frame) -> list[list]:
-    """Rows as JSON-safe lists: missing values become None, everything else keeps its JSON type or a string."""
+    """Rows as JSON-safe lists: missing values become None; the others keep their JSON type or become text."""
     import json
 
     return json.loads(frame.to_json(orient="values", date_format="iso", default_handler=str))

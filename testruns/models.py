@@ -71,14 +71,22 @@ class TestRunQuerySet(models.QuerySet):
             rows = list(self.newer_than(after).order_by("created_at", "pk")[: size + 1])
             more_newer = len(rows) > size
             rows = rows[:size][::-1]
-            return RunPage(rows, newer=Cursor.of(rows[0]) if more_newer else None,
-                           older=Cursor.of(rows[-1]) if rows else None, is_first=False)
+            return RunPage(
+                rows,
+                newer=Cursor.of(rows[0]) if more_newer else None,
+                older=Cursor.of(rows[-1]) if rows else None,
+                is_first=False,
+            )
         runs = self if before is None else self.older_than(before)
         rows = list(runs.order_by("-created_at", "-pk")[: size + 1])
         more_older = len(rows) > size
         rows = rows[:size]
-        return RunPage(rows, newer=Cursor.of(rows[0]) if before is not None and rows else None,
-                       older=Cursor.of(rows[-1]) if more_older else None, is_first=before is None)
+        return RunPage(
+            rows,
+            newer=Cursor.of(rows[0]) if before is not None and rows else None,
+            older=Cursor.of(rows[-1]) if more_older else None,
+            is_first=before is None,
+        )
 
     def stale_running(self, now=None):
         """Running or cancelling runs whose worker has not sent a heartbeat within HEARTBEAT_TIMEOUT."""
@@ -91,7 +99,9 @@ class TestRunQuerySet(models.QuerySet):
     def stale_pending(self, now=None):
         """Pending runs that no worker has taken within PENDING_TIMEOUT."""
         now = now or timezone.now()
-        return self.filter(status=Status.PENDING, created_at__lt=now - timedelta(seconds=settings.PENDING_TIMEOUT))
+        return self.filter(
+            status=Status.PENDING, created_at__lt=now - timedelta(seconds=settings.PENDING_TIMEOUT)
+        )
 
 
 @dataclass(frozen=True)
@@ -140,8 +150,12 @@ class TestRun(models.Model):
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    configuration = models.ForeignKey("configurations.Configuration", on_delete=models.CASCADE, related_name="runs")
-    version = models.ForeignKey("configurations.ConfigurationVersion", on_delete=models.PROTECT, related_name="runs")
+    configuration = models.ForeignKey(
+        "configurations.Configuration", on_delete=models.CASCADE, related_name="runs"
+    )
+    version = models.ForeignKey(
+        "configurations.ConfigurationVersion", on_delete=models.PROTECT, related_name="runs"
+    )
     options = models.JSONField(default=dict)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
@@ -214,7 +228,9 @@ class TestRun(models.Model):
         """The latest finished run of the same configuration created before this one, or None. One query."""
         return (
             TestRun.objects.filter(
-                configuration_id=self.configuration_id, created_at__lt=self.created_at, status__in=FINAL_STATUSES
+                configuration_id=self.configuration_id,
+                created_at__lt=self.created_at,
+                status__in=FINAL_STATUSES,
             )
             .order_by("-created_at", "-pk")
             .first()
@@ -338,9 +354,11 @@ class TestRun(models.Model):
     def count_entity(self, status: str) -> None:
         """Add one finished entity to the counters (a single UPDATE, safe against concurrent writers)."""
         counters = {"entities_completed": F("entities_completed") + 1}
-        field = {"success": "entities_succeeded", "failed": "entities_failed", "skipped": "entities_skipped"}.get(
-            status
-        )
+        field = {
+            "success": "entities_succeeded",
+            "failed": "entities_failed",
+            "skipped": "entities_skipped",
+        }.get(status)
         if field:
             counters[field] = F(field) + 1
         TestRun.objects.filter(pk=self.pk).update(heartbeat_at=timezone.now(), **counters)

@@ -26,7 +26,9 @@ def reap_stale_runs(now=None) -> tuple[int, int]:
     candidates.update(_runs_of_dead_local_workers())
     for run in TestRun.objects.filter(pk__in=candidates):
         last = run.heartbeat_at.isoformat(timespec="seconds") if run.heartbeat_at else "never"
-        if run.finish(Status.CRASHED, f"The worker {run.worker or ''} stopped responding (last heartbeat: {last})."):
+        if run.finish(
+            Status.CRASHED, f"The worker {run.worker or ''} stopped responding (last heartbeat: {last})."
+        ):
             run.log("error", run.error_message)
             crashed += 1
     failed = 0

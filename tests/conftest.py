@@ -1,4 +1,4 @@
-"""Test-only overrides in one place, and the fixed cast: alice owns, bob is a colleague, charlie an outsider."""
+"""Test-only overrides in one place, and the fixed cast: alice owns, bob is a colleague, charlie outside."""
 
 from pathlib import Path
 
@@ -21,8 +21,10 @@ def _isolated_settings(settings, tmp_path, monkeypatch):
     settings.VAR_DIR = tmp_path / "var"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.HEARTBEAT_INTERVAL = 0  # no heartbeat thread inside a test transaction
-    settings.STORAGES = {**settings.STORAGES, "staticfiles": {
-        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
     monkeypatch.setattr(Conf, "SYNC", True)
 
 
@@ -99,8 +101,13 @@ class WorkerProcess:
 
         self.proc = subprocess.Popen(
             [sys.executable, str(REPO / "manage.py"), "qcluster"],
-            cwd=REPO, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            text=True, bufsize=1, start_new_session=True,
+            cwd=REPO,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            bufsize=1,
+            start_new_session=True,
         )
         return self
 

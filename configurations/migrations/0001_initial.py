@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,71 +14,137 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='StoredFile',
+            name="StoredFile",
             fields=[
-                ('sha256', models.CharField(max_length=64, primary_key=True, serialize=False)),
-                ('size', models.BigIntegerField()),
-                ('blob', models.FileField(max_length=200, upload_to='')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ("sha256", models.CharField(max_length=64, primary_key=True, serialize=False)),
+                ("size", models.BigIntegerField()),
+                ("blob", models.FileField(max_length=200, upload_to="")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
         ),
         migrations.CreateModel(
-            name='Configuration',
+            name="Configuration",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.SlugField(max_length=100, unique=True)),
-                ('title', models.CharField(blank=True, max_length=200)),
-                ('description', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('owner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.SlugField(max_length=100, unique=True)),
+                ("title", models.CharField(blank=True, max_length=200)),
+                ("description", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='ConfigurationVersion',
+            name="ConfigurationVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveIntegerField()),
-                ('main_file', models.CharField(help_text="The YAML file's name inside the bundle.", max_length=255)),
-                ('yaml_text', models.TextField()),
-                ('sha256', models.CharField(help_text='Hash of the YAML and every bundled file.', max_length=64)),
-                ('message', models.CharField(blank=True, max_length=500)),
-                ('validation', models.JSONField(blank=True, default=dict)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('configuration', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='versions', to='configurations.configuration')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.PositiveIntegerField()),
+                (
+                    "main_file",
+                    models.CharField(help_text="The YAML file's name inside the bundle.", max_length=255),
+                ),
+                ("yaml_text", models.TextField()),
+                (
+                    "sha256",
+                    models.CharField(help_text="Hash of the YAML and every bundled file.", max_length=64),
+                ),
+                ("message", models.CharField(blank=True, max_length=500)),
+                ("validation", models.JSONField(blank=True, default=dict)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "configuration",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="versions",
+                        to="configurations.configuration",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['configuration', '-number'],
+                "ordering": ["configuration", "-number"],
             },
         ),
         migrations.AddField(
-            model_name='configuration',
-            name='current_version',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='configurations.configurationversion'),
+            model_name="configuration",
+            name="current_version",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="configurations.configurationversion",
+            ),
         ),
         migrations.CreateModel(
-            name='VersionFile',
+            name="VersionFile",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('path', models.CharField(max_length=500)),
-                ('kind', models.CharField(default='data', max_length=20)),
-                ('stored', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='uses', to='configurations.storedfile')),
-                ('version', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='files', to='configurations.configurationversion')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("path", models.CharField(max_length=500)),
+                ("kind", models.CharField(default="data", max_length=20)),
+                (
+                    "stored",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="uses",
+                        to="configurations.storedfile",
+                    ),
+                ),
+                (
+                    "version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="files",
+                        to="configurations.configurationversion",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['path'],
+                "ordering": ["path"],
             },
         ),
         migrations.AddConstraint(
-            model_name='configurationversion',
-            constraint=models.UniqueConstraint(fields=('configuration', 'number'), name='unique_version_number'),
+            model_name="configurationversion",
+            constraint=models.UniqueConstraint(
+                fields=("configuration", "number"), name="unique_version_number"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='versionfile',
-            constraint=models.UniqueConstraint(fields=('version', 'path'), name='unique_version_file'),
+            model_name="versionfile",
+            constraint=models.UniqueConstraint(fields=("version", "path"), name="unique_version_file"),
         ),
     ]

@@ -21,9 +21,23 @@ N_SAMPLES = 60
 N_ROWS = 300
 
 COLUMNS = [
-    "ProjektNr", "Fustel", "Ort", "KoordX", "KoordY",
-    "ProbNr", "ProbTyp", "ProbTyp Beschreibung", "Epoche", "Epochen_Beschreibung",
-    "BNam", "Familie", "RTyp", "SumFAnzahl", "SumFGewicht", "EDatProb", "Anmerkung",
+    "ProjektNr",
+    "Fustel",
+    "Ort",
+    "KoordX",
+    "KoordY",
+    "ProbNr",
+    "ProbTyp",
+    "ProbTyp Beschreibung",
+    "Epoche",
+    "Epochen_Beschreibung",
+    "BNam",
+    "Familie",
+    "RTyp",
+    "SumFAnzahl",
+    "SumFGewicht",
+    "EDatProb",
+    "Anmerkung",
 ]
 
 # (ProjektNr, Fustel, Ort, KoordX, KoordY, epochs found at the site)
@@ -123,8 +137,16 @@ def build_rows(rng):
         epoche = rng.choice(epochs)
         year = 2000 + int(projekt[:2])
         date = f"{year}-{rng.randint(4, 10):02d}-{rng.randint(1, 28):02d}"
-        samples.append(dict(site=site_idx, ProbNr=probnr, ProbTyp=probtyp, beschreibung=beschreibung,
-                            Epoche=epoche, EDatProb=date))
+        samples.append(
+            dict(
+                site=site_idx,
+                ProbNr=probnr,
+                ProbTyp=probtyp,
+                beschreibung=beschreibung,
+                Epoche=epoche,
+                EDatProb=date,
+            )
+        )
 
     # taxa per sample: start at 5 each (= 300 rows), then move single observations between samples
     sizes = [N_ROWS // N_SAMPLES] * N_SAMPLES
@@ -162,7 +184,7 @@ def build_rows(rng):
                 break
 
     rows = []
-    for sample, picked in zip(samples, chosen):
+    for sample, picked in zip(samples, chosen, strict=True):
         projekt, fustel, ort, x, y, _ = SITES[sample["site"]]
         for t in picked:
             bnam, familie, woody = TAXA[t]
@@ -175,12 +197,27 @@ def build_rows(rng):
                 anzahl = str(max(1, int(rng.paretovariate(1.2))))
                 gewicht = "0.0"
             note = rng.choice(NOTES) if rng.random() < 0.15 else ""
-            rows.append([
-                projekt, fustel, ort, x, y,
-                sample["ProbNr"], sample["ProbTyp"], sample["beschreibung"],
-                sample["Epoche"], EPOCHS[sample["Epoche"]],
-                bnam, familie, rtyp, anzahl, gewicht, sample["EDatProb"], note,
-            ])
+            rows.append(
+                [
+                    projekt,
+                    fustel,
+                    ort,
+                    x,
+                    y,
+                    sample["ProbNr"],
+                    sample["ProbTyp"],
+                    sample["beschreibung"],
+                    sample["Epoche"],
+                    EPOCHS[sample["Epoche"]],
+                    bnam,
+                    familie,
+                    rtyp,
+                    anzahl,
+                    gewicht,
+                    sample["EDatProb"],
+                    note,
+                ]
+            )
     return rows
 
 

@@ -7,7 +7,12 @@ def add_schedule(apps, schema_editor):
     Schedule = apps.get_model("django_q", "Schedule")
     Schedule.objects.update_or_create(
         name="reap stale test runs",
-        defaults={"func": "testruns.tasks.reap_stale_runs", "schedule_type": "I", "minutes": 1, "repeats": -1},
+        defaults={
+            "func": "testruns.tasks.reap_stale_runs",
+            "schedule_type": "I",
+            "minutes": 1,
+            "repeats": -1,
+        },
     )
 
 

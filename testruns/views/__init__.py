@@ -15,6 +15,17 @@ from testruns.views.runs import (
     run_status,
 )
 
-__all__ = ["run_compare", "dashboard", "entity_csv", "entity_detail", "run_detail", "run_list", "run_status",
-           "run_cancel", "run_rerun", "run_delete", "run_pin"]
+__all__ = [
+    "run_compare",
+    "dashboard",
+    "entity_csv",
+    "entity_detail",
+    "run_detail",
+    "run_list",
+    "run_status",
+    "run_cancel",
+    "run_rerun",
+    "run_delete",
+    "run_pin",
+]
 __all__ += ["export_json", "export_xlsx", "export_zip"]

@@ -19,7 +19,12 @@ from testruns.options import InvalidOptions, RunOptions
 
 # One letter per entity status: the page's state of its entity table, sent back by each poll (``seen``).
 STATUS_LETTERS = {
-    "pending": "p", "running": "r", "success": "s", "failed": "f", "skipped": "k", "cancelled": "c",
+    "pending": "p",
+    "running": "r",
+    "success": "s",
+    "failed": "f",
+    "skipped": "k",
+    "cancelled": "c",
 }
 # What the entity table leaves out: the heavy fields stay in the database.
 ROW_DEFERRED = ("preview", "traceback", "dtypes", "columns", "issues")
@@ -94,7 +99,8 @@ def run_status(request, run_id):
         context["table_oob"] = True
     else:
         context["changed"] = [
-            result for result, letter in zip(results, seen, strict=True)
+            result
+            for result, letter in zip(results, seen, strict=True)
             if STATUS_LETTERS.get(result.status) != letter
         ]
     context["new_events"] = events
@@ -133,8 +139,11 @@ def run_rerun(request, run_id, current_version=False):
     except (InvalidOptions, NoVersionToRun) as exc:
         messages.error(request, f"Could not re-run: {exc}")
         return _back_to(request, run)
-    messages.success(request, f"Re-running run {run.short_id} on {run.configuration.name} "
-                              f"v{new_run.version.number}: this is run {new_run.short_id}.")
+    messages.success(
+        request,
+        f"Re-running run {run.short_id} on {run.configuration.name} "
+        f"v{new_run.version.number}: this is run {new_run.short_id}.",
+    )
     return _back_to(request, new_run)
 
 
@@ -155,12 +164,16 @@ def run_delete(request, run_id):
         url = reverse("testruns:list")
         return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
     outputs = list(run.entity_results.values_list("output", flat=True))
-    return render(request, "testruns/run_delete.html", {
-        "run": run,
-        "entity_count": len(outputs),
-        "file_count": sum(1 for output in outputs if output),
-        "event_count": run.events.count(),
-    })
+    return render(
+        request,
+        "testruns/run_delete.html",
+        {
+            "run": run,
+            "entity_count": len(outputs),
+            "file_count": sum(1 for output in outputs if output),
+            "event_count": run.events.count(),
+        },
+    )
 
 
 @require_POST

@@ -26,23 +26,43 @@ def make_run(demo_version, alice):
     def make(entities: int = 2, status: str = Status.COMPLETED, created_at=None, **fields) -> TestRun:
         now = timezone.now()
         fields = {
-            "started_at": now, "finished_at": now if status in (Status.COMPLETED, Status.FAILED) else None,
-            "entities_total": entities, "entities_completed": entities, "entities_succeeded": entities,
+            "started_at": now,
+            "finished_at": now if status in (Status.COMPLETED, Status.FAILED) else None,
+            "entities_total": entities,
+            "entities_completed": entities,
+            "entities_succeeded": entities,
             **fields,
         }
         run = TestRun.objects.create(
-            configuration=demo_version.configuration, version=demo_version, requested_by=alice,
-            options={"entities": None, "max_rows_per_entity": 100}, status=status,
-            created_at=created_at or now, **fields,
+            configuration=demo_version.configuration,
+            version=demo_version,
+            requested_by=alice,
+            options={"entities": None, "max_rows_per_entity": 100},
+            status=status,
+            created_at=created_at or now,
+            **fields,
         )
         EntityResult.objects.bulk_create(
             EntityResult(
-                run=run, position=i, entity=f"entity_{i}", status=EntityResult.Status.SUCCESS, rows_in=20,
-                rows_out=20, duration_ms=7, columns=["id", "name"],
+                run=run,
+                position=i,
+                entity=f"entity_{i}",
+                status=EntityResult.Status.SUCCESS,
+                rows_in=20,
+                rows_out=20,
+                duration_ms=7,
+                columns=["id", "name"],
                 preview=[[n, f"row {n}"] for n in range(20)],
-                issues=[{"severity": "warning", "code": "fk_unmatched", "entity": f"entity_{i}",
-                         "message": "2 rows without a match", "suggestion": "check the keys",
-                         "location": ""}],
+                issues=[
+                    {
+                        "severity": "warning",
+                        "code": "fk_unmatched",
+                        "entity": f"entity_{i}",
+                        "message": "2 rows without a match",
+                        "suggestion": "check the keys",
+                        "location": "",
+                    }
+                ],
             )
             for i in range(entities)
         )

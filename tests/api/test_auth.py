@@ -11,8 +11,10 @@ BODY = {"config_name": "demo", "options": {"entities": ["site"]}}
 
 
 def test_it_returns_401_json_for_anon_requests(client, demo_version):
-    for response in (client.get("/api/v1/test-runs"), client.post("/api/v1/test-runs", BODY,
-                                                                   content_type="application/json")):
+    for response in (
+        client.get("/api/v1/test-runs"),
+        client.post("/api/v1/test-runs", BODY, content_type="application/json"),
+    ):
         assert response.status_code == 401  # not LoginRequiredMiddleware's 302 to the login form
         assert response["Content-Type"] == "application/json; charset=utf-8"
         assert response.json() == {"detail": "Unauthorized"}
@@ -50,15 +52,17 @@ def test_it_requires_csrf_for_a_session_post(alice, demo_version, django_capture
     assert response.json() == {"detail": "CSRF check Failed"}
 
 
-def test_it_accepts_a_session_post_with_the_csrf_token(alice, demo_version,
-                                                       django_capture_on_commit_callbacks):
+def test_it_accepts_a_session_post_with_the_csrf_token(
+    alice, demo_version, django_capture_on_commit_callbacks
+):
     browser = Client(enforce_csrf_checks=True)
     browser.force_login(alice)
     browser.get("/runs/")  # any page sets the CSRF cookie
     token = browser.cookies["csrftoken"].value
 
-    response = browser.post("/api/v1/test-runs", BODY, content_type="application/json",
-                            HTTP_X_CSRFTOKEN=token)
+    response = browser.post(
+        "/api/v1/test-runs", BODY, content_type="application/json", HTTP_X_CSRFTOKEN=token
+    )
 
     assert response.status_code == 202
 
@@ -75,8 +79,9 @@ def test_it_needs_no_csrf_with_a_bearer_token(bearer, demo_version, django_captu
 def test_it_lets_each_user_act_as_themselves(client, bob, demo_version, django_capture_on_commit_callbacks):
     _, token = ApiToken.objects.issue(bob)
 
-    response = client.post("/api/v1/test-runs", BODY, content_type="application/json",
-                           HTTP_AUTHORIZATION=f"Bearer {token}")
+    response = client.post(
+        "/api/v1/test-runs", BODY, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {token}"
+    )
 
     assert response.json()["requested_by"] == "bob"
 

@@ -29,8 +29,13 @@ def test_it_starts_a_pending_run(client, bearer, demo_version, django_capture_on
     assert data["config_name"] == "demo"
     assert data["version"] == 1
     assert data["requested_by"] == "alice"
-    assert data["options"] == {"entities": ["site"], "max_rows_per_entity": 100, "stop_on_error": False,
-                               "validate_foreign_keys": True, "validate_constraints": True}
+    assert data["options"] == {
+        "entities": ["site"],
+        "max_rows_per_entity": 100,
+        "stop_on_error": False,
+        "validate_foreign_keys": True,
+        "validate_constraints": True,
+    }
     assert data["entities_processed"] == [] and data["entities_total"] == 0
     assert data["started_at"] is None and data["completed_at"] is None and data["total_time_ms"] is None
     run = TestRun.objects.get()
@@ -39,14 +44,28 @@ def test_it_starts_a_pending_run(client, bearer, demo_version, django_capture_on
     assert len(callbacks) == 1  # enqueued once the transaction commits, not run inside the request
 
 
-def test_it_returns_every_field_of_the_reference_result(client, bearer, demo_version,
-                                                        django_capture_on_commit_callbacks):
+def test_it_returns_every_field_of_the_reference_result(
+    client, bearer, demo_version, django_capture_on_commit_callbacks
+):
     response, _ = post(client, REFERENCE_BODY, bearer, django_capture_on_commit_callbacks)
 
     reference_fields = {
-        "run_id", "config_name", "status", "started_at", "completed_at", "total_time_ms",
-        "entities_processed", "entities_total", "entities_succeeded", "entities_failed", "entities_skipped",
-        "validation_issues", "error_message", "options", "current_entity", "entities_completed",
+        "run_id",
+        "config_name",
+        "status",
+        "started_at",
+        "completed_at",
+        "total_time_ms",
+        "entities_processed",
+        "entities_total",
+        "entities_succeeded",
+        "entities_failed",
+        "entities_skipped",
+        "validation_issues",
+        "error_message",
+        "options",
+        "current_entity",
+        "entities_completed",
     }
     assert reference_fields <= set(response.json())
 
@@ -59,10 +78,12 @@ def test_it_runs_the_queued_run(client, bearer, demo_version, django_capture_on_
     assert run.entity_results.get(entity="site").status == "success"
 
 
-def test_it_runs_the_current_version(client, bearer, demo_version, write_config,
-                                     django_capture_on_commit_callbacks):
-    path = write_config("entities:\n  one:\n    type: fixed\n    surrogate_id: one_id\n"
-                        "    columns: [a]\n    values: [[x]]\n")
+def test_it_runs_the_current_version(
+    client, bearer, demo_version, write_config, django_capture_on_commit_callbacks
+):
+    path = write_config(
+        "entities:\n  one:\n    type: fixed\n    surrogate_id: one_id\n    columns: [a]\n    values: [[x]]\n"
+    )
     import_configuration(path, name="demo")
 
     response, _ = post(client, {"config_name": "demo"}, bearer, django_capture_on_commit_callbacks)
@@ -72,8 +93,10 @@ def test_it_runs_the_current_version(client, bearer, demo_version, write_config,
 
 
 def test_it_applies_defaults_and_nulls(client, bearer, demo_version, django_capture_on_commit_callbacks):
-    body = {"config_name": "demo", "options": {"entities": None, "max_rows_per_entity": None,
-                                               "output_format": "csv"}}
+    body = {
+        "config_name": "demo",
+        "options": {"entities": None, "max_rows_per_entity": None, "output_format": "csv"},
+    }
     response, _ = post(client, body, bearer, django_capture_on_commit_callbacks)
 
     assert response.status_code == 202
@@ -83,16 +106,18 @@ def test_it_applies_defaults_and_nulls(client, bearer, demo_version, django_capt
     assert "output_format" not in options  # accepted for the reference's clients, and ignored
 
 
-def test_it_uses_the_default_options_when_none_are_given(client, bearer, demo_version,
-                                                         django_capture_on_commit_callbacks):
+def test_it_uses_the_default_options_when_none_are_given(
+    client, bearer, demo_version, django_capture_on_commit_callbacks
+):
     for body in ({"config_name": "demo"}, {"config_name": "demo", "options": None}):
         response, _ = post(client, body, bearer, django_capture_on_commit_callbacks)
         assert response.status_code == 202
         assert response.json()["options"]["max_rows_per_entity"] == 100
 
 
-def test_it_returns_404_for_an_unknown_configuration(client, bearer, demo_version,
-                                                     django_capture_on_commit_callbacks):
+def test_it_returns_404_for_an_unknown_configuration(
+    client, bearer, demo_version, django_capture_on_commit_callbacks
+):
     response, callbacks = post(client, {"config_name": "nope"}, bearer, django_capture_on_commit_callbacks)
 
     assert response.status_code == 404
@@ -120,17 +145,20 @@ def error_fields(response) -> list[str]:
         ({"output_format": "xml"}, "options.output_format"),
     ],
 )
-def test_it_rejects_bad_options_naming_the_field(client, bearer, demo_version, options, field,
-                                                 django_capture_on_commit_callbacks):
-    response, _ = post(client, {"config_name": "demo", "options": options}, bearer,
-                       django_capture_on_commit_callbacks)
+def test_it_rejects_bad_options_naming_the_field(
+    client, bearer, demo_version, options, field, django_capture_on_commit_callbacks
+):
+    response, _ = post(
+        client, {"config_name": "demo", "options": options}, bearer, django_capture_on_commit_callbacks
+    )
 
     assert error_fields(response) == [field]
     assert not TestRun.objects.exists()
 
 
-def test_it_rejects_unknown_entities_like_any_other_bad_field(client, bearer, demo_version,
-                                                              django_capture_on_commit_callbacks):
+def test_it_rejects_unknown_entities_like_any_other_bad_field(
+    client, bearer, demo_version, django_capture_on_commit_callbacks
+):
     body = {"config_name": "demo", "options": {"entities": ["site", "nope"]}}
     response, callbacks = post(client, body, bearer, django_capture_on_commit_callbacks)
 

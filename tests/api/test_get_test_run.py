@@ -35,14 +35,24 @@ def test_it_concatenates_the_entities_issues(alice_client, make_run):
     issues = alice_client.get(f"/api/v1/test-runs/{run.pk}").json()["validation_issues"]
 
     assert [issue["entity_name"] for issue in issues] == ["entity_0", "entity_1"]
-    assert issues[0] == {"entity_name": "entity_0", "severity": "warning", "code": "fk_unmatched",
-                         "message": "2 rows without a match", "suggestion": "check the keys", "location": ""}
+    assert issues[0] == {
+        "entity_name": "entity_0",
+        "severity": "warning",
+        "code": "fk_unmatched",
+        "message": "2 rows without a match",
+        "suggestion": "check the keys",
+        "location": "",
+    }
 
 
 def test_it_returns_a_real_run_of_the_demo(client, bearer, demo_version, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        run_id = client.post("/api/v1/test-runs", {"config_name": "demo", "options": {"entities": ["site"]}},
-                             content_type="application/json", **bearer).json()["run_id"]
+        run_id = client.post(
+            "/api/v1/test-runs",
+            {"config_name": "demo", "options": {"entities": ["site"]}},
+            content_type="application/json",
+            **bearer,
+        ).json()["run_id"]
 
     data = client.get(f"/api/v1/test-runs/{run_id}", **bearer).json()
 

@@ -52,8 +52,10 @@ def test_it_filters_by_configuration(client, bearer, make_run, write_config, ali
     from testruns.models import TestRun
 
     make_run()
-    path = write_config("entities:\n  one:\n    type: fixed\n    surrogate_id: one_id\n"
-                        "    columns: [a]\n    values: [[x]]\n", name="other.yml")
+    path = write_config(
+        "entities:\n  one:\n    type: fixed\n    surrogate_id: one_id\n    columns: [a]\n    values: [[x]]\n",
+        name="other.yml",
+    )
     version, _ = import_configuration(path, user=alice)
     other = TestRun.objects.create(configuration=version.configuration, version=version)
 

@@ -17,8 +17,13 @@ def test_it_reports_a_finished_run(client, bearer, make_run):
     data = client.get(f"/api/v1/test-runs/{run.pk}/progress", **bearer).json()
 
     assert data == {
-        "run_id": str(run.pk), "status": "completed", "current_entity": None, "entities_completed": 4,
-        "entities_total": 4, "progress_percentage": 100.0, "elapsed_time_ms": 0,
+        "run_id": str(run.pk),
+        "status": "completed",
+        "current_entity": None,
+        "entities_completed": 4,
+        "entities_total": 4,
+        "progress_percentage": 100.0,
+        "elapsed_time_ms": 0,
         "estimated_time_remaining_ms": 0,
     }
 

@@ -49,8 +49,9 @@ FINDS = "sample;taxon\n" + "".join(f"{n};taxon {n % 97}\n" for n in range(FINDS_
 MEASURES = "sample;value\n1;0.5\n2;0.7\n"
 
 
-def test_it_shows_a_long_run_live_and_cancels_it(live_server, start_worker, queued, page, write_config,
-                                                 django_user_model, fifos):
+def test_it_shows_a_long_run_live_and_cancels_it(
+    live_server, start_worker, queued, page, write_config, django_user_model, fifos
+):
     from playwright.sync_api import expect
 
     from configurations.importing import import_configuration
@@ -79,8 +80,10 @@ def test_it_shows_a_long_run_live_and_cancels_it(live_server, start_worker, queu
     # survey and site finish; finds blocks in its load phase
     worker = start_worker(HEARTBEAT_INTERVAL=1, HEARTBEAT_TIMEOUT=600)
     worker.wait_for(f"run {run.pk}: entity finds started")
-    row = {name: page.locator(f"#entity-{i} .chip") for i, name in
-           enumerate(["survey", "site", "finds", "taxon", "measures", "measure"])}
+    row = {
+        name: page.locator(f"#entity-{i} .chip")
+        for i, name in enumerate(["survey", "site", "finds", "taxon", "measures", "measure"])
+    }
     expect(row["finds"]).to_have_text("running")  # the table arrived with a poll
     expect(row["site"]).to_have_text("success")
     expect(row["taxon"]).to_have_text("pending")

@@ -37,10 +37,10 @@ def test_it_shows_changed_lines(alice_client, v2):
     removed = content.index('<tr class="diff-removed"><td class="line-no">72</td><td class="line-no"></td>')
     added = content.index('<tr class="diff-added"><td class="line-no"></td><td class="line-no">72</td>')
     assert removed < added
-    assert 'project_type: &quot;excavation&quot;' in content[removed:added]
-    assert 'project_type: &quot;survey&quot;' in content[added:]
+    assert "project_type: &quot;excavation&quot;" in content[removed:added]
+    assert "project_type: &quot;survey&quot;" in content[added:]
     assert '<tr class="diff-hunk">' in content and "@@ -69,7 +69,7 @@" in content
-    assert "+1</span> <span class=\"diff-count-removed\">−1" in content
+    assert '+1</span> <span class="diff-count-removed">−1' in content
     assert "projects are surveys" in content
     # the data file is the same StoredFile; only the YAML changed
     assert '<td class="mono">demo.yml</td>' in content
@@ -51,10 +51,19 @@ def test_it_shows_changed_lines(alice_client, v2):
 def test_it_shows_added_removed_and_changed_files(alice_client, alice, write_config):
     base = "entities:\n  a:\n    type: fixed\n    surrogate_id: a_id\n    columns: [x]\n    values: [[1]]\n"
     v1, _ = import_configuration(
-        write_config(base + "  b:\n    type: csv\n    options: {filename: b.csv}\n    columns: [y]\n",
-                     name="f.yml", b__csv="y\n1\n"), name="f", user=alice)
-    path = write_config(base + "  c:\n    type: csv\n    options: {filename: c.csv}\n    columns: [z]\n",
-                        name="f.yml", c__csv="z\n1\n")
+        write_config(
+            base + "  b:\n    type: csv\n    options: {filename: b.csv}\n    columns: [y]\n",
+            name="f.yml",
+            b__csv="y\n1\n",
+        ),
+        name="f",
+        user=alice,
+    )
+    path = write_config(
+        base + "  c:\n    type: csv\n    options: {filename: c.csv}\n    columns: [z]\n",
+        name="f.yml",
+        c__csv="z\n1\n",
+    )
     path.with_name("b.csv").unlink()
     v2, _ = import_configuration(path, name="f", user=alice)
 
@@ -74,7 +83,7 @@ def test_it_says_when_versions_are_identical(alice_client, v2):
 
 def test_it_diffs_backwards(alice_client, v2):
     content = alice_client.get(url(2, 1)).content.decode()
-    assert 'project_type: &quot;excavation&quot;' in content.split('<tr class="diff-added">')[1]
+    assert "project_type: &quot;excavation&quot;" in content.split('<tr class="diff-added">')[1]
 
 
 def test_it_returns_404_for_unknown_versions(alice_client, v2):
@@ -130,7 +139,9 @@ def test_it_is_linked_from_a_run_of_an_older_version(alice_client, alice, demo_v
     from testruns.models import Status, TestRun
 
     run = TestRun.objects.create(
-        configuration=demo_version.configuration, version=demo_version, status=Status.COMPLETED,
+        configuration=demo_version.configuration,
+        version=demo_version,
+        status=Status.COMPLETED,
         requested_by=alice,
     )
     assert "diff with current" not in alice_client.get(run.get_absolute_url()).content.decode()

@@ -65,8 +65,9 @@ def test_it_saves_a_new_version(alice_client, alice, demo_version):
     assert response.status_code == 302 and response.url == configuration.get_absolute_url()
     v2 = configuration.current_version
     assert (v2.number, v2.message, v2.created_by) == (2, "surveys", alice)
-    assert {f.path: f.stored_id for f in v2.files.all()}["survey.csv"] == \
-        {f.path: f.stored_id for f in demo_version.files.all()}["survey.csv"]
+    assert {f.path: f.stored_id for f in v2.files.all()}["survey.csv"] == {
+        f.path: f.stored_id for f in demo_version.files.all()
+    }["survey.csv"]
     assert StoredFile.objects.count() == blobs + 1
     page = alice_client.get(response.url).content.decode()
     assert "Saved demo v2." in page

@@ -33,8 +33,9 @@ def test_it_never_bundles_a_file_outside_the_configurations_folder(tmp_path, ali
     folder = tmp_path / "config"
     folder.mkdir()
     path = folder / "config.yml"
-    path.write_text("entities:\n  leak:\n    type: csv\n    options: {filename: ../secret.csv}\n"
-                    "    columns: [password]\n")
+    path.write_text(
+        "entities:\n  leak:\n    type: csv\n    options: {filename: ../secret.csv}\n    columns: [password]\n"
+    )
 
     version, _ = import_configuration(path, user=alice)
 
@@ -46,8 +47,9 @@ def test_a_run_cannot_read_outside_its_bundle(tmp_path, alice, django_capture_on
     folder = tmp_path / "config"
     folder.mkdir()
     path = folder / "config.yml"
-    path.write_text("entities:\n  leak:\n    type: csv\n    options: {filename: ../secret.csv}\n"
-                    "    columns: [password]\n")
+    path.write_text(
+        "entities:\n  leak:\n    type: csv\n    options: {filename: ../secret.csv}\n    columns: [password]\n"
+    )
     version, _ = import_configuration(path, user=alice)
     # The bundle lives elsewhere, but a same-named file beside it must not be reached either.
     bundle = version.materialize()
@@ -59,8 +61,9 @@ def test_a_run_cannot_read_outside_its_bundle(tmp_path, alice, django_capture_on
     assert "hunter2" not in str(result.preview)
 
 
-def test_environment_variables_are_hidden_unless_allowed(write_config, alice, settings, monkeypatch,
-                                                          django_capture_on_commit_callbacks):
+def test_environment_variables_are_hidden_unless_allowed(
+    write_config, alice, settings, monkeypatch, django_capture_on_commit_callbacks
+):
     monkeypatch.setenv("SHIFTBENCH_SECRET_KEY", "do-not-show")
     monkeypatch.setenv("SEAD_HOST", "db.example.org")
     settings.CONFIG_ENV = ["SEAD_*"]

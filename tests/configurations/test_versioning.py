@@ -9,7 +9,7 @@ from configurations.versioning import EditRefused, save_edited_version, validate
 pytestmark = pytest.mark.django_db
 
 
-def edited(version, old="project_type: \"excavation\"", new="project_type: \"survey\""):
+def edited(version, old='project_type: "excavation"', new='project_type: "survey"'):
     assert old in version.yaml_text
     return version.yaml_text.replace(old, new)
 
@@ -75,7 +75,8 @@ def test_it_lets_the_new_yaml_use_a_file_the_bundle_already_has(write_config, al
     path = write_config(
         "entities:\n  a:\n    type: fixed\n    surrogate_id: a_id\n    columns: [x]\n    values: [[1]]\n"
         "  b:\n    type: csv\n    options: {filename: b.csv}\n    columns: [y]\n",
-        name="two.yml", b__csv="y\n1\n2\n",
+        name="two.yml",
+        b__csv="y\n1\n2\n",
     )
     v1, _ = import_configuration(path, name="two", user=alice)
     # v2 no longer reads b.csv; v3 reads it again: it is still in the bundle
@@ -83,8 +84,10 @@ def test_it_lets_the_new_yaml_use_a_file_the_bundle_already_has(write_config, al
     assert {f.path for f in v2.files.all()} == {"two.yml", "b.csv"}
     v3 = save_edited_version(v1.configuration, v1.yaml_text, alice, "b is back")
     assert v3.is_valid and "b" in v3.validation["entities"]
-    assert VersionFile.objects.get(version=v3, path="b.csv").stored_id == \
-        VersionFile.objects.get(version=v1, path="b.csv").stored_id
+    assert (
+        VersionFile.objects.get(version=v3, path="b.csv").stored_id
+        == VersionFile.objects.get(version=v1, path="b.csv").stored_id
+    )
 
 
 def test_it_validates_a_draft_with_the_bundled_files(demo_version):
@@ -92,20 +95,20 @@ def test_it_validates_a_draft_with_the_bundled_files(demo_version):
 
     missing = validate_draft(demo_version, edited(demo_version, "filename: survey.csv", "filename: nope.csv"))
     assert [(i["code"], i["entity"], i["message"]) for i in missing["issues"]] == [
-        ("file_missing", "survey", "file not found: nope.csv")]
+        ("file_missing", "survey", "file not found: nope.csv")
+    ]
 
     unknown = validate_draft(demo_version, edited(demo_version, "entity: project", "entity: nothing"))
     assert [(i["severity"], i["code"], i["location"]) for i in unknown["issues"]] == [
-        ("error", "fk_unknown_entity", "demo.yml:83")]
+        ("error", "fk_unknown_entity", "demo.yml:83")
+    ]
 
 
 def test_it_confines_a_draft_to_its_bundle(demo_version, settings):
     secret = settings.VAR_DIR.parent / "secret.csv"
     secret.parent.mkdir(parents=True, exist_ok=True)
     secret.write_text("x\n1\n")
-    record = validate_draft(
-        demo_version, edited(demo_version, "filename: survey.csv", f"filename: {secret}")
-    )
+    record = validate_draft(demo_version, edited(demo_version, "filename: survey.csv", f"filename: {secret}"))
     issues = [(i["code"], i["message"]) for i in record["issues"]]
     assert issues == [("file_missing", f"file not found: {secret}")]
 

@@ -16,8 +16,11 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def running(demo_version, alice):
     return TestRun.objects.create(
-        configuration=demo_version.configuration, version=demo_version, status=Status.RUNNING,
-        requested_by=alice, started_at=timezone.now(),
+        configuration=demo_version.configuration,
+        version=demo_version,
+        status=Status.RUNNING,
+        requested_by=alice,
+        started_at=timezone.now(),
     )
 
 
@@ -61,8 +64,9 @@ def test_the_heartbeat_says_whether_to_stop(running, status, stop):
     assert running.heartbeat_at is not None
 
 
-def test_it_cancels_in_the_middle_of_an_entity(demo_version, alice, monkeypatch,
-                                                django_capture_on_commit_callbacks):
+def test_it_cancels_in_the_middle_of_an_entity(
+    demo_version, alice, monkeypatch, django_capture_on_commit_callbacks
+):
     """A cancel requested while "site" loads stops it at its next phase; earlier entities keep results."""
     monkeypatch.setattr(execution, "CANCEL_CHECK_INTERVAL", 0)
     phase = RunObserver.entity_phase

@@ -17,8 +17,12 @@ pytestmark = pytest.mark.django_db
 def make_run(demo_version, alice):
     def make(status=Status.RUNNING, **fields):
         return TestRun.objects.create(
-            configuration=demo_version.configuration, version=demo_version, status=status, requested_by=alice,
-            started_at=None if status == Status.PENDING else timezone.now(), **fields,
+            configuration=demo_version.configuration,
+            version=demo_version,
+            status=status,
+            requested_by=alice,
+            started_at=None if status == Status.PENDING else timezone.now(),
+            **fields,
         )
 
     return make
@@ -37,6 +41,7 @@ def url(run):
 
 
 # --- the command ---------------------------------------------------------------------------------
+
 
 def test_it_cancels_a_pending_run_at_once(make_run):
     run = make_run(Status.PENDING)
@@ -93,6 +98,7 @@ def test_it_rejects_unknown_and_short_ids(db):
 
 
 # --- the page's button ----------------------------------------------------------------------------
+
 
 def test_it_requires_login(client, make_run):
     run = make_run()

@@ -17,8 +17,13 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def run(demo_version, alice):
     run = TestRun.objects.create(
-        configuration=demo_version.configuration, version=demo_version, status=Status.COMPLETED,
-        requested_by=alice, started_at=timezone.now(), finished_at=timezone.now(), entities_total=2,
+        configuration=demo_version.configuration,
+        version=demo_version,
+        status=Status.COMPLETED,
+        requested_by=alice,
+        started_at=timezone.now(),
+        finished_at=timezone.now(),
+        entities_total=2,
     )
     stored = default_storage.save(f"runs/{run.pk}/site.csv", ContentFile(b"site_id\n1\n"))
     EntityResult.objects.create(run=run, position=0, entity="survey", status="success", role="dependency")
@@ -49,7 +54,7 @@ def test_it_asks_first_and_says_what_would_go(alice_client, run):
 
     content = response.content.decode()
     assert response.status_code == 200
-    assert f"Delete run <span class=\"mono\">{run.short_id}</span> of demo?" in content
+    assert f'Delete run <span class="mono">{run.short_id}</span> of demo?' in content
     assert "2 entity results and 1 stored table" in content
     assert "1 event of its log" in content
     assert 'method="post"' in content and "csrfmiddlewaretoken" in content

@@ -149,13 +149,16 @@ def test_it_costs_a_fixed_number_of_queries(alice_client, site, django_assert_nu
 
 
 @pytest.mark.django_db
-def test_it_handles_an_entity_name_with_a_slash(alice_client, write_config, alice,
-                                                django_capture_on_commit_callbacks):
+def test_it_handles_an_entity_name_with_a_slash(
+    alice_client, write_config, alice, django_capture_on_commit_callbacks
+):
     from configurations.importing import import_configuration
     from testruns.execution import start_run
     from testruns.options import RunOptions
 
-    path = write_config('entities:\n  "a/b":\n    type: fixed\n    columns: [x]\n    values: [["1"], ["2"]]\n')
+    path = write_config(
+        'entities:\n  "a/b":\n    type: fixed\n    columns: [x]\n    values: [["1"], ["2"]]\n'
+    )
     version, _ = import_configuration(path, user=alice)
     with django_capture_on_commit_callbacks(execute=True):
         run = start_run(version, RunOptions(), alice)

@@ -87,8 +87,9 @@ def test_it_samples_the_first_rows(demo_version, alice, django_capture_on_commit
     assert run.entity_results.get(entity="abundance").rows_out == 10
 
 
-def test_it_runs_requested_entities_with_their_dependencies(demo_version, alice,
-                                                            django_capture_on_commit_callbacks):
+def test_it_runs_requested_entities_with_their_dependencies(
+    demo_version, alice, django_capture_on_commit_callbacks
+):
     run = start(demo_version, alice, django_capture_on_commit_callbacks, entities=["site"])
 
     roles = dict(run.entity_results.values_list("entity", "role"))
@@ -114,8 +115,9 @@ def test_it_rejects_a_sample_size_out_of_range(demo_version, alice):
     assert excinfo.value.field == "max_rows_per_entity"
 
 
-def test_it_fails_one_entity_skips_its_dependents_and_runs_the_rest(write_config, alice,
-                                                                    django_capture_on_commit_callbacks):
+def test_it_fails_one_entity_skips_its_dependents_and_runs_the_rest(
+    write_config, alice, django_capture_on_commit_callbacks
+):
     path = write_config(BROKEN_ENTITY, survey__csv="site;sample\nA;1\nB;2\n")
     version, _ = import_configuration(path, user=alice)
 
@@ -131,8 +133,9 @@ def test_it_fails_one_entity_skips_its_dependents_and_runs_the_rest(write_config
     assert (run.entities_failed, run.entities_skipped, run.entities_succeeded) == (1, 1, 2)
 
 
-def test_it_fails_a_run_whose_configuration_does_not_load(write_config, alice,
-                                                           django_capture_on_commit_callbacks):
+def test_it_fails_a_run_whose_configuration_does_not_load(
+    write_config, alice, django_capture_on_commit_callbacks
+):
     path = write_config("entities:\n  site: [unclosed\n")
     version, _ = import_configuration(path, user=alice)
     assert version.validation["error"]

@@ -24,18 +24,32 @@ def runs(demo_version, alice, write_config):
     """Three demo runs, an hour apart (the newest running), and one of another configuration."""
     now = timezone.now()
     made = [
-        TestRun.objects.create(configuration=demo_version.configuration, version=demo_version,
-                               requested_by=alice, status=status, created_at=now - timedelta(hours=hours),
-                               entities_total=11, entities_succeeded=succeeded,
-                               entities_failed=11 - succeeded)
-        for hours, status, succeeded in ((2, Status.COMPLETED, 11), (1, Status.COMPLETED, 9),
-                                         (0, Status.RUNNING, 11))
+        TestRun.objects.create(
+            configuration=demo_version.configuration,
+            version=demo_version,
+            requested_by=alice,
+            status=status,
+            created_at=now - timedelta(hours=hours),
+            entities_total=11,
+            entities_succeeded=succeeded,
+            entities_failed=11 - succeeded,
+        )
+        for hours, status, succeeded in (
+            (2, Status.COMPLETED, 11),
+            (1, Status.COMPLETED, 9),
+            (0, Status.RUNNING, 11),
+        )
     ]
-    path = write_config("entities:\n  one:\n    type: fixed\n    surrogate_id: one_id\n"
-                        "    columns: [a]\n    values: [[x]]\n", name="other.yml")
+    path = write_config(
+        "entities:\n  one:\n    type: fixed\n    surrogate_id: one_id\n    columns: [a]\n    values: [[x]]\n",
+        name="other.yml",
+    )
     other, _ = import_configuration(path)
-    made.append(TestRun.objects.create(configuration=other.configuration, version=other,
-                                       created_at=now - timedelta(hours=3)))
+    made.append(
+        TestRun.objects.create(
+            configuration=other.configuration, version=other, created_at=now - timedelta(hours=3)
+        )
+    )
     return made
 
 

@@ -15,8 +15,12 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def run(demo_version, alice):
     return TestRun.objects.create(
-        configuration=demo_version.configuration, version=demo_version, status=Status.COMPLETED,
-        requested_by=alice, started_at=timezone.now(), finished_at=timezone.now(),
+        configuration=demo_version.configuration,
+        version=demo_version,
+        status=Status.COMPLETED,
+        requested_by=alice,
+        started_at=timezone.now(),
+        finished_at=timezone.now(),
     )
 
 
@@ -59,8 +63,9 @@ def test_it_pins_and_unpins(alice_client, run):
 
 
 def test_it_marks_pinned_runs_in_lists(alice_client, run, demo_version):
-    other = TestRun.objects.create(configuration=demo_version.configuration, version=demo_version,
-                                   status=Status.COMPLETED)
+    other = TestRun.objects.create(
+        configuration=demo_version.configuration, version=demo_version, status=Status.COMPLETED
+    )
     run.toggle_pin()
 
     for page in (reverse("dashboard"), reverse("testruns:list")):

@@ -11,8 +11,14 @@ from testruns.models import Status, TestRun
 def test_it_reports_what_it_reaped(demo_version, settings, capsys):
     settings.HEARTBEAT_TIMEOUT = 60
     beat = timezone.now() - timedelta(minutes=5)
-    run = TestRun.objects.create(configuration=demo_version.configuration, version=demo_version,
-                                 status=Status.RUNNING, started_at=beat, heartbeat_at=beat, worker="gone:1")
+    run = TestRun.objects.create(
+        configuration=demo_version.configuration,
+        version=demo_version,
+        status=Status.RUNNING,
+        started_at=beat,
+        heartbeat_at=beat,
+        worker="gone:1",
+    )
 
     call_command("reap_stale_runs")
 

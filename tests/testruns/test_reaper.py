@@ -12,7 +12,9 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def make_run(demo_version):
     def make(**fields):
-        return TestRun.objects.create(configuration=demo_version.configuration, version=demo_version, **fields)
+        return TestRun.objects.create(
+            configuration=demo_version.configuration, version=demo_version, **fields
+        )
 
     return make
 
@@ -49,8 +51,9 @@ def test_it_marks_a_run_of_a_dead_local_worker_crashed_at_once(make_run):
     gone = subprocess.Popen(["true"])  # a PID that existed and is gone now
     gone.wait()
     now = timezone.now()
-    run = make_run(status=Status.RUNNING, started_at=now, heartbeat_at=now,
-                   worker=f"{socket.gethostname()}:{gone.pid}")
+    run = make_run(
+        status=Status.RUNNING, started_at=now, heartbeat_at=now, worker=f"{socket.gethostname()}:{gone.pid}"
+    )
 
     assert reap_stale_runs() == (1, 0)
 

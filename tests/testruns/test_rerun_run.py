@@ -13,15 +13,25 @@ from testruns.options import InvalidOptions
 
 pytestmark = pytest.mark.django_db
 
-OPTIONS = {"entities": ["site"], "max_rows_per_entity": 50, "stop_on_error": True,
-           "validate_foreign_keys": False, "validate_constraints": True}
+OPTIONS = {
+    "entities": ["site"],
+    "max_rows_per_entity": 50,
+    "stop_on_error": True,
+    "validate_foreign_keys": False,
+    "validate_constraints": True,
+}
 
 
 @pytest.fixture
 def run(demo_version, alice):
     return TestRun.objects.create(
-        configuration=demo_version.configuration, version=demo_version, status=Status.COMPLETED,
-        requested_by=alice, options=OPTIONS, started_at=timezone.now(), finished_at=timezone.now(),
+        configuration=demo_version.configuration,
+        version=demo_version,
+        status=Status.COMPLETED,
+        requested_by=alice,
+        options=OPTIONS,
+        started_at=timezone.now(),
+        finished_at=timezone.now(),
     )
 
 
@@ -29,8 +39,13 @@ def run(demo_version, alice):
 def newer(run, alice):
     """A second version of the demo, now the current one."""
     version = ConfigurationVersion.objects.create(
-        configuration=run.configuration, number=2, main_file=run.version.main_file,
-        yaml_text=run.version.yaml_text, sha256="0" * 64, created_by=alice, validation=run.version.validation,
+        configuration=run.configuration,
+        number=2,
+        main_file=run.version.main_file,
+        yaml_text=run.version.yaml_text,
+        sha256="0" * 64,
+        created_by=alice,
+        validation=run.version.validation,
     )
     run.configuration.current_version = version
     run.configuration.save()
@@ -105,8 +120,9 @@ def test_it_enqueues_the_new_run(alice_client, run, django_capture_on_commit_cal
 
 
 def test_it_tells_htmx_where_to_go(alice_client, run, django_capture_on_commit_callbacks):
-    response = rerun(alice_client, run, capture=django_capture_on_commit_callbacks,
-                     headers={"HX-Request": "true"})
+    response = rerun(
+        alice_client, run, capture=django_capture_on_commit_callbacks, headers={"HX-Request": "true"}
+    )
 
     assert response["HX-Redirect"] == new_run(run).get_absolute_url()
 
@@ -114,8 +130,9 @@ def test_it_tells_htmx_where_to_go(alice_client, run, django_capture_on_commit_c
 def test_it_says_when_the_options_no_longer_fit(alice_client, run, newer, django_capture_on_commit_callbacks):
     forget_site(newer)
 
-    response = rerun(alice_client, run, "testruns:rerun_current", capture=django_capture_on_commit_callbacks,
-                     follow=True)
+    response = rerun(
+        alice_client, run, "testruns:rerun_current", capture=django_capture_on_commit_callbacks, follow=True
+    )
 
     assert response.redirect_chain == [(run.get_absolute_url(), 302)]
     assert "Could not re-run: entities: unknown entities: site" in response.content.decode()

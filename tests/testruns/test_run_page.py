@@ -103,8 +103,12 @@ def test_it_offers_delete_and_rerun_on_the_current_version_once_finished(alice_c
     from configurations.models import ConfigurationVersion
 
     newer = ConfigurationVersion.objects.create(
-        configuration=run.configuration, number=2, main_file=run.version.main_file,
-        yaml_text=run.version.yaml_text, sha256="0" * 64, created_by=alice,
+        configuration=run.configuration,
+        number=2,
+        main_file=run.version.main_file,
+        yaml_text=run.version.yaml_text,
+        sha256="0" * 64,
+        created_by=alice,
     )
     run.configuration.current_version = newer
     run.configuration.save()

@@ -95,12 +95,27 @@ def test_it_prints_the_failed_run_object_with_json_too(write_config, alice):
 
 def test_it_passes_the_options(demo_version, alice, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks():
-        run_test("demo", "--entities", "site, sample", "--max-rows", "all", "--stop-on-error",
-                 "--no-validate-foreign-keys", "--no-validate-constraints", "--user", "alice")
+        run_test(
+            "demo",
+            "--entities",
+            "site, sample",
+            "--max-rows",
+            "all",
+            "--stop-on-error",
+            "--no-validate-foreign-keys",
+            "--no-validate-constraints",
+            "--user",
+            "alice",
+        )
 
     run = TestRun.objects.get()
-    assert run.options == {"entities": ["site", "sample"], "max_rows_per_entity": None, "stop_on_error": True,
-                           "validate_foreign_keys": False, "validate_constraints": False}
+    assert run.options == {
+        "entities": ["site", "sample"],
+        "max_rows_per_entity": None,
+        "stop_on_error": True,
+        "validate_foreign_keys": False,
+        "validate_constraints": False,
+    }
     assert run.requested_by == alice
 
 
@@ -132,8 +147,9 @@ def test_it_waits_for_the_run_to_end(transactional_db, demo_version):
     assert out.strip().startswith(f"demo v1 run {run.short_id} completed")
 
 
-def test_it_stops_waiting_on_ctrl_c_without_cancelling(demo_version, monkeypatch,
-                                                       django_capture_on_commit_callbacks):
+def test_it_stops_waiting_on_ctrl_c_without_cancelling(
+    demo_version, monkeypatch, django_capture_on_commit_callbacks
+):
     def interrupt(self, run, bar):
         raise KeyboardInterrupt
 
@@ -168,8 +184,9 @@ def test_it_cancels_a_sync_run_on_ctrl_c(demo_version, monkeypatch):
 def test_it_moves_the_bar_with_each_poll(demo_version):
     run = TestRun.objects.create(configuration=demo_version.configuration, version=demo_version)
     bar = tqdm(total=0, file=io.StringIO())
-    TestRun.objects.filter(pk=run.pk).update(status=Status.RUNNING, entities_total=4, entities_completed=1,
-                                             current_entity="site")
+    TestRun.objects.filter(pk=run.pk).update(
+        status=Status.RUNNING, entities_total=4, entities_completed=1, current_entity="site"
+    )
 
     assert Command().poll(run, bar) is False
     assert (bar.n, bar.total, bar.desc) == (1, 4, "site: ")

@@ -35,10 +35,13 @@ def test_it_shows_a_summary_and_the_entities(demo_run):
     assert "by alice" in out
     assert "first 100 rows · entities: site" in out
     assert f"/runs/{demo_run.pk}/" in out
-    table = lines[lines.index("") + 1:]
+    table = lines[lines.index("") + 1 :]
     assert table[0].split() == ["entity", "status", "rows", "in", "→", "out", "time", "error"]
-    assert [line.split()[:2] for line in table[1:]] == [["survey", "success"], ["project", "success"],
-                                                        ["site", "success"]]
+    assert [line.split()[:2] for line in table[1:]] == [
+        ["survey", "success"],
+        ["project", "success"],
+        ["site", "success"],
+    ]
     assert "100 → 3" in table[3]
 
 

@@ -149,7 +149,7 @@ def test_it_sends_only_the_rows_that_changed(alice_client, demo_version):
     assert '<template><tr id="entity-1" class="entity-success" hx-swap-oob="true">' in content
     assert '<tr id="entity-2" class="entity-running" hx-swap-oob="true">' in content
     assert "run-entities" not in content
-    assert 'seen=ssrp' in content  # the next poll starts from here
+    assert "seen=ssrp" in content  # the next poll starts from here
 
 
 def test_it_sends_the_whole_table_with_the_last_poll(alice_client, demo_version):
@@ -209,8 +209,9 @@ def test_it_sends_the_event_that_says_how_the_run_ended(alice_client, demo_versi
 
 @pytest.mark.parametrize("entities", [2, 40])
 @pytest.mark.parametrize("changed", [False, True])
-def test_it_costs_a_fixed_number_of_queries(alice_client, demo_version, django_assert_num_queries, entities,
-                                             changed):
+def test_it_costs_a_fixed_number_of_queries(
+    alice_client, demo_version, django_assert_num_queries, entities, changed
+):
     run = make_run(demo_version, entities=entities)
     run.log("info", "Started on testhost:1.")
     if changed:

@@ -18,6 +18,8 @@ class Command(BaseCommand):
         if not user.is_active:
             raise CommandError(f"User {username!r} is inactive; a token would not work.")
         token, secret = ApiToken.objects.issue(user, label=label)
-        self.stderr.write(f"Token {token.prefix}… for {username}; shown once, store it now. Use it as "
-                          "'Authorization: Bearer <token>'.")
+        self.stderr.write(
+            f"Token {token.prefix}… for {username}; shown once, store it now. Use it as "
+            "'Authorization: Bearer <token>'."
+        )
         self.stdout.write(secret)

@@ -14,11 +14,15 @@ class Command(BaseCommand):
     def handle(self, username, url, **options):
         User = get_user_model()
         if User.objects.filter(is_superuser=True, is_active=True).exists():
-            self.stdout.write("A superuser exists; log in with it (forgotten? manage.py changepassword NAME).")
+            self.stdout.write(
+                "A superuser exists; log in with it (forgotten? manage.py changepassword NAME)."
+            )
             return
         password = secrets.token_urlsafe(12)
         User.objects.create_superuser(username, "", password)
-        self.stdout.write(self.style.SUCCESS(
-            f"Created superuser {username!r} with password {password!r} (shown once).\n"
-            f"Log in at {url}; change it with: .venv/bin/python manage.py changepassword {username}"
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Created superuser {username!r} with password {password!r} (shown once).\n"
+                f"Log in at {url}; change it with: .venv/bin/python manage.py changepassword {username}"
+            )
+        )

@@ -17,6 +17,8 @@ class Command(BaseCommand):
         except ImportFailed as exc:
             raise CommandError(str(exc)) from None
         state = "imported" if created else "unchanged"
-        self.stdout.write(f"{version.configuration.name} v{version.number} ({state}, "
-                          f"{version.files.count()} files, {version.error_count} errors, "
-                          f"{version.warning_count} warnings)")
+        self.stdout.write(
+            f"{version.configuration.name} v{version.number} ({state}, "
+            f"{version.files.count()} files, {version.error_count} errors, "
+            f"{version.warning_count} warnings)"
+        )

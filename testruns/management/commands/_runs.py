@@ -47,9 +47,11 @@ def summary(run: TestRun) -> str:
 
     Reads run.configuration and run.version (a query each unless selected with the run).
     """
-    line = (f"{run.configuration.name} v{run.version.number} run {run.short_id} {run.status}: "
-            f"{run.entities_succeeded} of {run.entities_total} entities succeeded, "
-            f"{run.entities_failed} failed, {run.entities_skipped} skipped")
+    line = (
+        f"{run.configuration.name} v{run.version.number} run {run.short_id} {run.status}: "
+        f"{run.entities_succeeded} of {run.entities_total} entities succeeded, "
+        f"{run.entities_failed} failed, {run.entities_skipped} skipped"
+    )
     if run.total_time_ms is not None:
         line += f" ({duration(run.total_time_ms)})"
     if run.error_message:

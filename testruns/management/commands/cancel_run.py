@@ -5,8 +5,10 @@ from testruns.models import RunAlreadyFinished, Status
 
 
 class Command(BaseCommand):
-    help = ("Cancel a test run: a pending one at once, a running one at its worker's next checkpoint "
-            "(between entities, or between the phases of a long one).")
+    help = (
+        "Cancel a test run: a pending one at once, a running one at its worker's next checkpoint "
+        "(between entities, or between the phases of a long one)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("run_id", help="the run's id, or its first 6 or more characters")
@@ -20,5 +22,7 @@ class Command(BaseCommand):
         if status == Status.CANCELLED:
             self.stdout.write(f"Run {run.short_id} cancelled.")
         else:
-            self.stdout.write(f"Run {run.short_id} {status}: its worker stops at the next checkpoint "
-                              f"(show_run {run.short_id} tells when).")
+            self.stdout.write(
+                f"Run {run.short_id} {status}: its worker stops at the next checkpoint "
+                f"(show_run {run.short_id} tells when)."
+            )

@@ -28,7 +28,9 @@ class Command(BaseCommand):
             entities = f"{run.entities_succeeded}/{run.entities_total} ok" if run.entities_total else "—"
             if run.entities_failed:
                 entities += f", {run.entities_failed} failed"
-            self.stdout.write(f"{run.short_id}  {created}  {name:<24}  {run.status:<10}  {entities:<16}  "
-                              f"{duration(run.total_time_ms):>9}  {run.requested_by or '—'}".rstrip())
+            self.stdout.write(
+                f"{run.short_id}  {created}  {name:<24}  {run.status:<10}  {entities:<16}  "
+                f"{duration(run.total_time_ms):>9}  {run.requested_by or '—'}".rstrip()
+            )
         if not runs:
             self.stderr.write("No runs.")

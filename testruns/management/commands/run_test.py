@@ -25,22 +25,27 @@ def max_rows(value: str) -> int | None:
 
 
 def entity_list(value: str | None) -> list[str] | None:
-    """"site, sample" → ["site", "sample"]; None stays None (every entity)."""
+    """ "site, sample" → ["site", "sample"]; None stays None (every entity)."""
     if value is None:
         return None
     return [name.strip() for name in value.split(",") if name.strip()]
 
 
 class Command(BaseCommand):
-    help = ("Start a test run of a configuration's current version. It runs in a worker; --wait follows it "
-            "to the end, --sync runs it in this process. With either, exit status 0 means every entity "
-            "succeeded.")
+    help = (
+        "Start a test run of a configuration's current version. It runs in a worker; --wait follows it "
+        "to the end, --sync runs it in this process. With either, exit status 0 means every entity "
+        "succeeded."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("name", help="the configuration's name")
         parser.add_argument("--entities", help="comma-separated entities to run (their dependencies run too)")
-        parser.add_argument("--max-rows", default=str(DEFAULT_ROWS),
-                            help=f"rows read from each input file, or 'all' (default {DEFAULT_ROWS})")
+        parser.add_argument(
+            "--max-rows",
+            default=str(DEFAULT_ROWS),
+            help=f"rows read from each input file, or 'all' (default {DEFAULT_ROWS})",
+        )
         parser.add_argument("--stop-on-error", action="store_true", help="stop at the first failed entity")
         parser.add_argument("--no-validate-foreign-keys", dest="validate_foreign_keys", action="store_false")
         parser.add_argument("--no-validate-constraints", dest="validate_constraints", action="store_false")
@@ -82,7 +87,8 @@ class Command(BaseCommand):
             except KeyboardInterrupt:
                 raise CommandError(
                     f"Stopped waiting; run {run.pk} goes on (it was not cancelled). Follow it with "
-                    f"'manage.py show_run {run.short_id}' or at {run.get_absolute_url()}", returncode=130
+                    f"'manage.py show_run {run.short_id}' or at {run.get_absolute_url()}",
+                    returncode=130,
                 ) from None
         else:
             if options["json"]:
@@ -117,8 +123,11 @@ class Command(BaseCommand):
         hinted = False
         with tqdm(total=0, unit="entity", file=self.stderr._out, dynamic_ncols=True, leave=True) as bar:
             while not self.poll(run, bar):
-                if (not hinted and run.status == Status.PENDING
-                        and time.monotonic() - started > NO_WORKER_HINT_SECONDS):
+                if (
+                    not hinted
+                    and run.status == Status.PENDING
+                    and time.monotonic() - started > NO_WORKER_HINT_SECONDS
+                ):
                     bar.write("Still pending: is a worker running? (manage.py qcluster, or make serve)")
                     hinted = True
                 time.sleep(POLL_SECONDS)

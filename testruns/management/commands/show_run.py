@@ -30,8 +30,9 @@ class Command(BaseCommand):
         self.stdout.write(f"  started:   {when(run.started_at)}")
         self.stdout.write(f"  finished:  {when(run.finished_at)}")
         if run.is_active and run.current_entity:
-            self.stdout.write(f"  working on {run.current_entity} ({run.entities_completed} of "
-                              f"{run.entities_total} done)")
+            self.stdout.write(
+                f"  working on {run.current_entity} ({run.entities_completed} of {run.entities_total} done)"
+            )
         if run.error_message:
             self.stdout.write(f"  error:     {run.error_message}")
         self.stdout.write(f"  page:      {run.get_absolute_url()}")

@@ -36,11 +36,7 @@ def test_an_unconfined_resolver_follows_any_path(folder):
 
 def test_a_confined_run_fails_the_entity_that_reads_outside(folder):
     (folder / "config.yml").write_text(
-        "entities:\n"
-        "  leak:\n"
-        "    type: csv\n"
-        "    options: {filename: ../outside.csv}\n"
-        "    columns: [secret]\n"
+        "entities:\n  leak:\n    type: csv\n    options: {filename: ../outside.csv}\n    columns: [secret]\n"
     )
     project = shapeshift.load("config.yml", DirectoryResolver(folder, confined=True), env={})
     result = shapeshift.run(project, shapeshift.plan(project))
