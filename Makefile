@@ -44,6 +44,7 @@ test-redis: setup
 bench: setup
 	$(PY) benchmarks/engine.py
 	$(PY) benchmarks/api_latency.py
+	$(PY) benchmarks/run_latency.py
 	$(PY) benchmarks/history.py
 
 lint: setup
