@@ -28,7 +28,7 @@ demo: setup
 
 serve: demo
 	$(PY) manage.py collectstatic --noinput --verbosity 0
-	$(PY) manage.py ensure_login_user
+	$(PY) manage.py ensure_login_user --url http://$${SHIFTBENCH_BIND:-127.0.0.1:8000}/
 	$(VENV)/bin/honcho start
 
 test: setup chromium
