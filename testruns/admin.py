@@ -1,7 +1,8 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 
 from configurations.admin import ReadOnlyAdmin
-from testruns.models import EntityResult, RunEvent, TestRun
+from testruns.models import EntityResult, RunAlreadyFinished, RunEvent, TestRun
+from testruns.options import InvalidOptions
 
 # What a run did: set by the worker, never by hand.
 RUN_HISTORY_FIELDS = [
@@ -59,9 +60,38 @@ class TestRunAdmin(admin.ModelAdmin):
     show_full_result_count = False  # headed for 100k+ rows: no second COUNT(*)
     readonly_fields = RUN_HISTORY_FIELDS  # only `pinned` stays editable
     inlines = [EntityResultInline]
+    actions = ["cancel_runs", "rerun_runs", "pin_runs", "unpin_runs"]
 
     def has_add_permission(self, request):
         return False  # runs start through start_run (page, API, command), never from a blank admin form
+
+    @admin.action(description="Cancel selected runs")
+    def cancel_runs(self, request, queryset):
+        for run in queryset:
+            try:
+                run.request_cancel()
+            except RunAlreadyFinished as exc:
+                self.message_user(request, str(exc), messages.WARNING)
+            else:
+                self.message_user(request, f"Run {run.short_id}: {run.status}.")
+
+    @admin.action(description="Re-run selected runs (same version and options)")
+    def rerun_runs(self, request, queryset):
+        for run in queryset.select_related("version", "configuration"):
+            try:
+                new = run.rerun(request.user)
+            except InvalidOptions as exc:
+                self.message_user(request, f"Run {run.short_id}: {exc}", messages.ERROR)
+            else:
+                self.message_user(request, f"Run {run.short_id} re-run as {new.short_id}.")
+
+    @admin.action(description="Pin selected runs (pruning keeps them)")
+    def pin_runs(self, request, queryset):
+        self.message_user(request, f"{queryset.update(pinned=True)} run(s) pinned.")
+
+    @admin.action(description="Unpin selected runs")
+    def unpin_runs(self, request, queryset):
+        self.message_user(request, f"{queryset.update(pinned=False)} run(s) unpinned.")
 
 
 @admin.register(EntityResult)

@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from accounts.models import ApiToken
 from testruns.models import EntityResult, Status, TestRun
+from testruns.options import RunOptions
 
 pytestmark = pytest.mark.django_db
 
@@ -74,3 +75,45 @@ def test_it_never_shows_a_tokens_hash(admin_client, alice):
 
     assert token.prefix.encode() in page.content
     assert token.token_hash.encode() not in page.content
+
+
+def run_action(admin_client, action, *runs):
+    return admin_client.post(
+        reverse("admin:testruns_testrun_changelist"),
+        {"action": action, "_selected_action": [str(run.pk) for run in runs]},
+        follow=True,
+    )
+
+
+def test_its_cancel_action_cancels_active_runs_and_refuses_finished_ones(admin_client, run, demo_version):
+    pending = TestRun.objects.create(configuration=demo_version.configuration, version=demo_version)
+
+    response = run_action(admin_client, "cancel_runs", pending, run)
+
+    pending.refresh_from_db()
+    assert pending.status == Status.CANCELLED
+    assert "already finished" in response.content.decode()
+    run.refresh_from_db()
+    assert run.status == Status.COMPLETED
+
+
+def test_its_rerun_action_starts_a_new_run_of_the_same_version(
+    admin_client, run, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False):
+        run_action(admin_client, "rerun_runs", run)
+
+    new = TestRun.objects.exclude(pk=run.pk).get()
+    assert new.version_id == run.version_id
+    assert new.options == RunOptions.from_dict(run.options).to_dict()
+    assert new.requested_by.username == "root"
+
+
+def test_its_pin_actions_pin_and_unpin(admin_client, run):
+    run_action(admin_client, "pin_runs", run)
+    run.refresh_from_db()
+    assert run.pinned
+
+    run_action(admin_client, "unpin_runs", run)
+    run.refresh_from_db()
+    assert not run.pinned
