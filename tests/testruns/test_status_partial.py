@@ -159,9 +159,10 @@ def test_it_sends_the_whole_table_with_the_last_poll(alice_client, demo_version)
 
     assert '<section id="run-entities" hx-swap-oob="true">' in content
     assert content.count('<tr id="entity-') == 3
-    # the actions again, now with Delete
+    # the actions again, now with Delete and the exports
     assert '<div id="run-actions" class="run-actions" hx-swap-oob="true">' in content
     assert reverse("testruns:delete", args=[run.pk]) in content
+    assert reverse("testruns:export_zip", args=[run.pk]) in content
 
 
 def test_it_leaves_the_actions_alone_while_the_run_works(alice_client, demo_version):
