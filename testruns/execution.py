@@ -7,13 +7,14 @@
 import logging
 import os
 import socket
+import tempfile
 import threading
 import time
 import traceback
 from urllib.parse import quote
 
 from django.conf import settings
-from django.core.files.base import ContentFile
+from django.core.files import File
 from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 
@@ -104,8 +105,12 @@ def _process(run: TestRun, stop: threading.Event) -> tuple[str, str]:
         stop_on_error=options.stop_on_error,
         validate_foreign_keys=options.validate_foreign_keys,
         validate_constraints=options.validate_constraints,
+        # Each table is written (file + preview) the moment it is final and then dropped: a full run
+        # holds no more than the engine needs, instead of every table of the run until the end.
+        keep_tables=False,
+        on_table=observer.table_final,
+        compact_text=True,  # text stays category: the same CSV and preview, a third of the memory
     )
-    _store_final_tables(run, result)
     if result.cancelled:
         EntityResult.objects.filter(run=run, status=EntityResult.Status.PENDING).update(
             status=EntityResult.Status.CANCELLED
@@ -122,14 +127,6 @@ def _create_entity_results(run: TestRun, plan) -> None:
     TestRun.objects.filter(pk=run.pk).update(entities_total=len(plan.order))
 
 
-def _store_final_tables(run: TestRun, result) -> None:
-    """Replace each succeeded entity's preview and file with its final table (relinked and finalised)."""
-    for name, table in result.tables.items():
-        EntityResult.objects.filter(run=run, entity=name, status=EntityResult.Status.SUCCESS).update(
-            **table_fields(run, name, table)
-        )
-
-
 def table_fields(run: TestRun, name: str, table) -> dict:
     """The EntityResult fields that describe a table: shape, dtypes, preview and the stored CSV."""
     from django.core.files.storage import default_storage
@@ -138,12 +135,17 @@ def table_fields(run: TestRun, name: str, table) -> dict:
     path = f"runs/{run.pk}/{quote(name, safe=' -_.')}.csv"
     if default_storage.exists(path):
         default_storage.delete(path)
-    stored = default_storage.save(path, ContentFile(table.to_csv(index=False).encode("utf-8")))
+    # Through a temporary file: a table of a million rows never becomes one string in memory.
+    with tempfile.TemporaryFile() as csv_file:
+        table.to_csv(csv_file, index=False, encoding="utf-8")
+        csv_file.seek(0)
+        stored = default_storage.save(path, File(csv_file))
     preview = table.head(PREVIEW_ROWS)
     return {
         "rows_out": len(table),
         "columns": [str(c) for c in table.columns],
-        "dtypes": {str(c): str(t) for c, t in table.dtypes.items()},
+        # Text the engine keeps as category is plain text (object) in the reference tool's tables.
+        "dtypes": {str(c): "object" if str(t) == "category" else str(t) for c, t in table.dtypes.items()},
         "preview": _json_rows(preview),
         "output": stored,
     }
@@ -186,13 +188,10 @@ class RunObserver(shapeshift.Observer):
             "issues": [issue.to_dict() for issue in outcome.issues],
             "error": outcome.error or "",
             "traceback": outcome.traceback or "",
+            "rows_out": outcome.rows_out,
+            "columns": list(outcome.columns),
+            "dtypes": dict(outcome.dtypes),
         }
-        if outcome.table is not None:
-            fields.update(table_fields(self.run, outcome.name, outcome.table))
-            # The engine keeps text as category while it works; its outcome reports the final dtypes.
-            fields["dtypes"] = dict(outcome.dtypes) or fields["dtypes"]
-        else:
-            fields["rows_out"] = outcome.rows_out
         EntityResult.objects.filter(run=self.run, entity=outcome.name).update(**fields)
         if outcome.status != EntityResult.Status.CANCELLED:
             self.run.count_entity(outcome.status)
@@ -200,6 +199,14 @@ class RunObserver(shapeshift.Observer):
             self.run.log("error", outcome.error or "failed", entity=outcome.name)
         elif outcome.status == "skipped":
             self.run.log("warning", outcome.error or "skipped", entity=outcome.name)
+
+    def table_final(self, name: str, table) -> None:
+        """Store an entity's final table (relinked and finalised): its file, preview, columns and dtypes.
+
+        The engine calls this once the last entity reading the table is done, so for a table others
+        depend on it comes after ``entity_finished``.
+        """
+        EntityResult.objects.filter(run=self.run, entity=name).update(**table_fields(self.run, name, table))
 
     def should_stop(self) -> bool:
         """Whether a cancel was requested: at most one query per CANCEL_CHECK_INTERVAL, none once it was."""
