@@ -45,6 +45,7 @@ bench: setup
 	$(PY) benchmarks/engine.py
 	$(PY) benchmarks/api_latency.py
 	$(PY) benchmarks/run_latency.py
+	$(PY) benchmarks/full_run.py
 	$(PY) benchmarks/history.py
 
 lint: setup

@@ -23,7 +23,7 @@ import tempfile
 import time
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-ARBODAT = pathlib.Path("/work/shared/data/arbodat")
+ARBODAT = ROOT.parent / "shared" / "data" / "arbodat"  # shared/ sits beside the repository
 FILES = ["reduced-arbodat.yml", "mappings.yml", "translations.tsv"]
 
 ENGINE = """

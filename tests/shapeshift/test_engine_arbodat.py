@@ -1,13 +1,13 @@
-"""The real Arbodat configurations (see /work/shared/data/arbodat/README.md)."""
+"""The real Arbodat configurations (see ../shared/data/arbodat/README.md beside the repository)."""
 
 from __future__ import annotations
 
 import pytest
-from engine_support import ARBODAT
+from engine_support import ARBODAT, needs_arbodat
 
 import shapeshift
 
-pytestmark = pytest.mark.skipif(not ARBODAT.exists(), reason="arbodat data not available")
+pytestmark = needs_arbodat
 
 EXPECTED_ROWS = {
     "survey": 2364,

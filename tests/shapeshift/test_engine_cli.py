@@ -10,7 +10,7 @@ import sys
 
 import pandas as pd
 import pytest
-from engine_support import ARBODAT, SURVEY_CSV
+from engine_support import ARBODAT, SURVEY_CSV, needs_arbodat
 
 from shapeshift.cli import main
 
@@ -86,7 +86,7 @@ def test_validate_ok_and_json(project, capsys):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not ARBODAT.exists(), reason="arbodat data not available")
+@needs_arbodat
 def test_module_entry_point_default_entity_variant(tmp_path):
     out_a, out_b = tmp_path / "a", tmp_path / "b"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}

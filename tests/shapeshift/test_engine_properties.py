@@ -12,7 +12,7 @@ import textwrap
 import numpy as np
 import pandas as pd
 import pytest
-from engine_support import ARBODAT
+from engine_support import ARBODAT, needs_arbodat
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -149,7 +149,7 @@ def test_determinism_across_processes_with_different_hash_seeds(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not ARBODAT.exists(), reason="arbodat data not available")
+@needs_arbodat
 def test_arbodat_determinism_across_processes():
     config = ARBODAT / "reduced-arbodat.yml"
     assert _run_with_seed(config, "3", 400) == _run_with_seed(config, "4242", 400)
