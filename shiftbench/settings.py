@@ -79,6 +79,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "shiftbench.context_processors.htmx",
             ],
         },
     },
@@ -176,6 +177,11 @@ if EXPORT_XLSX_MAX_CELLS < 0:
     raise ImproperlyConfigured(
         f"SHIFTBENCH_EXPORT_XLSX_MAX_CELLS={EXPORT_XLSX_MAX_CELLS}: expected 0 (no limit) or more"
     )
+
+# Which htmx django-htmx serves: 2 (stable) or 4; the pages work with both (the browser tests run both).
+HTMX_VERSION = envint("HTMX_VERSION", 2)
+if HTMX_VERSION not in (2, 4):
+    raise ImproperlyConfigured(f"SHIFTBENCH_HTMX_VERSION={HTMX_VERSION}: expected 2 or 4")
 
 # Environment variables a configuration may read with ${NAME} (fnmatch patterns, e.g. "SEAD_*"). None by
 # default: configurations come from users, and a preview would show whatever they read.

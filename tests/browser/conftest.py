@@ -34,3 +34,10 @@ def page():
             yield page
         finally:
             browser.close()
+
+
+@pytest.fixture(params=[2, 4], ids=["htmx2", "htmx4"])
+def htmx_version(request, settings):
+    """Serve htmx 2 or htmx 4 (django-htmx ships both): the live pages must work with either."""
+    settings.HTMX_VERSION = request.param
+    return request.param

@@ -50,7 +50,7 @@ MEASURES = "sample;value\n1;0.5\n2;0.7\n"
 
 
 def test_it_shows_a_long_run_live_and_cancels_it(
-    live_server, start_worker, queued, page, write_config, django_user_model, fifos
+    live_server, start_worker, queued, page, write_config, django_user_model, fifos, htmx_version
 ):
     from playwright.sync_api import expect
 

@@ -16,7 +16,7 @@ SCREENSHOT = Path("/tmp/run_page.png")
 
 
 def test_it_runs_a_configuration_and_shows_progress_live(
-    live_server, start_worker, queued, page, django_user_model
+    live_server, start_worker, queued, page, django_user_model, htmx_version
 ):
     from playwright.sync_api import expect
 

@@ -152,6 +152,21 @@ def test_it_sends_only_the_rows_that_changed(alice_client, demo_version):
     assert "seen=ssrp" in content  # the next poll starts from here
 
 
+def test_it_sends_changed_rows_as_partials_to_htmx_4(alice_client, demo_version, settings):
+    settings.HTMX_VERSION = 4  # htmx 4 reads no out-of-band element nested in a <template>
+    run = make_run(demo_version, entities=3)
+    EntityResult.objects.filter(run=run, position=1).update(status="success")
+
+    content = alice_client.get(url(run, seen="spp", event=0), headers=HX).content.decode()
+
+    assert (
+        '<hx-partial hx-target="#entity-1" hx-swap="outerHTML"><tr id="entity-1" class="entity-success">'
+        in content
+    )
+    assert "<template>" not in content
+    assert content.count("<tr ") == 1
+
+
 def test_it_sends_the_whole_table_with_the_last_poll(alice_client, demo_version):
     run = make_run(demo_version, Status.COMPLETED, entities=3)
 
