@@ -10,7 +10,6 @@ import socket
 import tempfile
 import threading
 import time
-import traceback
 from urllib.parse import quote
 
 from django.conf import settings
@@ -96,7 +95,7 @@ def _process(run: TestRun, stop: threading.Event) -> tuple[str, str]:
     except shapeshift.ConfigError as exc:
         return Status.FAILED, str(exc)
     _create_entity_results(run, plan)
-    observer = RunObserver(run, plan, stop)
+    observer = RunObserver(run, stop)
     result = shapeshift.run(
         project,
         plan,
@@ -165,9 +164,8 @@ class RunObserver(shapeshift.Observer):
     ``cancelling``: that is how a cancel reaches a worker busy in one long phase.
     """
 
-    def __init__(self, run: TestRun, plan, stop: threading.Event | None = None):
+    def __init__(self, run: TestRun, stop: threading.Event | None = None):
         self.run = run
-        self.plan = plan
         self.stop = stop or threading.Event()
         self._checked_at = float("-inf")
 
@@ -175,9 +173,6 @@ class RunObserver(shapeshift.Observer):
         logger.info("run %s: entity %s started", self.run.pk, name)
         EntityResult.objects.filter(run=self.run, entity=name).update(status=EntityResult.Status.RUNNING)
         TestRun.objects.filter(pk=self.run.pk).update(current_entity=name, heartbeat_at=timezone.now())
-
-    def entity_phase(self, name: str, phase: str) -> None:
-        pass  # the heartbeat thread proves the worker alive; should_stop is polled right after
 
     def entity_finished(self, outcome) -> None:
         fields = {
@@ -262,7 +257,3 @@ class Heartbeat:
             logger.exception("heartbeat of run %s failed", self.run.pk)
         finally:
             connection.close()
-
-
-def format_traceback(exc: BaseException) -> str:
-    return "".join(traceback.format_exception(exc))

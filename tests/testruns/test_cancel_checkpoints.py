@@ -26,7 +26,7 @@ def running(demo_version, alice):
 
 def test_it_asks_the_database_at_most_once_per_interval(running, django_assert_num_queries, monkeypatch):
     monkeypatch.setattr(execution, "CANCEL_CHECK_INTERVAL", 3600)
-    observer = RunObserver(running, plan=None)
+    observer = RunObserver(running)
 
     with django_assert_num_queries(1):
         assert observer.should_stop() is False
@@ -36,7 +36,7 @@ def test_it_asks_the_database_at_most_once_per_interval(running, django_assert_n
 
 def test_it_stops_asking_once_a_cancel_was_seen(running, django_assert_num_queries, monkeypatch):
     monkeypatch.setattr(execution, "CANCEL_CHECK_INTERVAL", 0)
-    observer = RunObserver(running, plan=None)
+    observer = RunObserver(running)
     running.request_cancel()
 
     with django_assert_num_queries(1):
@@ -46,7 +46,7 @@ def test_it_stops_asking_once_a_cancel_was_seen(running, django_assert_num_queri
 
 def test_it_stops_without_a_query_when_the_heartbeat_saw_the_cancel(running, django_assert_num_queries):
     stop = threading.Event()
-    observer = RunObserver(running, plan=None, stop=stop)
+    observer = RunObserver(running, stop=stop)
     running.request_cancel()
 
     assert running.beat() is True  # what the heartbeat thread does every HEARTBEAT_INTERVAL
