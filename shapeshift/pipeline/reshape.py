@@ -91,27 +91,24 @@ def drop_empty_rows(table: pd.DataFrame, setting, report: EntityReport) -> pd.Da
         return table
     if isinstance(setting, dict):
         columns = list(setting)
-        missing = [c for c in columns if c not in table.columns]
-        if missing:
-            report.warn(
-                IssueCode.DROP_EMPTY_COLUMNS_MISSING,
-                f"drop_empty_rows columns not found, nothing dropped: {missing}",
-            )
-            return table
+    elif isinstance(setting, list):
+        columns = as_name_list(setting)
+    else:
+        columns = list(table.columns)
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        report.warn(
+            IssueCode.DROP_EMPTY_COLUMNS_MISSING,
+            f"drop_empty_rows columns not found, nothing dropped: {missing}",
+        )
+        return table
+    if isinstance(setting, dict):
         for column, empties in setting.items():
             empties = empties if isinstance(empties, list) else [empties]
             mask = table[column].isin(empties).to_numpy()
             if mask.any():
                 table[column] = table[column].astype(object).mask(mask, pd.NA)
     else:
-        columns = list(table.columns) if not isinstance(setting, list) else as_name_list(setting)
-        missing = [c for c in columns if c not in table.columns]
-        if missing:
-            report.warn(
-                IssueCode.DROP_EMPTY_COLUMNS_MISSING,
-                f"drop_empty_rows columns not found, nothing dropped: {missing}",
-            )
-            return table
         for column in columns:
             table[column] = _blank_to_na(table[column])
     if not columns:
