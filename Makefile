@@ -1,12 +1,12 @@
 # ShiftBench: `make serve` and `make test` set up everything they need on a fresh machine.
 PYTHON ?= python3
-VENV := .venv
+VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: setup serve test test-postgres test-redis bench lint chromium demo
+.PHONY: setup serve test test-engine test-postgres test-redis bench lint chromium demo
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,11 @@ test: setup chromium
 # The same suite on PostgreSQL and the worker tests on the Redis broker (CI runs both; see .ci/run).
 test-postgres: setup chromium
 	SHIFTBENCH_DATABASE_URL=$(PG_URL) $(VENV)/bin/pytest
+
+# The engine and configuration tests alone, e.g. on another Python:
+#   make test-engine PYTHON=python3.13 VENV=.venv3.13
+test-engine: setup
+	$(VENV)/bin/pytest tests/shapeshift tests/configurations
 
 test-redis: setup
 	SHIFTBENCH_TEST_REDIS_URL=$(REDIS_URL) $(VENV)/bin/pytest -m redis
