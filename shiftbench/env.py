@@ -37,6 +37,16 @@ def envint(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{PREFIX}{name}={value!r}: expected a whole number") from None
 
 
+def envfloat(name: str, default: float) -> float:
+    value = envstr(name, "")
+    if value == "":
+        return default
+    try:
+        return float(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{PREFIX}{name}={value!r}: expected a number") from None
+
+
 def envlist(name: str, default: list[str]) -> list[str]:
     value = envstr(name, "")
     if value == "":

@@ -10,7 +10,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
 
-from shiftbench.env import envbool, envint, envlist, envstr
+from shiftbench.env import envbool, envfloat, envint, envlist, envstr
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(envstr("VAR_DIR", str(BASE_DIR / "var")))
@@ -146,7 +146,9 @@ Q_CLUSTER = {
     "save_limit": 1000,  # run state lives in TestRun; django-q2's task rows are only a debugging aid
     "catch_up": False,
     "label": "Background tasks",
-    "poll": 0.2,  # ORM broker: how often an idle worker asks the database for work
+    # ORM broker: how often an idle cluster asks the database for work. 0.05 s puts a run in `running`
+    # within ~100 ms of its start; `make bench` (run_latency.py) prints the idle CPU this costs.
+    "poll": envfloat("BROKER_POLL", 0.05),
 }
 if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
