@@ -20,6 +20,7 @@ from .config import (
 from .errors import ConfigError
 from .issues import Issue, IssueCode, Severity
 from .pipeline import EntityOutcome, Observer, Plan, RunResult, plan, run
+from .sqlpolicy import SqlPolicy, SqlTarget
 
 __all__ = [
     "load",
@@ -41,4 +42,6 @@ __all__ = [
     "EntitySpec",
     "ForeignKeySpec",
     "FileRef",
+    "SqlPolicy",
+    "SqlTarget",
 ]

@@ -189,6 +189,19 @@ if HTMX_VERSION not in (2, 4):
 # default: configurations come from users, and a preview would show whatever they read.
 CONFIG_ENV = envlist("CONFIG_ENV", [])
 
+# PostgreSQL servers the SQL sources of stored configurations may read: comma-separated fnmatch patterns
+# of host:port[/dbname] ("sead.example.org:5432/sead_*"). None by default: a source could otherwise read
+# any database the worker can reach, this application's own included (that one stays refused whatever
+# the list says). A role that is or can become a superuser, or may read/write server files or run
+# programs, is refused unless SQL_ALLOW_SUPERUSER. Each query may run SQL_STATEMENT_TIMEOUT seconds.
+SQL_ALLOWED = envlist("SQL_ALLOWED", [])
+SQL_ALLOW_SUPERUSER = envbool("SQL_ALLOW_SUPERUSER", False)
+SQL_STATEMENT_TIMEOUT = envint("SQL_STATEMENT_TIMEOUT", 60)
+if SQL_STATEMENT_TIMEOUT <= 0:  # PostgreSQL reads 0 as "no timeout"
+    raise ImproperlyConfigured(
+        f"SHIFTBENCH_SQL_STATEMENT_TIMEOUT={SQL_STATEMENT_TIMEOUT}: expected 1 (second) or more"
+    )
+
 # Upper bound on uploads (the YAML form and bundled survey files).
 DATA_UPLOAD_MAX_MEMORY_SIZE = envint("UPLOAD_MAX_BYTES", 200 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024

@@ -7,6 +7,7 @@ import pathlib
 from collections.abc import Mapping
 
 from ..errors import ConfigError
+from ..sqlpolicy import SqlPolicy
 from .directives import FileRef, load_document
 from .model import FILE_TYPES, Project, build_entities
 from .resolver import DirectoryResolver, FileResolver, join_relative, parent_of
@@ -18,12 +19,14 @@ def load(
     env: Mapping[str, str] | None = None,
     *,
     env_prefix: str | None = None,
+    sql_policy: SqlPolicy | None = None,
 ) -> Project:
     """Load and resolve a configuration.
 
     `source` is a path to a YAML file (its folder becomes the resolver) or, when `resolver` is
     given, a file name relative to it. `env` replaces os.environ for ${NAME} and env overrides;
     `env_prefix` (e.g. "SEAD_NORMALIZER") enables environment overrides by prefix (spec 1.6).
+    `sql_policy` restricts where its SQL sources may connect (default: anywhere, as for the CLI).
     Raises ConfigError on broken YAML, a missing/non-YAML/cyclic @include or a cyclic @value.
     """
     if resolver is None:
@@ -44,6 +47,7 @@ def load(
         load_warnings=doc.warnings,
         files=doc.files,
         env=environment,
+        sql_policy=sql_policy or SqlPolicy(),
     )
     return project
 

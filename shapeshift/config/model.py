@@ -10,6 +10,7 @@ from __future__ import annotations
 import pathlib
 from dataclasses import dataclass, field
 
+from ..sqlpolicy import SqlPolicy
 from .resolver import FileResolver
 
 FILE_TYPES = {"csv", "tsv", "xlsx", "xls", "openpyxl"}
@@ -235,6 +236,7 @@ class Project:
     load_warnings: list = field(default_factory=list)
     files: list = field(default_factory=list)
     env: dict = field(default_factory=dict)
+    sql_policy: SqlPolicy = field(default_factory=SqlPolicy)  # where its SQL sources may connect
 
     @property
     def name(self) -> str:

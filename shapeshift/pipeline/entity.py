@@ -56,6 +56,7 @@ def source_table(
         sql_row_limit=None if ctx.max_rows is None else SQL_SAMPLE_BOUND,
         wanted_columns=wanted.__contains__ if wanted else None,
         env=ctx.project.env,
+        sql_policy=ctx.project.sql_policy,
     )
     loaded = load_table(name, config, ctx.project.data_sources, context)
     if loaded is not None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from ..sqlpolicy import SqlPolicy
+
 
 @dataclass
 class SourceContext:
@@ -12,7 +14,8 @@ class SourceContext:
 
     `max_rows` cuts file inputs (CSV/TSV/Excel) to their first N rows; `wanted_columns`, when set,
     lets a file loader read only those columns (the pipeline keeps only them anyway);
-    `sql_row_limit` caps SQL results (set for sampled runs only).
+    `sql_row_limit` caps SQL results (set for sampled runs only); `sql_policy` says which servers and
+    files SQL sources may open.
     """
 
     resolver: object
@@ -21,3 +24,4 @@ class SourceContext:
     wanted_columns: Callable[[str], bool] | None = None
     env: Mapping[str, str] = field(default_factory=dict)
     sql_row_limit: int | None = None  # safety bound for SQL results in sampled runs
+    sql_policy: SqlPolicy = field(default_factory=SqlPolicy)

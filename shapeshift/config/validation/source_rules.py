@@ -6,6 +6,7 @@ import pandas as pd
 
 from ...hints import did_you_mean
 from ...issues import IssueCode
+from ...sqlpolicy import SqlTarget
 from ..loading import data_source_file
 from ..model import FILE_TYPES, EntitySpec, Project
 from ..resolver import join_relative, parent_of
@@ -78,12 +79,11 @@ def _source_problem(project: Project, ds: str, entry: dict, driver: str) -> str 
             "needs Java and UCanAccess, which this engine does not support"
         )
     if driver in ("postgres", "postgresql"):
-        host = options.get("host") or options.get("hostname") or options.get("dbhost")
         if "host" in options and not options.get("host"):
             return f"data source '{ds}' (PostgreSQL) has an empty host (unset environment variable?)"
-        if not host:
-            return None
-        return None
+        target = SqlTarget.from_options(options)
+        refusal = project.sql_policy.server_refusal(target)
+        return f"data source '{ds}' (PostgreSQL {target}) will be refused: {refusal}" if refusal else None
     filename = data_source_file(entry)
     if filename and not project.resolver.exists(join_relative(parent_of(project.main), filename)):
         return f"data source '{ds}': file not found: {filename}"
