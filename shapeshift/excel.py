@@ -31,7 +31,7 @@ _SHEET_MAX = 31
 def shorten(text: str, limit: int) -> str:
     """``text`` itself when it has at most ``limit`` characters, else its start and a marker with its
     full length, ``limit`` characters in all:
-    ``shorten("a" * 50, 40)`` → ``"aaaaaaa… [truncated: 50 characters]"``.
+    ``shorten("a" * 100, 40)`` → ``"aaaaaaaaaaa… [truncated: 100 characters]"``.
     """
     if len(text) <= limit:
         return text
