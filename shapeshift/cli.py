@@ -16,6 +16,7 @@ import pandas as pd
 
 from .config import load, validate
 from .errors import ConfigError
+from .excel import MAX_CELL_TEXT, MAX_ROWS, Cells, sheet_names
 from .issues import Severity
 from .pipeline import plan as make_plan
 from .pipeline import run as run_project
@@ -29,8 +30,14 @@ class _Writer:
     def __init__(self, out: pathlib.Path, fmt: str, stem: str) -> None:
         self.out, self.fmt = out, fmt
         self.shapes: list[tuple[str, int, int]] = []
+        self.notes: list[str] = []  # what the workbook could not hold, told after the run
         out.mkdir(parents=True, exist_ok=True)
-        self.excel = pd.ExcelWriter(out / f"{stem}.xlsx", engine="openpyxl") if fmt == "xlsx" else None
+        self.excel = None
+        if fmt == "xlsx":
+            from openpyxl import Workbook
+
+            # Write-only: each sheet goes to disk as it is written, and no text is ever taken for a formula.
+            self.excel, self.excel_path = Workbook(write_only=True), out / f"{stem}.xlsx"
 
     def __call__(self, name: str, table: pd.DataFrame) -> None:
         self.shapes.append((name, len(table), len(table.columns)))
@@ -39,17 +46,24 @@ class _Writer:
         elif self.fmt == "json":
             table.to_json(self.out / f"{name}.json", orient="records", force_ascii=False, date_format="iso")
         else:
-            table.to_excel(self.excel, sheet_name=self._sheet_name(name), index=False)
+            self._write_sheet(name, table)
 
-    def _sheet_name(self, name: str) -> str:
-        """Excel allows 31 characters; keep names unique after cutting."""
-        used = set(self.excel.sheets) if self.excel is not None else set()
-        candidate, number = name[:31], 1
-        while candidate in used:
-            number += 1
-            suffix = f"~{number}"
-            candidate = name[: 31 - len(suffix)] + suffix
-        return candidate
+    def _write_sheet(self, name: str, table: pd.DataFrame) -> None:
+        """One sheet: the header in bold, then at most Excel's rows; text always text (excel.Cells)."""
+        title = sheet_names([name], taken=self.excel.sheetnames)[name]
+        cells = Cells(self.excel.create_sheet(title))
+        cells.sheet.append([cells.text(str(column), bold=True) for column in table.columns])
+        for row in table.head(MAX_ROWS - 1).itertuples(index=False, name=None):
+            cells.sheet.append([cells.value(value) for value in row])
+        if len(table) >= MAX_ROWS:
+            self.notes.append(
+                f"{name}: the first {MAX_ROWS - 1:,} of {len(table):,} rows (Excel's sheet limit)"
+            )
+        if count := cells.truncated:
+            self.notes.append(
+                f"{name}: {count:,} cell{'s' if count != 1 else ''} cut to Excel's {MAX_CELL_TEXT:,} "
+                "characters (each ends with its full length; --format csv keeps them whole)"
+            )
 
     def close(self, order: list[str] | None = None) -> None:
         """Finish the workbook and write table_shapes.tsv in table-store order (input first, then plan)."""
@@ -58,8 +72,8 @@ class _Writer:
             self.shapes.sort(key=lambda shape: rank.get(shape[0], len(rank)))
         if self.excel is not None:
             if not self.shapes:
-                pd.DataFrame().to_excel(self.excel, sheet_name="empty", index=False)
-            self.excel.close()
+                self.excel.create_sheet("empty")
+            self.excel.save(self.excel_path)
         with open(self.out / "table_shapes.tsv", "w", encoding="utf-8") as handle:
             handle.write("entity\tnum_rows\tnum_columns\n")
             for name, rows, columns in self.shapes:
@@ -148,6 +162,8 @@ def _run(args) -> int:
         if args.verbose:
             for warning in outcome.warnings:
                 print(f"          warning: {warning}")
+    for note in writer.notes:
+        print(note)
     print(f"{len(writer.shapes)} tables written to {args.out} in {result.duration_ms} ms")
     return EXIT_OK if result.ok else EXIT_FAILED
 

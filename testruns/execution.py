@@ -151,10 +151,10 @@ def table_fields(run: TestRun, name: str, table) -> dict:
 
 
 def _json_rows(frame) -> list[list]:
-    """Rows as JSON-safe lists: missing values become None; the others keep their JSON type or become text."""
-    import json
+    """Rows as JSON-safe lists, long texts cut and the whole bounded (see ``testruns.previews``)."""
+    from testruns.previews import preview_rows
 
-    return json.loads(frame.to_json(orient="values", date_format="iso", default_handler=str))
+    return preview_rows(frame)
 
 
 class RunObserver(shapeshift.Observer):

@@ -15,7 +15,6 @@ the streams themselves touch only storage, never the database.
 import csv
 import io
 import json
-import math
 import re
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -26,6 +25,8 @@ from django.db.models import Prefetch
 from django.utils import timezone
 
 import shiftbench
+from shapeshift import excel
+from shapeshift.excel import sheet_names
 from testruns.models import EntityResult, TestRun
 
 CHUNK_SIZE = 256 * 1024
@@ -35,14 +36,11 @@ CONTENT_TYPES = {
     "zip": "application/zip",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
-EXCEL_MAX_ROWS = 1_048_576  # per sheet, the header row included
-EXCEL_MAX_CELL_TEXT = 32_767
-# Control characters Excel refuses in a cell (openpyxl's ILLEGAL_CHARACTERS_RE; openpyxl itself is imported
-# only when a workbook is made: it costs every process ~170 ms to import).
-ILLEGAL_CHARACTERS_RE = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
+EXCEL_MAX_ROWS = excel.MAX_ROWS
+EXCEL_MAX_CELL_TEXT = excel.MAX_CELL_TEXT
 SUMMARY_HEADINGS = (
     "Entity", "Sheet", "Status", "Role", "Rows in", "Rows out", "Columns", "Duration (ms)", "Warnings",
-    "Issues", "Error",
+    "Issues", "Error", "Cells truncated",
 )  # fmt: skip
 
 
@@ -204,41 +202,17 @@ def export_zip(run: TestRun) -> Iterable[bytes]:
 
 # --- the Excel workbook ---
 
-_SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\\x00-\x1f]")
-
-
-def sheet_names(names: Iterable[str], taken: Iterable[str] = ()) -> dict[str, str]:
-    """A sheet name for each entity: at most 31 characters, none of ``[]:*?/\\``, unique ignoring case.
-
-    Clashes after cutting get ``~2``, ``~3``… (``taken``: names already used, like the summary sheet):
-    ``sheet_names(["a/b", "summary"], taken=["Summary"])`` → ``{"a/b": "a_b", "summary": "summary~2"}``.
-    """
-    used = {name.lower() for name in taken}
-    result = {}
-    for name in names:
-        base = _SHEET_FORBIDDEN.sub("_", name).strip("'") or "entity"
-        if base.lower() == "history":  # Excel reserves it
-            base = "history_"
-        candidate, number = base[:31], 1
-        while candidate.lower() in used:
-            number += 1
-            suffix = f"~{number}"
-            candidate = base[: 31 - len(suffix)] + suffix
-        used.add(candidate.lower())
-        result[name] = candidate
-    return result
-
 
 def _whole_number(text: str) -> int:
     number = int(text)
-    if abs(number) > 2**53:  # Excel keeps numbers as doubles: a longer id would lose its last digits
+    if isinstance(excel.whole_number(number), str):  # too long for Excel's doubles: stays text
         raise ValueError(text)
     return number
 
 
 def _real_number(text: str) -> float:
     number = float(text)
-    if not math.isfinite(number):  # inf and nan are no Excel numbers; they stay text
+    if isinstance(excel.real_number(number), str):  # inf and nan are no Excel numbers: they stay text
         raise ValueError(text)
     return number
 
@@ -259,46 +233,27 @@ def _cell_converter(dtype: str):
     return None
 
 
-def _cell(sheet, value, bold: bool = False, text: bool = False):
-    """A cell in bold, or one whose text is kept as text even when it starts with "=" (not a formula)."""
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-
-    cell = WriteOnlyCell(sheet, value=value)
-    if bold:
-        cell.font = Font(bold=True)
-    if text:
-        cell.data_type = "s"
-    return cell
-
-
-def _text(text: str) -> str:
-    """Text Excel accepts: no control characters, at most 32,767 characters."""
-    return ILLEGAL_CHARACTERS_RE.sub("", text)[:EXCEL_MAX_CELL_TEXT]
-
-
-def _table_rows(name: str, dtypes: dict, sheet) -> Iterator[list]:
+def _table_rows(name: str, dtypes: dict, cells: excel.Cells) -> Iterator[list]:
     """The stored CSV's rows as typed cells: the header in bold, then values by the column's dtype."""
     with default_storage.open(name, "rb") as raw:
         reader = csv.reader(io.TextIOWrapper(raw, encoding="utf-8", newline=""))
         header = next(reader, [])
-        yield [_cell(sheet, column, bold=True) for column in header]
+        yield [cells.text(column, bold=True) for column in header]
         converters = [_cell_converter(str(dtypes.get(column, ""))) for column in header]
         for row in reader:
-            cells = []
+            values = []
             for text, convert in zip(row, converters, strict=False):
                 if text == "":
-                    cells.append(None)
+                    values.append(None)
                     continue
                 if convert is not None:
                     try:
-                        cells.append(convert(text))
+                        values.append(convert(text))
                         continue
                     except ValueError:
                         pass
-                text = _text(text)
-                cells.append(_cell(sheet, text, text=True) if text.startswith("=") else text)
-            yield cells
+                values.append(cells.text(text))
+            yield values
 
 
 def table_cells(run: TestRun) -> int:
@@ -332,48 +287,20 @@ def export_xlsx(run: TestRun, max_cells: int | None = None):
     sheets = sheet_names([result.entity for result in results if result.entity in files], taken=["Summary"])
 
     workbook = Workbook(write_only=True)
-    summary = workbook.create_sheet("Summary")
-
-    def when(moment):
-        return timezone.localtime(moment).replace(tzinfo=None) if moment else None
-
-    for label, value in (
-        ("Configuration", run.configuration.name),
-        ("Version", run.version.number),
-        ("Version sha256", run.version.sha256),
-        ("Run", str(run.pk)),
-        ("Status", run.status),
-        ("Error", _text(run.error_message) or None),
-        ("Created", when(run.created_at)),
-        ("Started", when(run.started_at)),
-        ("Finished", when(run.finished_at)),
-        ("Total time (ms)", run.total_time_ms),
-        ("Options", json.dumps(run.options, ensure_ascii=False)),
-        ("ShiftBench", shiftbench.__version__),
-    ):
-        summary.append([_cell(summary, label, bold=True), value])
-    summary.append([])
-    summary.append([_cell(summary, heading, bold=True) for heading in SUMMARY_HEADINGS])
-    for result in results:
-        sheet = sheets.get(result.entity)
-        if sheet and (result.rows_out or 0) >= EXCEL_MAX_ROWS:
-            sheet += f" (first {EXCEL_MAX_ROWS - 1:,} rows)"
-        warnings = _text("\n".join(str(warning) for warning in result.warnings)) or None
-        summary.append(
-            [result.entity, sheet, result.status, result.role, result.rows_in, result.rows_out]
-            + [len(result.columns), result.duration_ms, warnings, len(result.issues) or None]
-            + [_text(result.error) or None]
-        )
-
+    summary = workbook.create_sheet("Summary")  # first in the workbook, written last: it counts the cuts
+    truncated = {}
     for result in results:
         if result.entity not in sheets:
             continue
         sheet = workbook.create_sheet(sheets[result.entity])
-        rows = _table_rows(files[result.entity], result.dtypes, sheet)
+        cells = excel.Cells(sheet)
+        rows = _table_rows(files[result.entity], result.dtypes, cells)
         for number, row in enumerate(rows, start=1):
             if number > EXCEL_MAX_ROWS:
                 break
             sheet.append(row)
+        truncated[result.entity] = cells.truncated
+    _write_summary(excel.Cells(summary), run, results, sheets, truncated)
 
     handle = tempfile.TemporaryFile(suffix=".xlsx")
     try:
@@ -383,6 +310,53 @@ def export_xlsx(run: TestRun, max_cells: int | None = None):
         raise
     handle.seek(0)
     return handle
+
+
+def _write_summary(cells: excel.Cells, run: TestRun, results, sheets: dict, truncated: dict) -> None:
+    """The run's facts, then one row per entity: its sheet, status, counts, and the cells Excel made us cut.
+
+    Every text goes through ``cells``: an entity name, a warning or an error is never a formula.
+    """
+
+    def when(moment):
+        return timezone.localtime(moment).replace(tzinfo=None) if moment else None
+
+    facts = [
+        ("Configuration", run.configuration.name),
+        ("Version", run.version.number),
+        ("Version sha256", run.version.sha256),
+        ("Run", str(run.pk)),
+        ("Status", run.status),
+        ("Error", run.error_message or None),
+        ("Created", when(run.created_at)),
+        ("Started", when(run.started_at)),
+        ("Finished", when(run.finished_at)),
+        ("Total time (ms)", run.total_time_ms),
+        ("Options", json.dumps(run.options, ensure_ascii=False)),
+        ("ShiftBench", shiftbench.__version__),
+    ]
+    if total := sum(truncated.values()):
+        facts.append(
+            (
+                "Cells truncated",
+                f"{total:,} cells held more than Excel's {EXCEL_MAX_CELL_TEXT:,} characters: each shows its "
+                f"start and its full length; the CSV tables (ZIP export) keep them whole.",
+            )
+        )
+    sheet = cells.sheet
+    for label, value in facts:
+        sheet.append([cells.text(label, bold=True), cells.value(value)])
+    sheet.append([])
+    sheet.append([cells.text(heading, bold=True) for heading in SUMMARY_HEADINGS])
+    for result in results:
+        name = sheets.get(result.entity)
+        if name and (result.rows_out or 0) >= EXCEL_MAX_ROWS:
+            name += f" (first {EXCEL_MAX_ROWS - 1:,} rows)"
+        warnings = "\n".join(str(warning) for warning in result.warnings)
+        row = [result.entity, name, result.status, result.role, result.rows_in, result.rows_out]
+        row += [len(result.columns), result.duration_ms, warnings, len(result.issues) or None]
+        row += [result.error, truncated.get(result.entity) or None]
+        sheet.append([cells.value(value) for value in row])
 
 
 def export(run: TestRun, fmt: str):

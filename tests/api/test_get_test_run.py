@@ -93,3 +93,18 @@ def test_it_needs_three_queries_with_a_token(client, bearer, make_run):
 
     # the token and its user, the run with its configuration, version and requester, its entity results
     assert count_queries(client, f"/api/v1/test-runs/{run.pk}", bearer) == 3
+
+
+def test_it_returns_a_huge_cell_cut_in_the_preview(
+    client, bearer, write_config, alice, django_capture_on_commit_callbacks
+):
+    from tests.testruns.test_exports import make_hostile_run
+
+    run = make_hostile_run(write_config, alice, django_capture_on_commit_callbacks)
+
+    response = client.get(f"/api/v1/test-runs/{run.pk}", **bearer)
+
+    preview = response.json()["entities_processed"][0]["preview_rows"]
+    assert preview[0]["text"].endswith("… [truncated: 1,200,000 characters]")
+    assert preview[1]["text"] == "#N/A"
+    assert len(response.content) < 100_000

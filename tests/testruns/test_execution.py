@@ -2,6 +2,7 @@
 
 import csv
 import io
+import json
 
 import pytest
 
@@ -174,3 +175,19 @@ def test_cancelling_a_finished_run_is_refused(demo_version, alice, django_captur
 
     with pytest.raises(RunAlreadyFinished, match="already finished"):
         run.request_cancel()
+
+
+def test_it_cuts_a_huge_cell_in_the_preview_and_stores_it_whole(
+    write_config, alice, django_capture_on_commit_callbacks
+):
+    from tests.testruns.test_exports import HUGE_CELL, make_hostile_run
+
+    run = make_hostile_run(write_config, alice, django_capture_on_commit_callbacks)
+
+    result = run.entity_results.get()
+    preview = dict(zip(result.columns, result.preview[0], strict=True))
+    assert len(preview["text"]) <= 1_000
+    assert preview["text"].endswith("… [truncated: 1,200,000 characters]")
+    assert len(json.dumps(result.preview)) < 10_000
+    with result.output.open("rb") as handle:
+        assert HUGE_CELL in handle.read().decode()

