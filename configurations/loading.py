@@ -24,14 +24,17 @@ def allowed_env() -> dict[str, str]:
     }
 
 
-def _resolver(path: Path) -> shapeshift.DirectoryResolver:
-    return shapeshift.DirectoryResolver(path.parent, confined=True)
+def _resolver(path: Path, unavailable: dict | None = None) -> shapeshift.DirectoryResolver:
+    return shapeshift.DirectoryResolver(path.parent, confined=True, unavailable=unavailable)
 
 
-def load_project(path) -> shapeshift.Project:
-    """``shapeshift.load`` for the YAML at ``path``, confined; raises shapeshift.ConfigError."""
+def load_project(path, unavailable: dict | None = None) -> shapeshift.Project:
+    """``shapeshift.load`` for the YAML at ``path``, confined; raises shapeshift.ConfigError.
+
+    ``unavailable``: files of the bundle that must not be read, with the reason (``Bundle.unavailable``).
+    """
     path = Path(path)
-    return shapeshift.load(path.name, _resolver(path), env=allowed_env())
+    return shapeshift.load(path.name, _resolver(path, unavailable), env=allowed_env())
 
 
 def referenced_files(path) -> list:
