@@ -14,7 +14,16 @@ from django.db import models
 from django.urls import reverse
 from django.utils.functional import cached_property
 
-from configurations.storage import CHUNK_SIZE, HashingWriter, StagedFile, opened, stored_problem
+from configurations.storage import (
+    CHUNK_SIZE,
+    Finding,
+    HashingWriter,
+    StagedFile,
+    Verified,
+    local_problem,
+    opened,
+    stored_problem,
+)
 
 
 def blob_path(sha256: str) -> str:
@@ -40,6 +49,21 @@ class StoredFileQuerySet(models.QuerySet):
         )
         return stored
 
+    def verify(self, repair: bool = False) -> Verified:
+        """Check every blob (there, size, sha256: each is read whole); with ``repair``, restore bad ones.
+
+        A bad blob is restored from a good copy where this machine has one (``StoredFile.good_copy``).
+        """
+        verified = Verified()
+        for stored in self.order_by("sha256").iterator():
+            verified.checked += 1
+            if problem := stored.problem():
+                finding = Finding(f"stored file {stored.blob.name}", problem)
+                if repair:
+                    stored.repair(finding)
+                verified.findings.append(finding)
+        return verified
+
 
 class StoredFile(models.Model):
     """A file's bytes, stored once by content (sha256) however many versions bundle it."""
@@ -60,6 +84,32 @@ class StoredFile(models.Model):
         ``full`` reads the whole blob.
         """
         return stored_problem(default_storage, self.blob.name, self.size, self.sha256 if full else None)
+
+    def good_copy(self) -> tuple[str, object] | None:
+        """``(where, source)`` of a copy of the right bytes outside storage, or None. Reads the candidates.
+
+        Candidates: the materialized bundle folders on this machine of the versions using this file,
+        and, for a main YAML, the version's own text kept in the database. Each is hashed before use.
+        """
+        for bundled in self.uses.select_related("version"):
+            path = bundled.version.bundle_folder / bundled.path
+            if local_problem(path, self.size, self.sha256) is None:
+                return str(path), path
+            if bundled.kind == "main":
+                text = bundled.version.yaml_text.encode("utf-8")
+                if hashlib.sha256(text).hexdigest() == self.sha256:
+                    return f"the text of {bundled.version}", text
+        return None
+
+    def repair(self, finding: Finding) -> None:
+        """Restore the blob from ``good_copy``; ``finding`` records what was done, or why nothing was."""
+        copy = self.good_copy()
+        if copy is None:
+            finding.action = "no good copy on this machine: import the file again"
+            return
+        where, source = copy
+        StoredFile.objects.store(source)
+        finding.action, finding.fixed = f"restored from {where}", True
 
 
 class Configuration(models.Model):
@@ -88,6 +138,50 @@ class Configuration(models.Model):
         return (last or 0) + 1
 
 
+class ConfigurationVersionQuerySet(models.QuerySet):
+    def verify_bundles(self, repair: bool = False) -> Verified:
+        """Check every materialized bundle folder on this machine against its version's stored files.
+
+        Each file is read and hashed. With ``repair``, a folder with a bad file is removed (the next use
+        builds it again from the blobs), and so is a folder no version has any more.
+        """
+        verified = Verified()
+        root = Path(settings.VAR_DIR) / "bundles"
+        folders = (
+            sorted(p for p in root.iterdir() if p.is_dir() and "." not in p.name) if root.is_dir() else []
+        )
+        for folder in folders:
+            verified.checked += 1
+            version = self.filter(sha256=folder.name).first()
+            if version is None:
+                finding = Finding(f"bundle folder {folder}", "no version has this bundle any more")
+            else:
+                problems = [
+                    f"{bundled.path}: {problem}"
+                    for bundled in version.files.select_related("stored")
+                    if (
+                        problem := local_problem(
+                            folder / bundled.path, bundled.stored.size, bundled.stored.sha256
+                        )
+                    )
+                ]
+                if not problems:
+                    continue
+                finding = Finding(f"bundle folder {folder} ({version})", "; ".join(problems))
+            if repair:
+                _remove_bundle_folder(folder)
+                finding.action, finding.fixed = "removed (built again on next use)", True
+            verified.findings.append(finding)
+        return verified
+
+
+def _remove_bundle_folder(folder: Path) -> None:
+    """Remove a bundle folder: renamed aside first, so no run finds it half gone."""
+    aside = folder.with_name(f"{folder.name}.{os.getpid()}.removing")
+    os.rename(folder, aside)
+    shutil.rmtree(aside)
+
+
 class ConfigurationVersion(models.Model):
     """One saved state of a configuration: its YAML and every file it references. Never changes."""
 
@@ -101,6 +195,8 @@ class ConfigurationVersion(models.Model):
     validation = models.JSONField(default=dict, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ConfigurationVersionQuerySet.as_manager()
 
     class Meta:
         ordering = ["configuration", "-number"]

@@ -12,7 +12,7 @@ import stat
 import tempfile
 import uuid
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.core.files import File
@@ -182,3 +182,24 @@ def opened(source):
             yield handle
     else:
         yield source
+
+
+@dataclass
+class Finding:
+    """A problem ``verify_storage`` found: what, what is wrong, and what was done about it (if anything)."""
+
+    what: str
+    problem: str
+    action: str = ""
+    fixed: bool = False
+
+    def __str__(self) -> str:
+        return f"{self.what}: {self.problem}" + (f" -> {self.action}" if self.action else "")
+
+
+@dataclass
+class Verified:
+    """What one part of ``verify_storage`` checked, and the problems it found."""
+
+    checked: int = 0
+    findings: list[Finding] = field(default_factory=list)

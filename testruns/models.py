@@ -417,6 +417,29 @@ class EntityResultQuerySet(models.QuerySet):
         """Results that name a stored table."""
         return self.exclude(output="")
 
+    def verify_tables(self, repair: bool = False):
+        """Check every stored entity table (there, size, sha256 where recorded: each is read whole).
+
+        With ``repair``, a missing or corrupt table is let go (``mark_table_lost``): pages then say
+        "table lost" instead of serving a short file or failing on a missing one. Returns a Verified.
+        """
+        from configurations.storage import Finding, Verified
+
+        verified = Verified()
+        today = timezone.localdate().isoformat()
+        tables = self.with_tables().only("pk", "run_id", "entity", "output", "output_size", "output_sha256")
+        for result in tables.order_by("run_id", "position").iterator():
+            verified.checked += 1
+            if problem := result.table_problem():
+                finding = Finding(
+                    f"table of {result.entity!r} in run {result.run_id} ({result.output.name})", problem
+                )
+                if repair:
+                    result.mark_table_lost(f"{problem} (found by verify_storage on {today})")
+                    finding.action, finding.fixed = "marked as lost", True
+                verified.findings.append(finding)
+        return verified
+
 
 class EntityResult(models.Model):
     class Role(models.TextChoices):
