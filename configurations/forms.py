@@ -47,8 +47,25 @@ class ImportForm(forms.Form):
     )
     message = forms.CharField(required=False, max_length=500, help_text="A note on this version.")
 
+    def __init__(self, *args, refused=(), **kwargs):
+        """``refused``: uploads dropped for their size, each with a ``field`` (None: the whole request,
+        refused unread) and a ``message`` (``shiftbench.uploads``)."""
+        super().__init__(*args, **kwargs)
+        self.refused = list(refused)
+        for upload in self.refused:  # its own error says more than "This field is required"
+            for name in self.fields if upload.field is None else [upload.field]:
+                if name in self.fields:
+                    self.fields[name].required = False
+
+    def clean(self):
+        for upload in self.refused:
+            self.add_error(upload.field if upload.field in self.fields else None, upload.message)
+        return super().clean()
+
     def clean_yaml_file(self):
         upload = self.cleaned_data["yaml_file"]
+        if upload is None:  # refused for its size: ``clean`` says so
+            return upload
         if not upload.name.lower().endswith((".yml", ".yaml")):
             raise forms.ValidationError("Upload a .yml or .yaml file.")
         return upload

@@ -9,6 +9,7 @@ from django.utils.text import slugify
 import shapeshift
 from configurations.loading import load_project, referenced_files
 from configurations.models import Configuration, ConfigurationVersion, StoredFile, VersionFile
+from configurations.storage import file_sha256, opened
 
 
 class ImportFailed(Exception):
@@ -24,7 +25,8 @@ def import_configuration(
     none has that name. When the YAML and its files are byte-for-byte those of the current version, no new
     version is made and ``created`` is False. Referenced files that do not exist (an MS Access database
     on another machine, say) are left out; the version's validation reports them. A YAML file that cannot
-    be read or an ``@include`` that is missing raises ImportFailed and stores nothing.
+    be read, or a file the storage cannot take (a full disk), raises ImportFailed and makes no version.
+    Files are read as streams, in chunks: a 300 MB survey never sits in memory.
     """
     path = Path(path)
     if not path.is_file():
@@ -37,7 +39,7 @@ def import_configuration(
     except UnicodeDecodeError as exc:
         raise ImportFailed(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
 
-    files = {path.name: ("main", path.read_bytes())}
+    files = {path.name: ("main", path)}
     try:
         references = referenced_files(path)
     except shapeshift.ConfigError as exc:
@@ -51,9 +53,19 @@ def import_configuration(
         # carry (or later read) a file of the server's own, such as "../../etc/passwd".
         target = (folder / ref.path).resolve()
         if ref.exists and target.is_relative_to(folder) and target.is_file():
-            files[target.relative_to(folder).as_posix()] = (ref.kind, target.read_bytes())
+            files[target.relative_to(folder).as_posix()] = (ref.kind, target)
     validation = validate(path) if load_error is None else {"error": _error_dict(load_error), "issues": []}
     digest = bundle_hash(files)
+    current = Configuration.objects.filter(name=name).values_list(
+        "current_version", "current_version__sha256"
+    )
+    current_id, current_sha = current.first() or (None, None)
+    if current_sha == digest:
+        version = ConfigurationVersion.objects.get(pk=current_id)
+        _restore_bad_blobs(version, files)
+        return version, False
+    # Stored before the transaction: writing a large survey must not hold the database's write lock.
+    files = {rel: (kind, _store(rel, content)) for rel, (kind, content) in files.items()}
 
     with transaction.atomic():
         configuration, _ = Configuration.objects.select_for_update().get_or_create(
@@ -89,10 +101,10 @@ def create_version(
     """Store a new version of ``configuration`` bundling ``files`` and make it the current one.
 
     The one way a version is made (import and editor). ``files`` maps each path in the bundle to
-    ``(kind, content)``, the content being the file's bytes or a StoredFile already holding them (so an
-    edit re-bundles a 100 MB survey without reading it). Call inside ``transaction.atomic()`` with the
-    configuration locked (``select_for_update``), so two saves cannot take the same number. ``sha256``
-    is ``bundle_hash(files)`` when the caller has it already.
+    ``(kind, content)``, the content being the file's bytes, its local path, or a StoredFile already
+    holding them (so an edit re-bundles a 100 MB survey without reading it). Call inside
+    ``transaction.atomic()`` with the configuration locked (``select_for_update``), so two saves cannot
+    take the same number. ``sha256`` is ``bundle_hash(files)`` when the caller has it already.
     """
     version = ConfigurationVersion.objects.create(
         configuration=configuration,
@@ -149,10 +161,32 @@ def bundle_hash(files: dict) -> str:
     """The version hash of a bundle given as for ``create_version``: each path with its content's sha256."""
     digest = hashlib.sha256()
     for rel, (_, content) in sorted(files.items()):
-        sha = content.sha256 if isinstance(content, StoredFile) else hashlib.sha256(content).hexdigest()
+        if isinstance(content, StoredFile):
+            sha = content.sha256
+        else:
+            with opened(content) as stream:
+                sha = file_sha256(stream)
         digest.update(rel.encode() + b"\0" + bytes.fromhex(sha))
     return digest.hexdigest()
 
 
 def _stored(content) -> StoredFile:
     return content if isinstance(content, StoredFile) else StoredFile.objects.store(content)
+
+
+def _restore_bad_blobs(version: ConfigurationVersion, files: dict) -> None:
+    """Store again, from ``files``, the blobs of ``version`` whose size is wrong (a retry after a failure).
+
+    Only a stat per file: an unchanged re-import stays cheap, and still repairs what a full disk broke.
+    """
+    for bundled in version.files.select_related("stored"):
+        if bundled.path in files and bundled.stored.problem(full=False):
+            _store(bundled.path, files[bundled.path][1])
+
+
+def _store(rel: str, content) -> StoredFile:
+    """``content`` stored for the bundle path ``rel``; ImportFailed naming the file if storage refuses it."""
+    try:
+        return _stored(content)
+    except OSError as exc:  # the message names the file by its place in the bundle, not the server's paths
+        raise ImportFailed(f"{rel}: could not be stored: {exc.strerror or type(exc).__name__}") from None

@@ -75,14 +75,19 @@ def _own_postgres_databases() -> set[tuple[str, str]]:
     return found
 
 
-def _resolver(path: Path) -> shapeshift.DirectoryResolver:
-    return shapeshift.DirectoryResolver(path.parent, confined=True)
+def _resolver(path: Path, unavailable: dict | None = None) -> shapeshift.DirectoryResolver:
+    return shapeshift.DirectoryResolver(path.parent, confined=True, unavailable=unavailable)
 
 
-def load_project(path) -> shapeshift.Project:
-    """``shapeshift.load`` for the YAML at ``path``, confined; raises shapeshift.ConfigError."""
+def load_project(path, unavailable: dict | None = None) -> shapeshift.Project:
+    """``shapeshift.load`` for the YAML at ``path``, confined; raises shapeshift.ConfigError.
+
+    ``unavailable``: files of the bundle that must not be read, with the reason (``Bundle.unavailable``).
+    """
     path = Path(path)
-    return shapeshift.load(path.name, _resolver(path), env=allowed_env(), sql_policy=sql_policy())
+    return shapeshift.load(
+        path.name, _resolver(path, unavailable), env=allowed_env(), sql_policy=sql_policy()
+    )
 
 
 def referenced_files(path) -> list:

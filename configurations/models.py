@@ -3,14 +3,27 @@
 import hashlib
 import os
 import shutil
+import stat
+import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
-from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import models
 from django.urls import reverse
 from django.utils.functional import cached_property
+
+from configurations.storage import (
+    CHUNK_SIZE,
+    Finding,
+    HashingWriter,
+    StagedFile,
+    Verified,
+    local_problem,
+    opened,
+    stored_problem,
+)
 
 
 def blob_path(sha256: str) -> str:
@@ -18,17 +31,38 @@ def blob_path(sha256: str) -> str:
 
 
 class StoredFileQuerySet(models.QuerySet):
-    def store(self, data: bytes) -> "StoredFile":
-        """The stored file holding exactly ``data``; written to storage only the first time it is seen."""
-        digest = hashlib.sha256(data).hexdigest()
-        existing = self.filter(sha256=digest).first()
-        if existing is not None:
-            return existing
-        name = blob_path(digest)
-        if not default_storage.exists(name):
-            default_storage.save(name, ContentFile(data))
-        stored, _ = self.get_or_create(sha256=digest, defaults={"size": len(data), "blob": name})
+    def store(self, source) -> "StoredFile":
+        """The stored file holding exactly the bytes of ``source``: bytes, a local path or a binary stream.
+
+        The bytes are copied in chunks (never all in memory) into a temporary file beside the blobs,
+        hashed on the way, then renamed to the blob's name: a blob is whole or absent, never short (a
+        full disk or a killed process leaves only the temporary file, removed on error). The rename
+        happens even when the blob was there already: it costs nothing more, since the bytes had to be
+        read to be hashed, and a blob that was truncated or altered since is replaced by the good bytes.
+        Raises OSError when the storage cannot take the file (a full disk…); nothing is stored then.
+        """
+        with opened(source) as stream, StagedFile("blobs/incoming") as staged:
+            shutil.copyfileobj(stream, staged.writer, CHUNK_SIZE)
+            written = staged.commit(blob_path(staged.writer.sha256))
+        stored, _ = self.get_or_create(
+            sha256=written.sha256, defaults={"size": written.size, "blob": written.name}
+        )
         return stored
+
+    def verify(self, repair: bool = False) -> Verified:
+        """Check every blob (there, size, sha256: each is read whole); with ``repair``, restore bad ones.
+
+        A bad blob is restored from a good copy where this machine has one (``StoredFile.good_copy``).
+        """
+        verified = Verified()
+        for stored in self.order_by("sha256").iterator():
+            verified.checked += 1
+            if problem := stored.problem():
+                finding = Finding(f"stored file {stored.blob.name}", problem)
+                if repair:
+                    stored.repair(finding)
+                verified.findings.append(finding)
+        return verified
 
 
 class StoredFile(models.Model):
@@ -43,6 +77,39 @@ class StoredFile(models.Model):
 
     def __str__(self):
         return f"{self.sha256[:12]} ({self.size} bytes)"
+
+    def problem(self, full: bool = True) -> str | None:
+        """What is wrong with the blob (missing, wrong size, wrong sha256 if ``full``), or None.
+
+        ``full`` reads the whole blob.
+        """
+        return stored_problem(default_storage, self.blob.name, self.size, self.sha256 if full else None)
+
+    def good_copy(self) -> tuple[str, object] | None:
+        """``(where, source)`` of a copy of the right bytes outside storage, or None. Reads the candidates.
+
+        Candidates: the materialized bundle folders on this machine of the versions using this file,
+        and, for a main YAML, the version's own text kept in the database. Each is hashed before use.
+        """
+        for bundled in self.uses.select_related("version"):
+            path = bundled.version.bundle_folder / bundled.path
+            if local_problem(path, self.size, self.sha256) is None:
+                return str(path), path
+            if bundled.kind == "main":
+                text = bundled.version.yaml_text.encode("utf-8")
+                if hashlib.sha256(text).hexdigest() == self.sha256:
+                    return f"the text of {bundled.version}", text
+        return None
+
+    def repair(self, finding: Finding) -> None:
+        """Restore the blob from ``good_copy``; ``finding`` records what was done, or why nothing was."""
+        copy = self.good_copy()
+        if copy is None:
+            finding.action = "no good copy on this machine: import the file again"
+            return
+        where, source = copy
+        StoredFile.objects.store(source)
+        finding.action, finding.fixed = f"restored from {where}", True
 
 
 class Configuration(models.Model):
@@ -71,6 +138,50 @@ class Configuration(models.Model):
         return (last or 0) + 1
 
 
+class ConfigurationVersionQuerySet(models.QuerySet):
+    def verify_bundles(self, repair: bool = False) -> Verified:
+        """Check every materialized bundle folder on this machine against its version's stored files.
+
+        Each file is read and hashed. With ``repair``, a folder with a bad file is removed (the next use
+        builds it again from the blobs), and so is a folder no version has any more.
+        """
+        verified = Verified()
+        root = Path(settings.VAR_DIR) / "bundles"
+        folders = (
+            sorted(p for p in root.iterdir() if p.is_dir() and "." not in p.name) if root.is_dir() else []
+        )
+        for folder in folders:
+            verified.checked += 1
+            version = self.filter(sha256=folder.name).first()
+            if version is None:
+                finding = Finding(f"bundle folder {folder}", "no version has this bundle any more")
+            else:
+                problems = [
+                    f"{bundled.path}: {problem}"
+                    for bundled in version.files.select_related("stored")
+                    if (
+                        problem := local_problem(
+                            folder / bundled.path, bundled.stored.size, bundled.stored.sha256
+                        )
+                    )
+                ]
+                if not problems:
+                    continue
+                finding = Finding(f"bundle folder {folder} ({version})", "; ".join(problems))
+            if repair:
+                _remove_bundle_folder(folder)
+                finding.action, finding.fixed = "removed (built again on next use)", True
+            verified.findings.append(finding)
+        return verified
+
+
+def _remove_bundle_folder(folder: Path) -> None:
+    """Remove a bundle folder: renamed aside first, so no run finds it half gone."""
+    aside = folder.with_name(f"{folder.name}.{os.getpid()}.removing")
+    os.rename(folder, aside)
+    shutil.rmtree(aside)
+
+
 class ConfigurationVersion(models.Model):
     """One saved state of a configuration: its YAML and every file it references. Never changes."""
 
@@ -84,6 +195,8 @@ class ConfigurationVersion(models.Model):
     validation = models.JSONField(default=dict, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ConfigurationVersionQuerySet.as_manager()
 
     class Meta:
         ordering = ["configuration", "-number"]
@@ -117,35 +230,121 @@ class ConfigurationVersion(models.Model):
     def warning_count(self) -> int:
         return sum(1 for issue in self.validation.get("issues", []) if issue["severity"] == "warning")
 
-    def materialize(self) -> Path:
-        """The path of the main YAML in a local folder holding the whole bundle.
+    @property
+    def bundle_folder(self) -> Path:
+        """Where this version's files are materialized on this machine (see ``bundle``)."""
+        return Path(settings.VAR_DIR) / "bundles" / self.sha256
+
+    def bundle(self) -> "Bundle":
+        """The version's files in a local folder, each checked against its stored file.
 
         The folder is named by the version's hash, so it is built once per machine and shared by every
         run of this version; a half-built folder is never used (built aside, then renamed into place).
-        Queries the database the first time.
+        Each file is copied from its blob with its size and sha256 checked on the way. On every later
+        use its size is checked again (a stat; the hash would mean reading every file each time), and a
+        file found wrong is copied from its blob again. A file whose blob is itself wrong is kept out of
+        the folder and listed in ``Bundle.unavailable`` with the reason, so the entity that reads it
+        fails saying why. Raises OSError when the folder cannot be written. Queries the database.
         """
-        root = Path(settings.VAR_DIR) / "bundles" / self.sha256
+        root = self.bundle_folder
+        files = list(self.files.select_related("stored"))
         if not root.exists():
-            staging = root.with_name(f"{root.name}.{os.getpid()}.tmp")
+            unavailable = self._build_bundle(root, files)
+            if unavailable is not None:
+                return Bundle(root / self.main_file, unavailable)
+        unavailable = {}
+        for bundled in files:
+            if not _looks_intact(root / bundled.path, bundled.stored.size):
+                if problem := self._place(bundled, root):
+                    unavailable[bundled.path] = problem
+        return Bundle(root / self.main_file, unavailable)
+
+    def materialize(self) -> Path:
+        """The main YAML's path in the version's checked local folder (``bundle``). Queries the database."""
+        return self.bundle().main
+
+    def _build_bundle(self, root: Path, files: list) -> dict | None:
+        """Build the folder aside and rename it into place; its unavailable files, None if another won."""
+        staging = root.with_name(f"{root.name}.{os.getpid()}.tmp")
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        try:
+            unavailable = {
+                bundled.path: problem for bundled in files if (problem := self._place(bundled, staging))
+            }
+        except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
-            for bundled in self.files.select_related("stored"):
-                target = staging / bundled.path
-                target.parent.mkdir(parents=True, exist_ok=True)
-                with bundled.stored.blob.open("rb") as src, open(target, "wb") as dst:
-                    shutil.copyfileobj(src, dst)
-            staging.mkdir(parents=True, exist_ok=True)
-            try:
-                staging.rename(root)
-            except OSError:  # another process built it first
-                shutil.rmtree(staging, ignore_errors=True)
-        return root / self.main_file
+            raise
+        try:
+            staging.rename(root)
+        except OSError:  # another process built it first: theirs is checked like any existing folder
+            shutil.rmtree(staging, ignore_errors=True)
+            return None
+        return unavailable
+
+    def _place(self, bundled: "VersionFile", folder: Path) -> str | None:
+        """Copy ``bundled``'s blob into ``folder`` if its size and sha256 are right; else why not.
+
+        Written beside the target and renamed over it, so a run reading the folder meanwhile sees the old
+        file or the new one. A wrong copy already there is removed: nothing may read it.
+        """
+        target = folder / bundled.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.part")
+        try:
+            with open(temp, "wb") as out:
+                writer = HashingWriter(out)
+                try:
+                    with bundled.stored.blob.open("rb") as blob:
+                        shutil.copyfileobj(blob, writer, CHUNK_SIZE)
+                except FileNotFoundError:
+                    pass
+                # The main YAML's text is kept in the database too: a lost blob of it can be rewritten.
+                if writer.sha256 != bundled.stored.sha256 and bundled.kind == "main":
+                    text = self.yaml_text.encode("utf-8")
+                    if hashlib.sha256(text).hexdigest() == bundled.stored.sha256:
+                        out.seek(0)
+                        out.truncate()
+                        writer = HashingWriter(out)
+                        writer.write(text)
+            if writer.size == bundled.stored.size and writer.sha256 == bundled.stored.sha256:
+                os.replace(temp, target)
+                return None
+        finally:
+            temp.unlink(missing_ok=True)
+        target.unlink(missing_ok=True)
+        problem = (
+            bundled.stored.problem(full=False)
+            or f"sha256 {writer.sha256[:12]}…, expected {bundled.stored.sha256[:12]}…"
+        )
+        return f"bundled file {bundled.path} is corrupt or missing ({problem})"
 
     @cached_property
     def project(self):
-        """The loaded shapeshift project (raises shapeshift.ConfigError)."""
+        """The loaded shapeshift project (raises shapeshift.ConfigError). Queries the database."""
         from configurations.loading import load_project
 
-        return load_project(self.materialize())
+        bundle = self.bundle()
+        return load_project(bundle.main, bundle.unavailable)
+
+
+@dataclass
+class Bundle:
+    """A version's files in a local folder: its main YAML, and the files that must not be read, with why."""
+
+    main: Path
+    unavailable: dict[str, str] = field(default_factory=dict)
+
+
+def _looks_intact(path: Path, size: int) -> bool:
+    """Whether the bundle file at ``path`` has the size it should (one stat)."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return False
+    if stat.S_ISFIFO(info.st_mode):
+        return True  # a named pipe stands in on purpose (tests hold a worker with one): it has no size
+    return stat.S_ISREG(info.st_mode) and info.st_size == size
 
 
 class VersionFile(models.Model):

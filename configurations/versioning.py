@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import transaction
 
 from configurations.importing import bundle_hash, create_version, validate
-from configurations.models import Configuration, ConfigurationVersion
+from configurations.models import Configuration, ConfigurationVersion, StoredFile
 
 # A draft larger than this is refused before anything reads it (the editor posts it on every pause).
 MAX_YAML_CHARS = 1_000_000
@@ -43,9 +43,13 @@ def draft_bundle(version: ConfigurationVersion, yaml_text: str):
             f"The YAML is too large ({len(yaml_text):,} characters; at most {MAX_YAML_CHARS:,})."
         )
     try:
-        source = version.materialize().parent
-    except OSError as exc:  # a blob lost from storage: say so rather than fail the request
+        bundle = version.bundle()
+    except OSError as exc:  # the folder cannot be written: say so rather than fail the request
         raise EditRefused(f"The files of {version} could not be read: {exc}") from None
+    if bundle.unavailable:  # a blob lost or corrupt in storage: re-importing the files repairs it
+        reasons = "; ".join(bundle.unavailable.values())
+        raise EditRefused(f"The files of {version} could not be read: {reasons}. Import them again.")
+    source = bundle.main.parent
     parent = Path(settings.VAR_DIR) / "drafts"
     parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=parent) as folder:
@@ -109,9 +113,13 @@ def save_edited_version(
     if yaml_text == normalize(current.yaml_text):
         raise EditRefused(f"Nothing changed: the YAML is the same as v{current.number}.")
     files = {vf.path: (vf.kind, vf.stored) for vf in current.files.select_related("stored")}
-    files[current.main_file] = ("main", yaml_text.encode("utf-8"))
-    # Validated before the lock is taken: loading may read a large survey, and SQLite has one writer.
+    # Validated and stored before the lock is taken: loading may read a large survey, and SQLite has one
+    # writer.
     validation = validate_draft(current, yaml_text)
+    try:
+        files[current.main_file] = ("main", StoredFile.objects.store(yaml_text.encode("utf-8")))
+    except OSError as exc:
+        raise EditRefused(f"The YAML could not be stored: {exc.strerror or type(exc).__name__}.") from None
     with transaction.atomic():
         configuration = Configuration.objects.select_for_update().get(pk=configuration.pk)
         if configuration.current_version_id != current.pk:

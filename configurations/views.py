@@ -16,6 +16,7 @@ from configurations.forms import EditForm, ImportForm, VersionPickForm
 from configurations.importing import ImportFailed, import_configuration
 from configurations.models import Configuration
 from configurations.versioning import EditRefused, diff_versions, save_edited_version, validate_draft
+from shiftbench.uploads import RefusedRequest, answers_large_uploads_with, refused_uploads
 from testruns.execution import start_run
 from testruns.forms import TestRunForm
 from testruns.models import TestRun
@@ -38,9 +39,20 @@ def configuration_list(request):
     return render(request, "configurations/configuration_list.html", {"configurations": configurations})
 
 
+def _import_too_large(request, message):
+    """The import page for a request refused unread for its size (see shiftbench.uploads)."""
+    form = ImportForm({}, {}, refused=[RefusedRequest(message)])
+    form.is_valid()
+    return render(request, "configurations/configuration_import.html", {"form": form})
+
+
+@answers_large_uploads_with(_import_too_large)
 @require_http_methods(["GET", "POST"])
 def configuration_import(request):
-    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST":  # bound even when every file was refused and nothing else sent
+        form = ImportForm(request.POST, request.FILES, refused=refused_uploads(request))
+    else:
+        form = ImportForm()
     if request.method == "POST" and form.is_valid():
         with tempfile.TemporaryDirectory(prefix="shiftbench-import-") as folder:
             main = form.write_bundle(Path(folder))

@@ -43,3 +43,11 @@ class ConstraintViolation(EntityError):
 
 class SourceUnavailable(EntityError):
     """A data source cannot be reached or read (missing file, MS Access, server down)."""
+
+
+class FileUnavailable(FileNotFoundError):
+    """A file the configuration names that cannot be used; the message says why (corrupt, lost…).
+
+    A FileNotFoundError, so whatever treats a file as missing still does; loaders that name the reason
+    catch it first.
+    """

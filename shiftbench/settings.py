@@ -55,6 +55,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "shiftbench.uploads.UploadLimitMiddleware",  # before CSRF, whose check reads the body
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
@@ -202,9 +203,26 @@ if SQL_STATEMENT_TIMEOUT <= 0:  # PostgreSQL reads 0 as "no timeout"
         f"SHIFTBENCH_SQL_STATEMENT_TIMEOUT={SQL_STATEMENT_TIMEOUT}: expected 1 (second) or more"
     )
 
-# Upper bound on uploads (the YAML form and bundled survey files).
-DATA_UPLOAD_MAX_MEMORY_SIZE = envint("UPLOAD_MAX_BYTES", 200 * 1024 * 1024)
-FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# Uploads (the import form): a request larger than UPLOAD_MAX_BYTES is refused by its Content-Length before
+# anything reads it, and each file larger than UPLOAD_FILE_MAX_BYTES (default: the same) as it streams in.
+UPLOAD_MAX_BYTES = envint("UPLOAD_MAX_BYTES", 200 * 1024 * 1024)
+UPLOAD_FILE_MAX_BYTES = envint("UPLOAD_FILE_MAX_BYTES", UPLOAD_MAX_BYTES)
+for _name, _value in (
+    ("UPLOAD_MAX_BYTES", UPLOAD_MAX_BYTES),
+    ("UPLOAD_FILE_MAX_BYTES", UPLOAD_FILE_MAX_BYTES),
+):
+    if _value < 1:
+        raise ImproperlyConfigured(f"SHIFTBENCH_{_name}={_value}: expected a number of bytes above 0")
+FILE_UPLOAD_HANDLERS = [
+    "shiftbench.uploads.FileSizeLimitHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+# Upload requests above 1 MB stream their files to temporary files, never into the web process's memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+# Form fields other than files, read into memory: the editor's YAML (at most 1,000,000 characters) fits
+# URL-encoded.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 16 * 1024 * 1024
 
 LOGGING = {
     "version": 1,

@@ -7,18 +7,17 @@
 import logging
 import os
 import socket
-import tempfile
 import threading
 import time
 from urllib.parse import quote
 
 from django.conf import settings
-from django.core.files import File
 from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 
 import shapeshift
 from configurations.loading import load_project
+from configurations.storage import StagedFile
 from testruns.models import EntityResult, Status, TestRun
 from testruns.options import RunOptions
 
@@ -90,7 +89,11 @@ def execute_run(run_id) -> str:
 def _process(run: TestRun, stop: threading.Event) -> tuple[str, str]:
     options = RunOptions.from_dict(run.options)
     try:
-        project = load_project(run.version.materialize())
+        bundle = run.version.bundle()
+    except OSError as exc:  # a full disk under VAR_DIR, say: the user cannot fix it, but must see it
+        return Status.FAILED, f"The configuration's files could not be prepared for the run: {exc}"
+    try:
+        project = load_project(bundle.main, bundle.unavailable)
         plan = shapeshift.plan(project, options.entities)
     except shapeshift.ConfigError as exc:
         return Status.FAILED, str(exc)
@@ -127,18 +130,17 @@ def _create_entity_results(run: TestRun, plan) -> None:
 
 
 def table_fields(run: TestRun, name: str, table) -> dict:
-    """The EntityResult fields that describe a table: shape, dtypes, preview and the stored CSV."""
-    from django.core.files.storage import default_storage
+    """The EntityResult fields that describe a table: shape, dtypes, preview and the stored CSV.
 
+    The CSV is written in chunks beside its final name and renamed into place when whole, its size and
+    sha256 taken on the way (StagedFile): a full disk leaves no short table, only an OSError, and the
+    partial file is removed.
+    """
     # Quoted, so an entity called "a/b" is one file in the run's folder and never collides with "a_b".
     path = f"runs/{run.pk}/{quote(name, safe=' -_.')}.csv"
-    if default_storage.exists(path):
-        default_storage.delete(path)
-    # Through a temporary file: a table of a million rows never becomes one string in memory.
-    with tempfile.TemporaryFile() as csv_file:
-        table.to_csv(csv_file, index=False, encoding="utf-8")
-        csv_file.seek(0)
-        stored = default_storage.save(path, File(csv_file))
+    with StagedFile(f"runs/{run.pk}") as staged:
+        table.to_csv(staged.writer, index=False, encoding="utf-8")
+        written = staged.commit(path)
     preview = table.head(PREVIEW_ROWS)
     return {
         "rows_out": len(table),
@@ -146,7 +148,9 @@ def table_fields(run: TestRun, name: str, table) -> dict:
         # Text the engine keeps as category is plain text (object) in the reference tool's tables.
         "dtypes": {str(c): "object" if str(t) == "category" else str(t) for c, t in table.dtypes.items()},
         "preview": _json_rows(preview),
-        "output": stored,
+        "output": written.name,
+        "output_size": written.size,
+        "output_sha256": written.sha256,
     }
 
 
@@ -199,9 +203,15 @@ class RunObserver(shapeshift.Observer):
         """Store an entity's final table (relinked and finalised): its file, preview, columns and dtypes.
 
         The engine calls this once the last entity reading the table is done, so for a table others
-        depend on it comes after ``entity_finished``.
+        depend on it comes after ``entity_finished``. A table that cannot be stored (a full disk) fails its
+        entity with the reason, and the run goes on: the next tables may be smaller.
         """
-        EntityResult.objects.filter(run=self.run, entity=name).update(**table_fields(self.run, name, table))
+        try:
+            fields = table_fields(self.run, name, table)
+        except OSError as exc:
+            self.run.fail_entity(name, f"Its table could not be stored: {exc.strerror or exc}.")
+            return
+        EntityResult.objects.filter(run=self.run, entity=name).update(**fields)
 
     def should_stop(self) -> bool:
         """Whether a cancel was requested: at most one query per CANCEL_CHECK_INTERVAL, none once it was."""

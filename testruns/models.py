@@ -363,6 +363,23 @@ class TestRun(models.Model):
             counters[field] = F(field) + 1
         TestRun.objects.filter(pk=self.pk).update(heartbeat_at=timezone.now(), **counters)
 
+    def fail_entity(self, entity: str, reason: str) -> bool:
+        """Turn a succeeded entity into a failed one after the fact (its table could not be stored).
+
+        Moves it from the succeeded to the failed counter in the same transaction, so the counters always
+        add up. False, changing nothing, when the entity is not ``success``.
+        """
+        with transaction.atomic():
+            failed = EntityResult.objects.filter(
+                run=self, entity=entity, status=EntityResult.Status.SUCCESS
+            ).update(status=EntityResult.Status.FAILED, error=reason)
+            if failed:
+                TestRun.objects.filter(pk=self.pk).update(
+                    entities_succeeded=F("entities_succeeded") - 1, entities_failed=F("entities_failed") + 1
+                )
+                self.log("error", reason, entity=entity)
+        return bool(failed)
+
     def log(self, level: str, message: str, entity: str = "") -> "RunEvent":
         return RunEvent.objects.create(run=self, level=level, message=message[:2000], entity=entity)
 
@@ -395,6 +412,35 @@ def _delete_run_files(storage, folder: str, names: list[str]) -> None:
         pass  # not a local folder, or not empty: nothing of ours is left in it either way
 
 
+class EntityResultQuerySet(models.QuerySet):
+    def with_tables(self):
+        """Results that name a stored table."""
+        return self.exclude(output="")
+
+    def verify_tables(self, repair: bool = False):
+        """Check every stored entity table (there, size, sha256 where recorded: each is read whole).
+
+        With ``repair``, a missing or corrupt table is let go (``mark_table_lost``): pages then say
+        "table lost" instead of serving a short file or failing on a missing one. Returns a Verified.
+        """
+        from configurations.storage import Finding, Verified
+
+        verified = Verified()
+        today = timezone.localdate().isoformat()
+        tables = self.with_tables().only("pk", "run_id", "entity", "output", "output_size", "output_sha256")
+        for result in tables.order_by("run_id", "position").iterator():
+            verified.checked += 1
+            if problem := result.table_problem():
+                finding = Finding(
+                    f"table of {result.entity!r} in run {result.run_id} ({result.output.name})", problem
+                )
+                if repair:
+                    result.mark_table_lost(f"{problem} (found by verify_storage on {today})")
+                    finding.action, finding.fixed = "marked as lost", True
+                verified.findings.append(finding)
+        return verified
+
+
 class EntityResult(models.Model):
     class Role(models.TextChoices):
         REQUESTED = "requested"
@@ -424,6 +470,13 @@ class EntityResult(models.Model):
     traceback = models.TextField(blank=True)
     preview = models.JSONField(default=list, blank=True, help_text="The first rows, as lists of cell values.")
     output = models.FileField(max_length=300, blank=True)
+    # Recorded while the table is written, so a file cut short or changed later can be told (verify_storage).
+    output_size = models.BigIntegerField(null=True, blank=True)
+    output_sha256 = models.CharField(max_length=64, blank=True)
+    # Set when the stored table was found missing or corrupt and let go: pages say so instead of failing.
+    output_lost = models.CharField(max_length=500, blank=True)
+
+    objects = EntityResultQuerySet.as_manager()
 
     class Meta:
         ordering = ["run", "position"]
@@ -434,6 +487,30 @@ class EntityResult(models.Model):
 
     def get_absolute_url(self):
         return reverse("testruns:entity", args=[self.run_id, self.entity])
+
+    def table_problem(self, full: bool = True) -> str | None:
+        """What is wrong with the stored table (missing, wrong size, wrong sha256 if ``full``), or None.
+
+        Tables stored before sizes were recorded are only checked for being there. ``full`` reads the file.
+        """
+        from django.core.files.storage import default_storage
+
+        from configurations.storage import stored_problem
+
+        if self.output_size is None:
+            return None if default_storage.exists(self.output.name) else "missing"
+        sha256 = self.output_sha256 if full else None
+        return stored_problem(default_storage, self.output.name, self.output_size, sha256)
+
+    def mark_table_lost(self, reason: str) -> None:
+        """Let go of a stored table found missing or corrupt: it is no longer offered, and pages say why.
+
+        The file itself is left for the run's deletion to remove.
+        """
+        EntityResult.objects.filter(pk=self.pk).update(
+            output="", output_size=None, output_sha256="", output_lost=reason[:500]
+        )
+        self.refresh_from_db(fields=["output", "output_size", "output_sha256", "output_lost"])
 
 
 class RunEvent(models.Model):

@@ -284,3 +284,78 @@ def fifos():
     made = Fifos()
     yield made
     made.stop()
+
+
+class FullDiskStorage:
+    """Makes the media storage a disk with ``free`` bytes left (a fault-injecting FileSystemStorage).
+
+    A write past them puts the bytes that fit on disk and raises ENOSPC, as a real full disk does, whether
+    the file is written through ``storage.open(name, "wb")`` or ``storage.save``. Deleting frees nothing.
+    """
+
+    @staticmethod
+    def make(free: int, location):
+        import errno
+        import os
+
+        from django.core.files import File
+        from django.core.files.storage import FileSystemStorage
+
+        class Storage(FileSystemStorage):
+            def _spend(self, data, write):
+                if len(data) > self.free:
+                    write(bytes(data)[: self.free])
+                    self.free = 0
+                    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+                write(data)
+                self.free -= len(data)
+                return len(data)
+
+            def _open(self, name, mode="rb"):
+                opened = super()._open(name, mode)
+                if "w" not in mode and "a" not in mode:
+                    return opened
+                storage, raw = self, opened.file
+
+                class Writer:
+                    def write(self, data):
+                        return storage._spend(data, raw.write)
+
+                    def __getattr__(self, attr):
+                        return getattr(raw, attr)
+
+                return File(Writer(), name)
+
+            def _save(self, name, content):
+                storage = self
+
+                class Limited(File):
+                    def chunks(self, chunk_size=None):
+                        for chunk in content.chunks(chunk_size):
+                            room = storage.free
+                            if len(chunk) > room:
+                                storage.free = 0
+                                if room:
+                                    yield chunk[:room]
+                                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+                            storage.free -= len(chunk)
+                            yield chunk
+
+                return super()._save(name, Limited(content.file, name))
+
+        storage = Storage(location=location)
+        storage.free = free
+        return storage
+
+
+@pytest.fixture
+def full_disk(settings, monkeypatch):
+    """``full_disk(free)`` makes the media storage run out of space after ``free`` more bytes; returns it."""
+    from django.core.files.storage import default_storage
+
+    def fill(free: int):
+        storage = FullDiskStorage.make(free, settings.MEDIA_ROOT)
+        monkeypatch.setattr(default_storage, "_wrapped", storage)
+        return storage
+
+    return fill

@@ -3,7 +3,7 @@
 from .directives import FileRef
 from .loading import collect_files, load
 from .model import EntitySpec, ForeignKeySpec, Project, UnnestSpec
-from .resolver import DirectoryResolver, FileResolver
+from .resolver import DirectoryResolver, FileResolver, FileUnavailable
 from .validation import validate
 
 __all__ = [
@@ -11,6 +11,7 @@ __all__ = [
     "EntitySpec",
     "FileRef",
     "FileResolver",
+    "FileUnavailable",
     "ForeignKeySpec",
     "Project",
     "UnnestSpec",

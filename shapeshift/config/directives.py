@@ -19,7 +19,7 @@ import pandas as pd
 import yaml
 
 from ..errors import ConfigError
-from .resolver import FileResolver, join_relative, parent_of
+from .resolver import FileResolver, FileUnavailable, join_relative, parent_of
 from .yaml_reader import parse_yaml
 
 Location = tuple[str, int]
@@ -89,12 +89,12 @@ def _load_file(
         )
     try:
         raw = ctx.resolver.read_bytes(name)
-    except FileNotFoundError:
+    except FileNotFoundError as exc:
         file, line = origin or (None, None)
         if origin is not None:
             ctx.note_file(name, "include", False)
         raise ConfigError(
-            f"included file not found: {name}",
+            str(exc) if isinstance(exc, FileUnavailable) else f"included file not found: {name}",
             file=file or name,
             line=line,
             key_path=_key_path(origin_path) or None,
@@ -182,9 +182,10 @@ def _resolve_loads(node, path: tuple, root: dict, base: str, doc: LoadedDocument
         try:
             content = ctx.resolver.read_bytes(relative)
             table = pd.read_csv(io.BytesIO(content), sep=delimiter, dtype=str)
-        except FileNotFoundError:
+        except FileNotFoundError as exc:
             ctx.note_file(relative, "load", False)
-            doc.warnings.append((f"@load: file not found: {relative}", path))
+            why = exc if isinstance(exc, FileUnavailable) else f"file not found: {relative}"
+            doc.warnings.append((f"@load: {why}", path))
             return argument
         except Exception as exc:  # noqa: BLE001 - the reference tool warns on any parse problem
             ctx.note_file(relative, "load", True)

@@ -7,11 +7,13 @@ and never escape that folder's tree by accident (absolute paths are allowed for 
 from __future__ import annotations
 
 import pathlib
+from collections.abc import Mapping
 from typing import Protocol, runtime_checkable
 
+from ..errors import FileUnavailable
 from ..paths import join_relative, parent_of
 
-__all__ = ["DirectoryResolver", "FileResolver", "join_relative", "parent_of"]
+__all__ = ["DirectoryResolver", "FileResolver", "FileUnavailable", "join_relative", "parent_of"]
 
 
 @runtime_checkable
@@ -34,20 +36,34 @@ class DirectoryResolver:
     ``confined=True`` is for configurations from people other than the machine's owner (a server):
     absolute names and names that lead out of the folder ("../../etc/passwd", a symlink out) are
     treated as missing files, so a configuration can read nothing but its own bundle.
+
+    ``unavailable`` maps files (relative to the folder) that must not be read to the reason, which
+    reading them raises as FileUnavailable: the host knows a stored file is corrupt, the engine says so.
     """
 
-    def __init__(self, folder: str | pathlib.Path, *, confined: bool = False) -> None:
+    def __init__(
+        self,
+        folder: str | pathlib.Path,
+        *,
+        confined: bool = False,
+        unavailable: Mapping[str, str] | None = None,
+    ) -> None:
         self.folder = pathlib.Path(folder).resolve()
         self.confined = confined
+        self.unavailable = {(self.folder / name).resolve(): why for name, why in (unavailable or {}).items()}
 
     def _path(self, relative: str) -> pathlib.Path:
         path = pathlib.Path(relative)
         if not self.confined:
-            return path if path.is_absolute() else self.folder / path
-        resolved = (self.folder / path).resolve()
-        if path.is_absolute() or not resolved.is_relative_to(self.folder):
-            raise FileNotFoundError(f"{relative}: outside the configuration's folder")
-        return resolved
+            path = path if path.is_absolute() else self.folder / path
+        else:
+            resolved = (self.folder / path).resolve()
+            if path.is_absolute() or not resolved.is_relative_to(self.folder):
+                raise FileNotFoundError(f"{relative}: outside the configuration's folder")
+            path = resolved
+        if self.unavailable and (why := self.unavailable.get(path.resolve())):
+            raise FileUnavailable(why)
+        return path
 
     def read_bytes(self, relative: str) -> bytes:
         path = self._path(relative)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..errors import EntityError, SourceUnavailable
+from ..errors import EntityError, FileUnavailable, SourceUnavailable
 from ..paths import join_relative
 from .context import SourceContext
 
@@ -13,6 +13,8 @@ def _local_path(ctx: SourceContext, filename: str, what: str):
     relative = join_relative(ctx.base_dir, str(filename))
     try:
         return ctx.resolver.local_path(relative)
+    except FileUnavailable as exc:
+        raise SourceUnavailable(f"{what}: {exc}") from None
     except FileNotFoundError:
         raise SourceUnavailable(f"{what}: file not found: {relative}") from None
 

@@ -13,7 +13,7 @@ import urllib.parse
 
 import pandas as pd
 
-from ..errors import SourceUnavailable
+from ..errors import FileUnavailable, SourceUnavailable
 from ..paths import join_relative
 from ..sqlpolicy import SERVER_STARTED_SQL, SqlTarget
 from .context import SourceContext
@@ -113,6 +113,8 @@ def query_sqlite(source_name: str, entry: dict, query: str, ctx: SourceContext) 
         relative = join_relative(ctx.base_dir, str(path))
         try:
             local = ctx.resolver.local_path(relative)
+        except FileUnavailable as exc:
+            raise SourceUnavailable(f"SQLite source '{source_name}': {exc}") from None
         except FileNotFoundError:
             raise SourceUnavailable(f"SQLite source '{source_name}': file not found: {relative}") from None
         refusal = policy.file_refusal(local)

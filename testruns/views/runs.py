@@ -199,7 +199,9 @@ def entity_csv(request, run_id, name):
         EntityResult.objects.select_related("run__configuration"), run_id=run_id, entity=name
     )
     if not result.output:
-        raise Http404("This entity has no stored table.")
+        raise Http404(
+            f"Table lost: {result.output_lost}" if result.output_lost else "This entity has no stored table."
+        )
     try:
         handle = result.output.open("rb")
     except FileNotFoundError:

@@ -111,7 +111,8 @@ def test_it_saves_a_yaml_that_does_not_load_and_says_so(alice_client, demo_versi
 def test_it_validates_a_good_draft(alice_client, demo_version, django_assert_max_num_queries):
     demo_version.materialize()
     draft, headers = {"yaml_text": edited(demo_version)}, {"HX-Request": "true"}
-    with django_assert_max_num_queries(3):  # session, user, configuration with its current version
+    # session, user, configuration with its current version, the bundle's files (sizes checked on use)
+    with django_assert_max_num_queries(4):
         response = alice_client.post(validate_url(), draft, headers=headers)
 
     assert response.status_code == 200

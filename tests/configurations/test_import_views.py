@@ -126,3 +126,51 @@ def test_it_puts_referenced_files_in_their_folders(alice_client):
     version = ConfigurationVersion.objects.get()
     assert "data/survey.csv" in version.files.values_list("path", flat=True)
     assert version.is_valid, version.validation
+
+
+def nothing_stored() -> bool:
+    from configurations.models import StoredFile
+
+    return not Configuration.objects.exists() and not StoredFile.objects.exists()
+
+
+def test_it_refuses_a_request_above_the_upload_limit_without_reading_it(alice_client, settings, monkeypatch):
+    from django.http.multipartparser import MultiPartParser
+
+    def parse(self):
+        raise AssertionError("the body was read")
+
+    monkeypatch.setattr(MultiPartParser, "parse", parse)
+    settings.UPLOAD_MAX_BYTES = 20_000  # the survey alone is 47 kB
+
+    response = alice_client.post(URL, demo_upload())
+
+    assert response.status_code == 413
+    content = response.content.decode()
+    assert "The upload is too large: " in content and "at most 19.5\xa0KB (20,000 bytes)" in content
+    assert 'type="file"' in content  # the form, to try again
+    assert "This field is required" not in content
+    assert nothing_stored()
+
+
+def test_it_refuses_a_file_above_the_file_limit_and_names_it(alice_client, settings):
+    settings.UPLOAD_FILE_MAX_BYTES = 10_000  # the YAML fits, the survey does not
+
+    response = alice_client.post(URL, demo_upload())
+
+    assert response.status_code == 200
+    assert "survey.csv is too large: a file may have at most 9.8\xa0KB (10,000 bytes)." in (
+        response.content.decode()
+    )
+    assert nothing_stored()
+
+
+def test_it_names_a_yaml_file_above_the_file_limit_instead_of_calling_it_missing(alice_client, settings):
+    settings.UPLOAD_FILE_MAX_BYTES = 1_000
+
+    response = alice_client.post(URL, demo_upload())
+
+    content = response.content.decode()
+    assert "demo.yml is too large" in content and "survey.csv is too large" in content
+    assert "This field is required" not in content
+    assert nothing_stored()

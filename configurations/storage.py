@@ -1,0 +1,205 @@
+"""Writing files into Django's storage so that each is there whole or not at all, with its size and sha256.
+
+A file written in place is left short by a full disk or a killed process, and a later reader cannot tell.
+So every file ShiftBench stores (bundle blobs, entity tables) is written under a temporary name, hashed on
+the way, and put in place in one step once it is complete.
+"""
+
+import hashlib
+import io
+import os
+import stat
+import tempfile
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.core.files import File
+from django.core.files.storage import FileSystemStorage, default_storage
+
+CHUNK_SIZE = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Written:
+    """A file put in place: its name in storage, its size and its sha256."""
+
+    name: str
+    size: int
+    sha256: str
+
+
+class HashingWriter(io.BufferedIOBase):
+    """A binary writer that passes every byte on to ``target`` and counts and hashes it on the way."""
+
+    def __init__(self, target):
+        super().__init__()
+        self.target = target
+        self.size = 0
+        self._sha = hashlib.sha256()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        self.target.write(data)  # first: bytes the disk refused are not counted
+        self._sha.update(data)
+        self.size += len(data)
+        return len(data)
+
+    @property
+    def sha256(self) -> str:
+        return self._sha.hexdigest()
+
+
+def is_local(storage) -> bool:
+    """Whether ``storage`` keeps its files in a local folder, where they can be renamed.
+
+    Not "has ``path()``": InMemoryStorage has one too, naming files that are not on any disk.
+    """
+    return isinstance(storage, FileSystemStorage)
+
+
+class StagedFile:
+    """A file being written into ``storage``; ``commit(name)`` puts it in place whole, in one step.
+
+    Use it as a context manager and write to ``writer`` (which counts and hashes). Leaving the block without
+    a commit (an exception, a full disk) removes what was written. On a file system storage the temporary
+    file lives in ``folder`` inside the storage (the same file system as the target), and ``commit`` renames
+    it over the target with os.replace: atomic, and a reader of the old file keeps reading the old file.
+    Other storages have no rename: the bytes go to a local temporary file and are saved under the target
+    name in one call, which an object store (S3 and the like) makes visible whole or not at all.
+    """
+
+    def __init__(self, folder: str, storage=None):
+        self.storage = storage or default_storage
+        self.local = is_local(self.storage)
+        self.temp_name = f"{folder}/.{uuid.uuid4().hex}.part" if self.local else None
+        if self.local:
+            os.makedirs(os.path.dirname(self.storage.path(self.temp_name)), exist_ok=True)
+            self._file = self.storage.open(self.temp_name, "wb")
+        else:
+            self._file = tempfile.TemporaryFile()
+        self.writer = HashingWriter(self._file)
+        self.committed: Written | None = None
+
+    def __enter__(self) -> "StagedFile":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self.committed is None:
+            self.discard()
+
+    def commit(self, name: str) -> Written:
+        """Put the file in place as ``name`` (replacing any file of that name); returns what was written."""
+        if self.local:
+            self._file.close()  # flushes: a full disk may only say so here
+            temp = self.storage.path(self.temp_name)
+            # Durable before it gets its name: after a power cut a renamed file must not be empty.
+            with open(temp, "rb") as written:
+                os.fsync(written.fileno())
+            target = self.storage.path(name)
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            os.replace(temp, target)
+        else:
+            self._file.flush()
+            self._file.seek(0)
+            if self.storage.exists(name):
+                self.storage.delete(name)
+            saved = self.storage.save(name, File(self._file))
+            self._file.close()
+            if saved != name:
+                raise OSError(f"{name}: the storage saved it as {saved}")
+        self.committed = Written(name, self.writer.size, self.writer.sha256)
+        return self.committed
+
+    def discard(self) -> None:
+        """Remove what was written (idempotent)."""
+        try:
+            self._file.close()
+        except OSError:
+            pass  # closing flushes; on a full disk that fails too, and the file is closed all the same
+        if self.local:
+            try:
+                os.unlink(self.storage.path(self.temp_name))
+            except FileNotFoundError:
+                pass
+
+
+def stored_problem(storage, name: str, size: int, sha256: str | None = None) -> str | None:
+    """What is wrong with the file ``name`` in ``storage`` given its expected size (and sha256), or None.
+
+    With ``sha256`` the whole file is read.
+    """
+    try:
+        actual = storage.size(name)
+    except FileNotFoundError:
+        return f"missing, expected {size:,} bytes"
+    if actual != size:
+        return f"size {actual:,}, expected {size:,}"
+    if sha256:
+        with storage.open(name, "rb") as handle:
+            digest = file_sha256(handle)
+        if digest != sha256:
+            return f"sha256 {digest[:12]}…, expected {sha256[:12]}…"
+    return None
+
+
+def local_problem(path: Path, size: int, sha256: str | None = None) -> str | None:
+    """``stored_problem`` for a local file."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return f"missing, expected {size:,} bytes"
+    if not stat.S_ISREG(info.st_mode):
+        return "not a regular file"
+    if info.st_size != size:
+        return f"size {info.st_size:,}, expected {size:,}"
+    if sha256:
+        with open(path, "rb") as handle:
+            digest = file_sha256(handle)
+        if digest != sha256:
+            return f"sha256 {digest[:12]}…, expected {sha256[:12]}…"
+    return None
+
+
+def file_sha256(handle) -> str:
+    """The sha256 of what is left to read in the binary stream ``handle``, read in chunks."""
+    digest = hashlib.sha256()
+    while chunk := handle.read(CHUNK_SIZE):
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+@contextmanager
+def opened(source):
+    """``source`` as a binary stream: bytes, a local path, or a stream already open (left open)."""
+    if isinstance(source, bytes | bytearray | memoryview):
+        yield io.BytesIO(source)
+    elif isinstance(source, str | os.PathLike):
+        with open(source, "rb") as handle:
+            yield handle
+    else:
+        yield source
+
+
+@dataclass
+class Finding:
+    """A problem ``verify_storage`` found: what, what is wrong, and what was done about it (if anything)."""
+
+    what: str
+    problem: str
+    action: str = ""
+    fixed: bool = False
+
+    def __str__(self) -> str:
+        return f"{self.what}: {self.problem}" + (f" -> {self.action}" if self.action else "")
+
+
+@dataclass
+class Verified:
+    """What one part of ``verify_storage`` checked, and the problems it found."""
+
+    checked: int = 0
+    findings: list[Finding] = field(default_factory=list)

@@ -1,0 +1,83 @@
+"""Executing runs when storage fails them: a corrupt bundled file, a disk that fills up with tables."""
+
+import hashlib
+
+import pytest
+from django.core.files.storage import default_storage
+
+from testruns.execution import start_run
+from testruns.models import EntityResult, Status
+from testruns.options import RunOptions
+
+pytestmark = pytest.mark.django_db
+
+
+def start(version, user, capture):
+    with capture(execute=True):
+        run = start_run(version, RunOptions(max_rows_per_entity=None), user)
+    run.refresh_from_db()
+    return run
+
+
+def run_files(run):
+    folder = f"runs/{run.pk}"
+    return sorted(default_storage.listdir(folder)[1]) if default_storage.exists(folder) else []
+
+
+def test_it_fails_the_entity_that_reads_a_short_blob_and_runs_the_others(
+    demo_version, alice, django_capture_on_commit_callbacks
+):
+    survey = demo_version.files.select_related("stored").get(path="survey.csv").stored
+    with open(default_storage.path(survey.blob.name), "r+b") as blob:  # as a full disk left it
+        blob.truncate(1000)
+
+    run = start(demo_version, alice, django_capture_on_commit_callbacks)
+
+    results = {r.entity: r for r in run.entity_results.all()}
+    assert results["survey"].status == "failed"
+    assert (
+        f"bundled file survey.csv is corrupt or missing (size 1,000, expected {survey.size:,})"
+        in results["survey"].error
+    )
+    assert results["record_type"].status == "success"  # a fixed table still runs
+    assert results["site"].status == "skipped"  # it reads the survey
+    assert run.status == Status.COMPLETED
+    assert run.entities_failed == 1
+
+
+def test_it_records_each_stored_table_size_and_sha256(
+    demo_version, alice, django_capture_on_commit_callbacks
+):
+    run = start(demo_version, alice, django_capture_on_commit_callbacks)
+
+    for result in run.entity_results.all():
+        with default_storage.open(result.output.name, "rb") as stored:
+            content = stored.read()
+        assert (result.output_size, result.output_sha256) == (
+            len(content),
+            hashlib.sha256(content).hexdigest(),
+        )
+        assert result.table_problem() is None
+
+
+def test_a_table_that_does_not_fit_on_the_disk_fails_its_entity_and_leaves_no_partial_file(
+    demo_version, alice, django_capture_on_commit_callbacks, full_disk
+):
+    first = start(demo_version, alice, django_capture_on_commit_callbacks)
+    sizes = [default_storage.size(r.output.name) for r in first.entity_results.all()]
+    full_disk(free=sum(sizes) - 1)  # every table fits but one byte of the last one written
+
+    run = start(demo_version, alice, django_capture_on_commit_callbacks)
+
+    failed = run.entity_results.get(status="failed")
+    assert failed.error == "Its table could not be stored: No space left on device."
+    assert failed.output == ""
+    assert (run.status, run.entities_completed, run.entities_succeeded, run.entities_failed) == (
+        Status.COMPLETED,
+        11,
+        10,
+        1,
+    )
+    stored = run.entity_results.filter(status=EntityResult.Status.SUCCESS).values_list("output", flat=True)
+    assert run_files(run) == sorted(name.rsplit("/", 1)[1] for name in stored)  # no partial CSV
+    assert run.events.filter(level="error", entity=failed.entity).exists()
