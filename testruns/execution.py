@@ -10,7 +10,7 @@ import socket
 import tempfile
 import threading
 import time
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from django.conf import settings
 from django.core.files import File
@@ -19,7 +19,7 @@ from django.utils import timezone
 
 import shapeshift
 from configurations.loading import load_project
-from testruns.models import EntityResult, Status, TestRun
+from testruns.models import EntityResult, RunNotQueued, Status, TestRun
 from testruns.options import RunOptions
 
 logger = logging.getLogger(__name__)
@@ -44,15 +44,46 @@ def start_run(version, options: RunOptions, user=None, background: bool = True) 
         )
         if background:
             transaction.on_commit(lambda: enqueue(run))
+    # Outside any caller's transaction the hook has run by now; inside one it runs at that commit, and
+    # a broker failure then still ends the run failed, only without this exception.
+    if run.status == Status.FAILED:
+        raise RunNotQueued(run)
     return run
 
 
 def enqueue(run: TestRun) -> None:
+    """Hand the run to the task broker; if the broker will not take it, end the run ``failed`` with why.
+
+    A run no task will ever claim must not wait PENDING_TIMEOUT for the reaper: the caller learns of it
+    from ``run.status`` (``start_run`` raises RunNotQueued).
+    """
     from django_q.tasks import async_task
 
-    task_id = async_task(TASK, str(run.pk), task_name=f"run-{run.pk}", group="runs")
+    try:
+        task_id = async_task(TASK, str(run.pk), task_name=f"run-{run.pk}", group="runs")
+    except Exception as exc:  # whatever the broker raised, no task exists: say so on the run
+        unreachable = isinstance(exc, OSError) or type(exc).__name__ in ("ConnectionError", "TimeoutError")
+        what = "is unreachable" if unreachable else "refused the task"
+        message = f"Could not queue the run: the task broker ({broker_name()}) {what}: {exc}"
+        logger.error("run %s: %s", run.pk, message)
+        with transaction.atomic():
+            if run.finish(Status.FAILED, message):
+                run.log("error", message)
+        return
     if task_id:
         TestRun.objects.filter(pk=run.pk).update(task_id=task_id)
+
+
+def broker_name() -> str:
+    """The task broker as an operator knows it, without credentials: "Redis at host:port" or the database."""
+    from django_q.conf import Conf
+
+    if Conf.REDIS:
+        if isinstance(Conf.REDIS, str):
+            url = urlsplit(Conf.REDIS)
+            return f"Redis at {url.hostname}:{url.port or 6379}"
+        return f"Redis at {Conf.REDIS.get('host', 'localhost')}:{Conf.REDIS.get('port', 6379)}"
+    return "the database queue"
 
 
 def worker_name() -> str:

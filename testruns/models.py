@@ -379,6 +379,16 @@ class NoVersionToRun(Exception):
     """The configuration has no current version (a re-run on the current version cannot start)."""
 
 
+class RunNotQueued(Exception):
+    """The run was created but the task broker would not take it: the run is already marked failed."""
+
+    def __init__(self, run: "TestRun"):
+        super().__init__(
+            f"{run.error_message} Run {run.pk} is marked failed; start it again once the broker is back."
+        )
+        self.run = run
+
+
 def _delete_run_files(storage, folder: str, names: list[str]) -> None:
     """Delete a run's stored files: those its results name, and anything else left in its folder."""
     import os

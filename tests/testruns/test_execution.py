@@ -7,7 +7,7 @@ import pytest
 
 from configurations.importing import import_configuration
 from testruns.execution import execute_run, start_run
-from testruns.models import EntityResult, RunAlreadyFinished, Status, TestRun
+from testruns.models import EntityResult, RunAlreadyFinished, RunNotQueued, Status, TestRun
 from testruns.options import InvalidOptions, RunOptions
 
 pytestmark = pytest.mark.django_db
@@ -174,3 +174,20 @@ def test_cancelling_a_finished_run_is_refused(demo_version, alice, django_captur
 
     with pytest.raises(RunAlreadyFinished, match="already finished"):
         run.request_cancel()
+
+
+@pytest.mark.django_db(transaction=True)  # the run is enqueued when start_run's own transaction commits
+def test_it_fails_the_run_with_the_reason_when_the_broker_is_unreachable(demo_version, alice, broker_down):
+    with pytest.raises(RunNotQueued) as excinfo:
+        start_run(demo_version, RunOptions(), alice)
+
+    run = TestRun.objects.get()
+    assert excinfo.value.run == run
+    assert run.status == Status.FAILED
+    assert run.finished_at is not None
+    port = broker_down.rsplit(":", 1)[1].split("/")[0]
+    assert run.error_message.startswith("Could not queue the run: the task broker (Redis at 127.0.0.1:")
+    assert f":{port}) is unreachable" in run.error_message
+    assert "Connection refused" in run.error_message
+    assert run.events.get(level="error").message == run.error_message
+    assert run.error_message in str(excinfo.value)
