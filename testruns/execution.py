@@ -266,9 +266,9 @@ class RunObserver(shapeshift.Observer):
         self._checked_at = float("-inf")
 
     def entity_started(self, name: str) -> None:
-        logger.info("run %s: entity %s started", self.run.pk, name)
         with self.run.claimed_write(current_entity=name):
             EntityResult.objects.filter(run=self.run, entity=name).update(status=EntityResult.Status.RUNNING)
+        logger.info("run %s: entity %s started", self.run.pk, name)  # after the commit: tests wait for it
 
     def entity_finished(self, outcome) -> None:
         fields = {

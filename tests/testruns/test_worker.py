@@ -108,7 +108,9 @@ def test_a_frozen_worker_whose_run_was_reaped_writes_nothing_when_it_resumes(
     fed_once = CONFIG.replace("dtype: str", "dtype: str\n      usecols: [site, sample]")
     version = import_configuration(write_config(fed_once, survey__csv=SURVEY), name="frozen", user=alice)[0]
     fifo = fifos.make(version, "survey.csv")  # the worker blocks reading it: mid-run, for as long as needed
-    worker = start_worker(HEARTBEAT_INTERVAL=1, HEARTBEAT_TIMEOUT=600)
+    # No beat during the test: a process frozen inside a write would hold SQLite's lock (and PostgreSQL's
+    # row lock) until it resumes. The resumed worker learns of the reaper at its next checkpoint.
+    worker = start_worker(HEARTBEAT_INTERVAL=3600, HEARTBEAT_TIMEOUT=600)
     run = start_run(version, RunOptions(max_rows_per_entity=None), alice)
     worker.wait_for(f"run {run.pk}: entity survey started")
     run.refresh_from_db()
