@@ -19,7 +19,7 @@ from configurations.versioning import EditRefused, diff_versions, save_edited_ve
 from shiftbench.uploads import RefusedRequest, answers_large_uploads_with, refused_uploads
 from testruns.execution import start_run
 from testruns.forms import TestRunForm
-from testruns.models import TestRun
+from testruns.models import RunNotQueued, TestRun
 from testruns.options import InvalidOptions
 from testruns.trends import entity_trend
 
@@ -110,6 +110,9 @@ def test_run(request, name):
             run = start_run(version, form.options(), request.user)
         except InvalidOptions as exc:
             form.add_option_error(exc)
+        except RunNotQueued as exc:
+            messages.error(request, str(exc))
+            return redirect(exc.run)
         else:
             return redirect(run)
     return render(

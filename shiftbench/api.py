@@ -16,7 +16,7 @@ from ninja.responses import Status as Reply
 from accounts.auth import SessionAuth, TokenAuth, docs_access
 from configurations.models import Configuration
 from testruns.execution import start_run
-from testruns.models import RunAlreadyFinished, RunStillActive, Status, TestRun
+from testruns.models import RunAlreadyFinished, RunNotQueued, RunStillActive, Status, TestRun
 from testruns.options import DEFAULT_ROWS, MAX_ROWS, MIN_ROWS, InvalidOptions, RunOptions
 from testruns.serializers import TestProgress, TestRunResult, run_progress, run_result, with_results
 
@@ -87,7 +87,13 @@ def invalid_options(request, exc: InvalidOptions):
     return api.create_response(request, {"detail": detail}, status=422)
 
 
-@api.post("/test-runs", response={202: TestRunResult, 404: Error}, tags=["test runs"])
+@api.exception_handler(RunNotQueued)
+def run_not_queued(request, exc: RunNotQueued):
+    """The broker is down: the run exists, already failed with the reason; the caller may try again later."""
+    return api.create_response(request, {"detail": str(exc)}, status=503)
+
+
+@api.post("/test-runs", response={202: TestRunResult, 404: Error, 503: Error}, tags=["test runs"])
 def create_test_run(request, payload: TestRunRequest):
     """Start a test run of the configuration's current version: queued, and answered at once (pending)."""
     name = payload.config_name

@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 
 from configurations.admin import ReadOnlyAdmin
-from testruns.models import EntityResult, RunAlreadyFinished, RunEvent, TestRun
+from testruns.models import EntityResult, RunAlreadyFinished, RunEvent, RunNotQueued, TestRun
 from testruns.options import InvalidOptions
 
 # What a run did: set by the worker, never by hand.
@@ -81,6 +81,8 @@ class TestRunAdmin(admin.ModelAdmin):
             try:
                 new = run.rerun(request.user)
             except InvalidOptions as exc:
+                self.message_user(request, f"Run {run.short_id}: {exc}", messages.ERROR)
+            except RunNotQueued as exc:
                 self.message_user(request, f"Run {run.short_id}: {exc}", messages.ERROR)
             else:
                 self.message_user(request, f"Run {run.short_id} re-run as {new.short_id}.")

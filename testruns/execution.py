@@ -9,16 +9,16 @@ import os
 import socket
 import threading
 import time
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from django.conf import settings
-from django.db import close_old_connections, connection, transaction
+from django.db import InterfaceError, OperationalError, close_old_connections, connection, transaction
 from django.utils import timezone
 
 import shapeshift
 from configurations.loading import load_project
 from configurations.storage import StagedFile
-from testruns.models import EntityResult, Status, TestRun
+from testruns.models import EntityResult, RunLost, RunNotQueued, Status, TestRun
 from testruns.options import RunOptions
 
 logger = logging.getLogger(__name__)
@@ -27,6 +27,12 @@ PREVIEW_ROWS = 50
 # The engine asks between every phase of every entity; the database is asked at most this often (seconds).
 CANCEL_CHECK_INTERVAL = 0.5
 TASK = "testruns.tasks.execute_run"
+# The errors of a database that is away (down, restarting, out of connections), not of a bad query.
+DATABASE_DOWN = (OperationalError, InterfaceError)
+# A worker whose run the database failed waits this long for it (seconds) to record what happened,
+# trying again every RECONNECT_INTERVAL; after that the reaper ends the run.
+DATABASE_WAIT = 600
+RECONNECT_INTERVAL = 1
 
 
 def start_run(version, options: RunOptions, user=None, background: bool = True) -> TestRun:
@@ -43,15 +49,46 @@ def start_run(version, options: RunOptions, user=None, background: bool = True) 
         )
         if background:
             transaction.on_commit(lambda: enqueue(run))
+    # Outside any caller's transaction the hook has run by now; inside one it runs at that commit, and
+    # a broker failure then still ends the run failed, only without this exception.
+    if run.status == Status.FAILED:
+        raise RunNotQueued(run)
     return run
 
 
 def enqueue(run: TestRun) -> None:
+    """Hand the run to the task broker; if the broker will not take it, end the run ``failed`` with why.
+
+    A run no task will ever claim must not wait PENDING_TIMEOUT for the reaper: the caller learns of it
+    from ``run.status`` (``start_run`` raises RunNotQueued).
+    """
     from django_q.tasks import async_task
 
-    task_id = async_task(TASK, str(run.pk), task_name=f"run-{run.pk}", group="runs")
+    try:
+        task_id = async_task(TASK, str(run.pk), task_name=f"run-{run.pk}", group="runs")
+    except Exception as exc:  # whatever the broker raised, no task exists: say so on the run
+        unreachable = isinstance(exc, OSError) or type(exc).__name__ in ("ConnectionError", "TimeoutError")
+        what = "is unreachable" if unreachable else "refused the task"
+        message = f"Could not queue the run: the task broker ({broker_name()}) {what}: {exc}"
+        logger.error("run %s: %s", run.pk, message)
+        with transaction.atomic():
+            if run.finish(Status.FAILED, message):
+                run.log("error", message)
+        return
     if task_id:
         TestRun.objects.filter(pk=run.pk).update(task_id=task_id)
+
+
+def broker_name() -> str:
+    """The task broker as an operator knows it, without credentials: "Redis at host:port" or the database."""
+    from django_q.conf import Conf
+
+    if Conf.REDIS:
+        if isinstance(Conf.REDIS, str):
+            url = urlsplit(Conf.REDIS)
+            return f"Redis at {url.hostname}:{url.port or 6379}"
+        return f"Redis at {Conf.REDIS.get('host', 'localhost')}:{Conf.REDIS.get('port', 6379)}"
+    return "the database queue"
 
 
 def worker_name() -> str:
@@ -61,32 +98,90 @@ def worker_name() -> str:
 def execute_run(run_id) -> str:
     """Claim the run and process it entity by entity; returns the final status.
 
-    A duplicate delivery, or a run cancelled while it waited, finds nothing to claim and does nothing.
+    A duplicate delivery, or a run cancelled while it waited, finds nothing to claim and does nothing. A
+    worker that finds its run ended by someone else (RunLost) stops at once and writes nothing more; one
+    that loses the database ends the run ``failed`` with what happened, once the database is back.
     """
     run = TestRun.objects.filter(pk=run_id).first()
     if run is None or not run.claim(worker_name()):
         return run.status if run else "missing"
     logger.info("run %s claimed by %s", run.pk, run.worker)
-    run.log("info", f"Started on {run.worker}.")
+    outage = DatabaseOutage()
     stop = threading.Event()
-    heartbeat = Heartbeat(run, stop)
+    heartbeat = Heartbeat(run, stop, outage)
     heartbeat.start()
     try:
-        status, message = _process(run, stop)
+        with run.claimed_write():
+            run.log("info", f"Started on {run.worker}.")
+        status, message = _process(run, stop, outage)
+    except RunLost:
+        heartbeat.stop()
+        return _stop_lost(run, outage)
+    except DATABASE_DOWN as exc:
+        outage.failed(exc)
+        logger.error("run %s: the database failed the worker: %s", run.pk, outage.error)
+        status, message = Status.FAILED, None  # the message says what happened, once the database is back
     except Exception as exc:  # anything unexpected is ours, not the user's: log the traceback
         logger.exception("test run %s failed unexpectedly", run.pk)
         status, message = Status.FAILED, f"Internal error: {type(exc).__name__}: {exc}"
     finally:
         heartbeat.stop()
-    # One transaction, so the poll that sees the run end also sees the event that says how it ended.
-    with transaction.atomic():
-        if run.finish(status, message):
-            run.log("error" if status == Status.FAILED else "info", message or f"Run {status}.")
-    logger.info("run %s %s", run.pk, run.status)
-    return run.status
+    status = _end_run(run, status, message, outage)
+    logger.info("run %s %s", run.pk, status)
+    return status
 
 
-def _process(run: TestRun, stop: threading.Event) -> tuple[str, str]:
+def _stop_lost(run: TestRun, outage: "DatabaseOutage") -> str:
+    """The run is no longer this worker's: leave it as it is, adding only why, if the worker knows."""
+    report = outage.recovered()
+    if report:
+        run.explain_crash(report)
+    current = TestRun.objects.filter(pk=run.pk).values_list("status", flat=True).first() or "deleted"
+    logger.warning(
+        "run %s is no longer this worker's (it is %s): stopped, nothing more written", run.pk, current
+    )
+    return current
+
+
+def _end_run(run: TestRun, status: str, message: str | None, outage: "DatabaseOutage") -> str:
+    """Write the run's final state and the event that says how it ended; returns the run's status.
+
+    ``message`` None means the database failed the run: the database is waited for (up to DATABASE_WAIT
+    seconds, then the run is left to the reaper) and the message says what happened. A run the reaper
+    marked crashed meanwhile keeps its state, with the worker's reason added.
+    """
+    deadline = time.monotonic() + DATABASE_WAIT
+    report = ""
+    while True:
+        try:
+            if outage.active:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT 1")
+            report = report or outage.recovered()
+            # One transaction, so the poll that sees the run end also sees the event that says how it ended.
+            with transaction.atomic():
+                if run.finish(status, message or report):
+                    run.log(
+                        "error" if status == Status.FAILED else "info", message or report or f"Run {status}."
+                    )
+                    if message and report:
+                        run.log("warning", report)
+                    return run.status
+            if report:
+                run.explain_crash(report)
+            return run.status
+        except DATABASE_DOWN as exc:
+            outage.failed(exc)
+            if time.monotonic() >= deadline:
+                logger.error(
+                    "run %s: no database for %d s; left to the reaper: %s", run.pk, DATABASE_WAIT, exc
+                )
+                return run.status
+            time.sleep(RECONNECT_INTERVAL)
+            close_old_connections()
+
+
+def _process(run: TestRun, stop: threading.Event, outage: "DatabaseOutage | None" = None) -> tuple[str, str]:
     options = RunOptions.from_dict(run.options)
     try:
         bundle = run.version.bundle()
@@ -98,7 +193,7 @@ def _process(run: TestRun, stop: threading.Event) -> tuple[str, str]:
     except shapeshift.ConfigError as exc:
         return Status.FAILED, str(exc)
     _create_entity_results(run, plan)
-    observer = RunObserver(run, stop)
+    observer = RunObserver(run, stop, outage)
     result = shapeshift.run(
         project,
         plan,
@@ -114,19 +209,16 @@ def _process(run: TestRun, stop: threading.Event) -> tuple[str, str]:
         compact_text=True,  # text stays category: the same CSV and preview, a third of the memory
     )
     if result.cancelled:
-        EntityResult.objects.filter(run=run, status=EntityResult.Status.PENDING).update(
-            status=EntityResult.Status.CANCELLED
-        )
-        return Status.CANCELLED, ""
+        return Status.CANCELLED, ""  # finish() ends the entities that never started cancelled
     return Status.COMPLETED, ""
 
 
 def _create_entity_results(run: TestRun, plan) -> None:
-    EntityResult.objects.bulk_create(
-        EntityResult(run=run, position=position, entity=name, role=plan.role(name))
-        for position, name in enumerate(plan.order)
-    )
-    TestRun.objects.filter(pk=run.pk).update(entities_total=len(plan.order))
+    with run.claimed_write(entities_total=len(plan.order)):
+        EntityResult.objects.bulk_create(
+            EntityResult(run=run, position=position, entity=name, role=plan.role(name))
+            for position, name in enumerate(plan.order)
+        )
 
 
 def table_fields(run: TestRun, name: str, table) -> dict:
@@ -165,18 +257,22 @@ class RunObserver(shapeshift.Observer):
     """Writes the engine's progress to the database as it happens, and tells the engine when to stop.
 
     ``stop`` is shared with the run's heartbeat thread, which sets it when a beat finds the run
-    ``cancelling``: that is how a cancel reaches a worker busy in one long phase.
+    ``cancelling``: that is how a cancel reaches a worker busy in one long phase. Every write is a
+    ``claimed_write``: once the run is no longer this worker's, RunLost ends the engine's run.
     """
 
-    def __init__(self, run: TestRun, stop: threading.Event | None = None):
+    def __init__(
+        self, run: TestRun, stop: threading.Event | None = None, outage: "DatabaseOutage | None" = None
+    ):
         self.run = run
         self.stop = stop or threading.Event()
+        self.outage = outage or DatabaseOutage()
         self._checked_at = float("-inf")
 
     def entity_started(self, name: str) -> None:
-        logger.info("run %s: entity %s started", self.run.pk, name)
-        EntityResult.objects.filter(run=self.run, entity=name).update(status=EntityResult.Status.RUNNING)
-        TestRun.objects.filter(pk=self.run.pk).update(current_entity=name, heartbeat_at=timezone.now())
+        with self.run.claimed_write(current_entity=name):
+            EntityResult.objects.filter(run=self.run, entity=name).update(status=EntityResult.Status.RUNNING)
+        logger.info("run %s: entity %s started", self.run.pk, name)  # after the commit: tests wait for it
 
     def entity_finished(self, outcome) -> None:
         fields = {
@@ -191,37 +287,65 @@ class RunObserver(shapeshift.Observer):
             "columns": list(outcome.columns),
             "dtypes": dict(outcome.dtypes),
         }
-        EntityResult.objects.filter(run=self.run, entity=outcome.name).update(**fields)
-        if outcome.status != EntityResult.Status.CANCELLED:
-            self.run.count_entity(outcome.status)
-        if outcome.status == "failed":
-            self.run.log("error", outcome.error or "failed", entity=outcome.name)
-        elif outcome.status == "skipped":
-            self.run.log("warning", outcome.error or "skipped", entity=outcome.name)
+        counted = outcome.status != EntityResult.Status.CANCELLED
+        with self.run.claimed_write(**(TestRun.entity_counters(outcome.status) if counted else {})):
+            EntityResult.objects.filter(run=self.run, entity=outcome.name).update(**fields)
+            if outcome.status == "failed":
+                self.run.log("error", outcome.error or "failed", entity=outcome.name)
+            elif outcome.status == "skipped":
+                self.run.log("warning", outcome.error or "skipped", entity=outcome.name)
 
     def table_final(self, name: str, table) -> None:
         """Store an entity's final table (relinked and finalised): its file, preview, columns and dtypes.
 
         The engine calls this once the last entity reading the table is done, so for a table others
         depend on it comes after ``entity_finished``. A table that cannot be stored (a full disk) fails its
-        entity with the reason, and the run goes on: the next tables may be smaller.
+        entity with the reason, and the run goes on: the next tables may be smaller. A file written for a run
+        that turns out to be lost is deleted again: nothing of this worker stays under a run that is no
+        longer its own.
         """
+        from django.core.files.storage import default_storage
+
         try:
             fields = table_fields(self.run, name, table)
         except OSError as exc:
-            self.run.fail_entity(name, f"Its table could not be stored: {exc.strerror or exc}.")
+            with self.run.claimed_write():
+                self.run.fail_entity(name, f"Its table could not be stored: {exc.strerror or exc}.")
             return
-        EntityResult.objects.filter(run=self.run, entity=name).update(**fields)
+        try:
+            with self.run.claimed_write():
+                EntityResult.objects.filter(run=self.run, entity=name).update(**fields)
+        except RunLost:
+            default_storage.delete(fields["output"])
+            raise
 
     def should_stop(self) -> bool:
-        """Whether a cancel was requested: at most one query per CANCEL_CHECK_INTERVAL, none once it was."""
+        """Whether a cancel was requested: at most one query per CANCEL_CHECK_INTERVAL, none once it was.
+
+        Raises RunLost when that query finds the run no longer this worker's. A database error here only
+        notes the outage: the next write tells whether the run can go on.
+        """
         if self.stop.is_set():
             return True
         now = time.monotonic()
         if now - self._checked_at < CANCEL_CHECK_INTERVAL:
             return False
         self._checked_at = now
-        if TestRun.objects.filter(pk=self.run.pk, cancel_requested_at__isnull=False).exists():
+        try:
+            row = TestRun.objects.filter(pk=self.run.pk).values_list(
+                "status", "claim_token", "cancel_requested_at"
+            )
+            state = row.first()
+        except DATABASE_DOWN as exc:
+            self.outage.failed(exc)
+            return False
+        if (
+            state is None
+            or state[0] not in (Status.RUNNING, Status.CANCELLING)
+            or state[1] != self.run.claim_token
+        ):
+            raise RunLost(self.run)
+        if state[2] is not None:
             stop_requested(self.run, self.stop)
         return self.stop.is_set()
 
@@ -233,17 +357,57 @@ def stop_requested(run: TestRun, stop: threading.Event) -> None:
         logger.info("run %s: cancel requested, stopping at the next checkpoint", run.pk)
 
 
+class DatabaseOutage:
+    """A worker's record of the database failing it: since when, and the first error, until it answers again.
+
+    Shared by the run's thread and its heartbeat thread; ``recovered`` turns it into the sentence the run's
+    event log and error show.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.since = None
+        self._started = 0.0
+        self.error = ""
+
+    @property
+    def active(self) -> bool:
+        return self.since is not None
+
+    def failed(self, exc: Exception) -> None:
+        with self._lock:
+            if self.since is None:
+                self.since, self._started = timezone.now(), time.monotonic()
+                self.error = f"{type(exc).__name__}: {exc}".strip()
+
+    def recovered(self) -> str:
+        """What happened, once a query succeeded again ("" if nothing did); the record starts over."""
+        with self._lock:
+            if self.since is None:
+                return ""
+            seconds = round(time.monotonic() - self._started)
+            since = timezone.localtime(self.since).strftime("%H:%M:%S")
+            self.since = None
+            return f"Database unreachable from {since} for {seconds} s: {self.error}"
+
+
 class Heartbeat:
     """Writes the run's heartbeat every HEARTBEAT_INTERVAL seconds from a thread while the run works.
 
     A thread, not the engine's callbacks, so that one long pandas operation cannot look like a dead
     worker. It dies with the process: a killed worker stops beating and the reaper notices. A beat that
-    finds the run ``cancelling`` raises the ``stop`` flag the engine's observer reads at no cost.
+    finds the run ``cancelling`` raises the ``stop`` flag the engine's observer reads at no cost; one that
+    finds the run no longer this worker's raises it too, and the engine's next write meets RunLost. A
+    database error does not stop the beating: the outage is noted, and logged on the run when a beat
+    gets through again.
     """
 
-    def __init__(self, run: TestRun, stop: threading.Event | None = None):
+    def __init__(
+        self, run: TestRun, stop: threading.Event | None = None, outage: DatabaseOutage | None = None
+    ):
         self.run = run
         self.stop_event = stop or threading.Event()
+        self.outage = outage or DatabaseOutage()
         self.interval = settings.HEARTBEAT_INTERVAL
         self._stopped = threading.Event()
         self._thread = threading.Thread(target=self._beat, name=f"heartbeat-{run.short_id}", daemon=True)
@@ -261,9 +425,40 @@ class Heartbeat:
         try:
             while not self._stopped.wait(self.interval):
                 close_old_connections()
-                if self.run.beat():
-                    stop_requested(self.run, self.stop_event)
+                if not self.beat_once():
+                    break
         except Exception:
             logger.exception("heartbeat of run %s failed", self.run.pk)
         finally:
             connection.close()
+
+    def beat_once(self) -> bool:
+        """One beat; False once the run is no longer this worker's (there is nothing more to beat for)."""
+        try:
+            cancelling = self.run.beat()
+        except RunLost:
+            report = self.outage.recovered()
+            if report:
+                self.run.explain_crash(report)
+            if not self.stop_event.is_set():
+                self.stop_event.set()
+                logger.warning(
+                    "run %s: no longer this worker's, stopping at the next checkpoint", self.run.pk
+                )
+            return False
+        except DATABASE_DOWN as exc:
+            if not self.outage.active:
+                logger.error("run %s: heartbeat: database unreachable: %s", self.run.pk, exc)
+            self.outage.failed(exc)
+            return True
+        report = self.outage.recovered()
+        if report:
+            logger.warning("run %s: %s", self.run.pk, report)
+            try:
+                with self.run.claimed_write():
+                    self.run.log("warning", report)
+            except RunLost:
+                return self.beat_once()
+        if cancelling:
+            stop_requested(self.run, self.stop_event)
+        return True

@@ -1,6 +1,7 @@
 """Test runs of a configuration version, their per-entity results and their event log."""
 
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -164,6 +165,8 @@ class TestRun(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     worker = models.CharField(max_length=200, blank=True, help_text="host:pid of the worker that claimed it")
+    # Written by the claim; every later write of that worker is guarded by it (see ``claimed_write``).
+    claim_token = models.UUIDField(null=True, blank=True, editable=False)
     current_entity = models.CharField(max_length=200, blank=True)
     entities_total = models.PositiveIntegerField(default=0)
     entities_completed = models.PositiveIntegerField(default=0)
@@ -239,33 +242,101 @@ class TestRun(models.Model):
     # --- life-cycle steps; each is one UPDATE guarded by the state it expects ---
 
     def claim(self, worker: str) -> bool:
-        """Move pending → running for this worker. False if another delivery or a cancel got there first."""
+        """Move pending → running for this worker, with a new claim token.
+
+        False if another delivery or a cancel got there first. From here on this object holds the claim:
+        its ``claimed_write``, ``beat`` and ``finish`` only write while the run is still the claim's.
+        """
         now = timezone.now()
         claimed = TestRun.objects.filter(pk=self.pk, status=Status.PENDING).update(
-            status=Status.RUNNING, started_at=now, heartbeat_at=now, worker=worker
+            status=Status.RUNNING, started_at=now, heartbeat_at=now, worker=worker, claim_token=uuid.uuid4()
         )
         if claimed:
             self.refresh_from_db()
         return bool(claimed)
 
+    def _still_claimed(self):
+        """This run, if it is still running or cancelling under the claim this object read."""
+        return TestRun.objects.filter(
+            pk=self.pk, claim_token=self.claim_token, status__in=(Status.RUNNING, Status.CANCELLING)
+        )
+
+    @contextmanager
+    def claimed_write(self, **fields):
+        """A transaction for one write of the worker holding the claim; RunLost once the run is not its own.
+
+        It opens with an UPDATE guarded by the claim token and an active status, which sets ``fields``
+        (counters, current entity) and the heartbeat. The row stays locked until the commit, so the
+        reaper cannot end the run between that check and the writes made inside the block.
+        """
+        with transaction.atomic():
+            if not self._still_claimed().update(heartbeat_at=timezone.now(), **fields):
+                raise RunLost(self)
+            yield
+
     def beat(self) -> bool:
         """Write the heartbeat; True when the run has been asked to stop (it is ``cancelling``).
 
         One UPDATE while the run goes on, two once a cancel was requested: the heartbeat thread is how a
-        worker stuck in one long phase learns of a cancel without the engine asking the database.
+        worker stuck in one long phase learns of a cancel without the engine asking the database. Raises
+        RunLost when the run is no longer this claim's (the reaper ended it meanwhile).
         """
         now = timezone.now()
-        if TestRun.objects.filter(pk=self.pk, status=Status.RUNNING).update(heartbeat_at=now):
+        if self._still_claimed().filter(status=Status.RUNNING).update(heartbeat_at=now):
             return False
-        return bool(TestRun.objects.filter(pk=self.pk, status=Status.CANCELLING).update(heartbeat_at=now))
+        if self._still_claimed().filter(status=Status.CANCELLING).update(heartbeat_at=now):
+            return True
+        raise RunLost(self)
 
     def finish(self, status: str, error_message: str = "") -> bool:
-        """Write the final state, unless the run already ended (the reaper may have got there first)."""
-        updated = TestRun.objects.filter(pk=self.pk, status__in=ACTIVE_STATUSES).update(
-            status=status, finished_at=timezone.now(), error_message=error_message[:10000], current_entity=""
-        )
+        """Write the final state, unless the run already ended (the reaper may have got there first).
+
+        Guarded by the claim this object read, if any, so a worker that lost its run writes nothing. The
+        entities the run never finished end with it: ``cancelled`` with a cancelled run, else ``crashed``.
+        """
+        runs = TestRun.objects.filter(pk=self.pk, status__in=ACTIVE_STATUSES)
+        if self.claim_token is not None:
+            runs = runs.filter(claim_token=self.claim_token)
+        with transaction.atomic():
+            updated = runs.update(
+                status=status,
+                finished_at=timezone.now(),
+                error_message=error_message[:10000],
+                current_entity="",
+            )
+            if updated:
+                unfinished = self.entity_results.filter(
+                    status__in=(EntityResult.Status.PENDING, EntityResult.Status.RUNNING)
+                )
+                unfinished.update(
+                    status=EntityResult.Status.CANCELLED
+                    if status == Status.CANCELLED
+                    else EntityResult.Status.CRASHED,
+                    error=f"Not finished: the run ended {status}.",
+                )
         self.refresh_from_db()
         return bool(updated)
+
+    def explain_crash(self, reason: str) -> bool:
+        """Put what the worker knew into the error of a run the reaper marked crashed under this claim.
+
+        The reaper only sees a silent heartbeat; a worker that lost the database knows why. Returns whether
+        the run was such a run (crashed, and still carrying this claim's token).
+        """
+        if self.claim_token is None:
+            return False
+        with transaction.atomic():
+            crashed = TestRun.objects.select_for_update().filter(
+                pk=self.pk, claim_token=self.claim_token, status=Status.CRASHED
+            )
+            run = crashed.first()
+            if run is None:
+                return False
+            message = f"{reason} (The run had been marked crashed meanwhile: {run.error_message})"
+            crashed.update(error_message=message[:10000])
+            self.log("error", message)
+        self.refresh_from_db()
+        return True
 
     def request_cancel(self) -> str:
         """Ask the run to stop; returns the status it is in afterwards.
@@ -351,8 +422,9 @@ class TestRun(models.Model):
             run.delete()
             transaction.on_commit(lambda: _delete_run_files(default_storage, f"runs/{self.pk}", names))
 
-    def count_entity(self, status: str) -> None:
-        """Add one finished entity to the counters (a single UPDATE, safe against concurrent writers)."""
+    @staticmethod
+    def entity_counters(status: str) -> dict:
+        """The counter updates for one more finished entity in ``status`` (F expressions, for an UPDATE)."""
         counters = {"entities_completed": F("entities_completed") + 1}
         field = {
             "success": "entities_succeeded",
@@ -361,7 +433,7 @@ class TestRun(models.Model):
         }.get(status)
         if field:
             counters[field] = F(field) + 1
-        TestRun.objects.filter(pk=self.pk).update(heartbeat_at=timezone.now(), **counters)
+        return counters
 
     def fail_entity(self, entity: str, reason: str) -> bool:
         """Turn a succeeded entity into a failed one after the fact (its table could not be stored).
@@ -394,6 +466,27 @@ class RunStillActive(Exception):
 
 class NoVersionToRun(Exception):
     """The configuration has no current version (a re-run on the current version cannot start)."""
+
+
+class RunLost(Exception):
+    """The worker's claim on a run no longer holds (the reaper ended it, or it was deleted).
+
+    The worker stops at once and writes nothing more for that run.
+    """
+
+    def __init__(self, run: "TestRun"):
+        super().__init__(f"Run {run.pk} is no longer this worker's (claim {run.claim_token}).")
+        self.run = run
+
+
+class RunNotQueued(Exception):
+    """The run was created but the task broker would not take it: the run is already marked failed."""
+
+    def __init__(self, run: "TestRun"):
+        super().__init__(
+            f"{run.error_message} Run {run.pk} is marked failed; start it again once the broker is back."
+        )
+        self.run = run
 
 
 def _delete_run_files(storage, folder: str, names: list[str]) -> None:
@@ -453,6 +546,7 @@ class EntityResult(models.Model):
         FAILED = "failed"
         SKIPPED = "skipped"
         CANCELLED = "cancelled"
+        CRASHED = "crashed"  # never finished: its run crashed or failed first
 
     run = models.ForeignKey(TestRun, on_delete=models.CASCADE, related_name="entity_results")
     position = models.PositiveIntegerField()

@@ -229,6 +229,19 @@ def queued(monkeypatch):
     return use_redis
 
 
+@pytest.fixture
+def broker_down(queued):
+    """Queue to a Redis broker on a closed port: every enqueue meets a real "connection refused"."""
+    import socket
+
+    with socket.socket() as probe:  # a port that was free a moment ago and that nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"redis://127.0.0.1:{port}/0"
+    queued(url)
+    return url
+
+
 class FifoFeeder:
     """Writes ``text`` once into a FIFO, from a thread: the open blocks until the worker opens it to read.
 

@@ -14,7 +14,14 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from configurations.models import Configuration
 from configurations.views import with_last_run
-from testruns.models import EntityResult, NoVersionToRun, RunAlreadyFinished, RunStillActive, TestRun
+from testruns.models import (
+    EntityResult,
+    NoVersionToRun,
+    RunAlreadyFinished,
+    RunNotQueued,
+    RunStillActive,
+    TestRun,
+)
 from testruns.options import InvalidOptions, RunOptions
 
 # One letter per entity status: the page's state of its entity table, sent back by each poll (``seen``).
@@ -139,6 +146,9 @@ def run_rerun(request, run_id, current_version=False):
     except (InvalidOptions, NoVersionToRun) as exc:
         messages.error(request, f"Could not re-run: {exc}")
         return _back_to(request, run)
+    except RunNotQueued as exc:
+        messages.error(request, str(exc))
+        return _back_to(request, exc.run)
     messages.success(
         request,
         f"Re-running run {run.short_id} on {run.configuration.name} "

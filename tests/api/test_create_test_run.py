@@ -188,3 +188,19 @@ def test_it_rejects_a_body_that_is_not_json(client, bearer, demo_version, django
 
     assert response.status_code == 400
     assert "detail" in response.json()
+
+
+@pytest.mark.django_db(transaction=True)  # the run is enqueued when start_run's own transaction commits
+def test_it_answers_503_and_fails_the_run_when_the_broker_is_unreachable(
+    client, bearer, demo_version, broker_down
+):
+    response = client.post(URL, REFERENCE_BODY, content_type="application/json", **bearer)
+
+    assert response.status_code == 503
+    assert response["Content-Type"].startswith("application/json")
+    detail = response.json()["detail"]
+    run = TestRun.objects.get()
+    assert run.status == Status.FAILED
+    assert "Could not queue the run" in run.error_message
+    assert run.error_message in detail
+    assert str(run.pk) in detail

@@ -114,3 +114,17 @@ def test_it_runs_a_configuration_that_does_not_load_to_a_clear_failure(
     assert "broken.yml" in run.error_message
     page = alice_client.get(reverse("testruns:detail", args=[run.pk]))
     assert run.error_message.encode() in page.content or b"invalid YAML" in page.content
+
+
+@pytest.mark.django_db(transaction=True)  # the run is enqueued when start_run's own transaction commits
+def test_it_says_when_the_run_could_not_be_queued(alice_client, demo_version, broker_down):
+    form = {"max_rows": 20, "validate_foreign_keys": "on", "validate_constraints": "on"}
+    response = alice_client.post(url(), form, follow=True)
+
+    run = TestRun.objects.get()
+    assert response.status_code == 200
+    assert response.redirect_chain == [(reverse("testruns:detail", args=[run.pk]), 302)]
+    assert run.status == Status.FAILED
+    messages = [str(message) for message in response.context["messages"]]
+    assert any("Could not queue the run" in message for message in messages)
+    assert "Could not queue the run" in response.content.decode()

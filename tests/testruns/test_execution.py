@@ -8,7 +8,7 @@ import pytest
 
 from configurations.importing import import_configuration
 from testruns.execution import execute_run, start_run
-from testruns.models import EntityResult, RunAlreadyFinished, Status, TestRun
+from testruns.models import EntityResult, RunAlreadyFinished, RunNotQueued, Status, TestRun
 from testruns.options import InvalidOptions, RunOptions
 
 pytestmark = pytest.mark.django_db
@@ -191,3 +191,64 @@ def test_it_cuts_a_huge_cell_in_the_preview_and_stores_it_whole(
     assert len(json.dumps(result.preview)) < 10_000
     with result.output.open("rb") as handle:
         assert HUGE_CELL in handle.read().decode()
+
+
+@pytest.mark.django_db(transaction=True)  # the run is enqueued when start_run's own transaction commits
+def test_it_fails_the_run_with_the_reason_when_the_broker_is_unreachable(demo_version, alice, broker_down):
+    with pytest.raises(RunNotQueued) as excinfo:
+        start_run(demo_version, RunOptions(), alice)
+
+    run = TestRun.objects.get()
+    assert excinfo.value.run == run
+    assert run.status == Status.FAILED
+    assert run.finished_at is not None
+    port = broker_down.rsplit(":", 1)[1].split("/")[0]
+    assert run.error_message.startswith("Could not queue the run: the task broker (Redis at 127.0.0.1:")
+    assert f":{port}) is unreachable" in run.error_message
+    assert "Connection refused" in run.error_message
+    assert run.events.get(level="error").message == run.error_message
+    assert run.error_message in str(excinfo.value)
+
+
+def test_a_worker_whose_run_was_reaped_stops_and_writes_nothing_more(
+    demo_version, alice, monkeypatch, settings, django_capture_on_commit_callbacks
+):
+    """The worker froze while "site" loaded, long enough for the reaper; then it goes on where it was."""
+    from datetime import timedelta
+
+    from django.core.files.storage import default_storage
+    from django.utils import timezone
+
+    from testruns import execution
+    from testruns.execution import RunObserver
+    from testruns.reaper import reap_stale_runs
+
+    monkeypatch.setattr(execution, "CANCEL_CHECK_INTERVAL", 0)
+    phase = RunObserver.entity_phase
+
+    def reaped_while_site_loads(self, name, current):
+        if (name, current) == ("site", "load"):
+            past = timezone.now() - timedelta(seconds=settings.HEARTBEAT_TIMEOUT + 1)
+            TestRun.objects.filter(pk=self.run.pk).update(heartbeat_at=past)
+            assert reap_stale_runs() == (1, 0)
+        phase(self, name, current)
+
+    monkeypatch.setattr(RunObserver, "entity_phase", reaped_while_site_loads)
+    with django_capture_on_commit_callbacks(execute=False):
+        run = start_run(demo_version, RunOptions(max_rows_per_entity=None), alice)
+
+    assert execute_run(run.pk) == Status.CRASHED
+
+    run.refresh_from_db()
+    assert "stopped responding" in run.error_message
+    results = list(run.entity_results.order_by("position"))
+    site = next(r for r in results if r.entity == "site")
+    before = [r for r in results if r.position < site.position]
+    after = [r for r in results if r.position >= site.position]
+    assert {r.status for r in before} == {EntityResult.Status.SUCCESS}
+    assert {r.status for r in after} == {"crashed"}
+    assert all(r.rows_out is None and not r.output for r in after)
+    assert run.entities_completed == len(before)
+    stored = default_storage.listdir(f"runs/{run.pk}")[1]
+    assert sorted(stored) == sorted(r.output.name.rsplit("/", 1)[1] for r in before if r.output)
+    assert run.events.order_by("pk").last().message == run.error_message  # the reaper's word is the last

@@ -93,3 +93,23 @@ def test_it_never_touches_finished_runs(make_run, settings):
 
     run.refresh_from_db()
     assert run.status == Status.COMPLETED
+
+
+def test_it_ends_the_entities_a_crashed_run_never_finished(make_run, settings):
+    from testruns.models import EntityResult
+
+    settings.HEARTBEAT_TIMEOUT = 60
+    beat = timezone.now() - timedelta(seconds=61)
+    run = make_run(status=Status.RUNNING, started_at=beat, heartbeat_at=beat, worker="elsewhere:1")
+    for position, (name, status) in enumerate(
+        [("survey", "success"), ("site", "running"), ("taxa", "pending")]
+    ):
+        EntityResult.objects.create(run=run, position=position, entity=name, status=status)
+
+    assert reap_stale_runs() == (1, 0)
+
+    assert dict(run.entity_results.values_list("entity", "status")) == {
+        "survey": "success",
+        "site": "crashed",
+        "taxa": "crashed",
+    }

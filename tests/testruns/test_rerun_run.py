@@ -152,3 +152,14 @@ def test_the_model_checks_the_options(run, newer):
 
     with pytest.raises(InvalidOptions):
         run.rerun(None, current_version=True)
+
+
+@pytest.mark.django_db(transaction=True)  # the run is enqueued when start_run's own transaction commits
+def test_it_says_when_the_new_run_could_not_be_queued(alice_client, run, broker_down):
+    response = alice_client.post(reverse("testruns:rerun", args=[run.pk]))
+
+    new_run = TestRun.objects.exclude(pk=run.pk).get()
+    assert new_run.status == Status.FAILED
+    assert response.status_code == 302
+    assert response.url == reverse("testruns:detail", args=[new_run.pk])
+    assert any("Could not queue the run" in str(m) for m in get_messages(response.wsgi_request))

@@ -194,3 +194,13 @@ def test_it_moves_the_bar_with_each_poll(demo_version):
     TestRun.objects.filter(pk=run.pk).update(status=Status.COMPLETED, entities_completed=4, current_entity="")
     assert Command().poll(run, bar) is True
     assert (bar.n, bar.desc) == (4, "completed: ")
+
+
+@pytest.mark.django_db(transaction=True)  # the run is enqueued when start_run's own transaction commits
+def test_it_fails_with_the_reason_when_the_broker_is_unreachable(demo_version, broker_down):
+    with pytest.raises(CommandError, match="Could not queue the run") as excinfo:
+        run_test("demo")
+
+    run = TestRun.objects.get()
+    assert run.status == Status.FAILED
+    assert str(run.pk) in str(excinfo.value)

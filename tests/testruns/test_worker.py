@@ -91,3 +91,48 @@ def test_it_marks_the_run_of_a_killed_worker_crashed(start_worker, queued, versi
     assert run.status == Status.CRASHED
     assert "stopped responding" in run.error_message
     assert run.finished_at is not None
+
+
+@pytest.mark.worker
+def test_a_frozen_worker_whose_run_was_reaped_writes_nothing_when_it_resumes(
+    start_worker, queued, write_config, alice, fifos, settings
+):
+    from datetime import timedelta
+    from pathlib import Path
+
+    from django.utils import timezone
+
+    from testruns.reaper import reap_stale_runs
+
+    # With usecols the loader opens the survey once, so the FIFO is read in one go when fed.
+    fed_once = CONFIG.replace("dtype: str", "dtype: str\n      usecols: [site, sample]")
+    version = import_configuration(write_config(fed_once, survey__csv=SURVEY), name="frozen", user=alice)[0]
+    fifo = fifos.make(version, "survey.csv")  # the worker blocks reading it: mid-run, for as long as needed
+    # No beat during the test: a process frozen inside a write would hold SQLite's lock (and PostgreSQL's
+    # row lock) until it resumes. The resumed worker learns of the reaper at its next checkpoint.
+    worker = start_worker(HEARTBEAT_INTERVAL=3600, HEARTBEAT_TIMEOUT=600)
+    run = start_run(version, RunOptions(max_rows_per_entity=None), alice)
+    worker.wait_for(f"run {run.pk}: entity survey started")
+    run.refresh_from_db()
+    pid = int(run.worker.rsplit(":", 1)[1])
+
+    os.kill(pid, signal.SIGSTOP)  # frozen: no heartbeat, no progress
+    try:
+        # Its heartbeat is older than HEARTBEAT_TIMEOUT, as it would be after a long freeze.
+        TestRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now() - timedelta(hours=1))
+        assert reap_stale_runs() == (1, 0)
+        fifos.feed(fifo, SURVEY)  # what it was waiting for is there when it wakes up
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    worker.wait_for(f"(run-{run.pk})")  # django-q2 logs each finished task by its name
+
+    run = TestRun.objects.get(pk=run.pk)
+    assert run.status == Status.CRASHED
+    assert "stopped responding" in run.error_message
+    statuses = dict(run.entity_results.values_list("entity", "status"))
+    assert statuses == {"survey": "crashed", "site": "crashed"}
+    assert run.entities_completed == 0
+    folder = Path(settings.MEDIA_ROOT) / "runs" / str(run.pk)
+    assert not folder.exists() or not any(folder.iterdir())
+    assert run.events.order_by("pk").last().message == run.error_message  # the reaper's word is the last
+    assert any(f"run {run.pk} is no longer this worker's" in line for line in worker.log)

@@ -7,7 +7,7 @@ from tqdm import tqdm
 from configurations.models import Configuration
 from testruns.execution import execute_run, start_run
 from testruns.management.commands._runs import all_succeeded, summary
-from testruns.models import FINAL_STATUSES, Status
+from testruns.models import FINAL_STATUSES, RunNotQueued, Status
 from testruns.options import DEFAULT_ROWS, InvalidOptions, RunOptions
 from testruns.serializers import run_result, to_json, with_results
 
@@ -71,7 +71,7 @@ class Command(BaseCommand):
         user = self.get_user(options["user"])
         try:
             run = start_run(configuration.current_version, run_options, user, background=not options["sync"])
-        except InvalidOptions as exc:
+        except (InvalidOptions, RunNotQueued) as exc:
             raise CommandError(str(exc)) from None
 
         if options["sync"]:

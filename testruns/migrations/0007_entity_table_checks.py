@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("testruns", "0004_history_indexes"),
+        ("testruns", "0006_end_unfinished_entities_of_ended_runs"),
     ]
 
     operations = [

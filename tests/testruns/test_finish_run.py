@@ -1,0 +1,57 @@
+"""TestRun.finish: a run ends once, and the entities it never finished end with it."""
+
+import pytest
+from django.utils import timezone
+
+from testruns.models import EntityResult, Status, TestRun
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def running(demo_version):
+    """A running run: one entity done, one in progress, one not started."""
+    run = TestRun.objects.create(
+        configuration=demo_version.configuration,
+        version=demo_version,
+        status=Status.RUNNING,
+        started_at=timezone.now(),
+        entities_total=3,
+    )
+    EntityResult.objects.bulk_create(
+        EntityResult(run=run, position=i, entity=name, status=status)
+        for i, (name, status) in enumerate(
+            [("survey", "success"), ("site", "running"), ("sample", "pending")]
+        )
+    )
+    return run
+
+
+def statuses(run):
+    return dict(run.entity_results.values_list("entity", "status"))
+
+
+@pytest.mark.parametrize("status", [Status.CRASHED, Status.FAILED])
+def test_it_ends_the_unfinished_entities_crashed(running, status):
+    assert running.finish(status, "The worker stopped responding.") is True
+
+    assert statuses(running) == {"survey": "success", "site": "crashed", "sample": "crashed"}
+    site = running.entity_results.get(entity="site")
+    assert site.error == f"Not finished: the run ended {status}."
+
+
+def test_it_ends_the_unfinished_entities_of_a_cancelled_run_cancelled(running):
+    assert running.finish(Status.CANCELLED) is True
+
+    assert statuses(running) == {"survey": "success", "site": "cancelled", "sample": "cancelled"}
+
+
+def test_it_changes_nothing_once_the_run_has_ended(running):
+    TestRun.objects.filter(pk=running.pk).update(status=Status.COMPLETED)
+
+    assert running.finish(Status.CRASHED, "late") is False
+
+    running.refresh_from_db()
+    assert running.status == Status.COMPLETED
+    assert running.error_message == ""
+    assert statuses(running) == {"survey": "success", "site": "running", "sample": "pending"}
