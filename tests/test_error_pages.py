@@ -119,3 +119,17 @@ def test_it_renders_the_500_page_without_database_or_request_context():
     content = response.content.decode()
     assert "<title>Server error · ShiftBench</title>" in content
     assert "/static/css/shiftbench.css" in content
+
+
+def test_it_shows_a_styled_page_when_the_csrf_check_fails(alice):
+    # Django's own page has an inline <style> (refused by our policy); ours uses the stylesheet.
+    from django.test import Client
+
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(alice)
+    response = browser.post(reverse("logout"))
+
+    assert response.status_code == 403
+    content = response.content.decode()
+    assert "<title>Forbidden · ShiftBench</title>" in content
+    assert "<style" not in content

@@ -20,7 +20,6 @@ PRODUCTION = {
     "SHIFTBENCH_DEBUG": "false",
     "SHIFTBENCH_SECRET_KEY": "k7#Qm2!vR9zX@p4Lw8^Ns1&Yt6*Bc3%Hd5$Fg0+Jr2=Ue7~Ia9-Oo4_Ps8?",
     "SHIFTBENCH_ALLOWED_HOSTS": "shiftbench.example.org,testserver",
-    "SHIFTBENCH_CSRF_TRUSTED_ORIGINS": "https://shiftbench.example.org",
     "SHIFTBENCH_HTTPS": "true",
     "SHIFTBENCH_BEHIND_PROXY": "true",
 }
