@@ -1,5 +1,8 @@
 """How the JSON API knows who calls it: a bearer API token, or the browser's logged-in session."""
 
+from axes.handlers.proxy import AxesProxyHandler
+from csp.decorators import csp_update
+from django.contrib.auth.signals import user_login_failed
 from django.contrib.auth.views import redirect_to_login
 from django.http import JsonResponse
 from ninja.security import HttpBearer
@@ -7,14 +10,27 @@ from ninja.security import SessionAuth as NinjaSessionAuth
 
 from accounts.models import ApiToken
 
+# What a failed token is recorded as among django-axes' login attempts: no user name has a space, so
+# token failures are counted per address, apart from any user's password failures.
+TOKEN_CREDENTIALS = {"username": "(API token)"}
+
 
 class TokenAuth(HttpBearer):
-    """``Authorization: Bearer <token>``, a token from ``manage.py create_api_token``; no cookie, no CSRF."""
+    """``Authorization: Bearer <token>``, a token from ``manage.py create_api_token``; no cookie, no CSRF.
+
+    A wrong token counts as a failed login, so guessing is throttled as passwords are (settings: login
+    throttling): past the limit, the address gets 429 with Retry-After, its right tokens included.
+    """
 
     def authenticate(self, request, token):
-        user = ApiToken.objects.authenticate(token)
-        if user is not None:
-            request.user = user
+        user = None
+        if AxesProxyHandler.is_allowed(request, TOKEN_CREDENTIALS):
+            user = ApiToken.objects.authenticate(token)
+        if user is None:
+            # axes records it and, at the limit, flags the request; its middleware then answers 429.
+            user_login_failed.send(sender=__name__, credentials=TOKEN_CREDENTIALS, request=request)
+            return None
+        request.user = user
         return user
 
 
@@ -45,6 +61,9 @@ def docs_access(view):
     The OpenAPI JSON answers a caller without credentials with 401 JSON like every other API URL.
     """
 
+    # The one loosening of the Content-Security-Policy: Swagger UI's stylesheet draws its icons (select
+    # arrows, expanders) from data: URLs. Images only; scripts and styles stay 'self'.
+    @csp_update({"img-src": ["data:"]})
     def wrapper(request, *args, **kwargs):
         if api_user(request) is not None:
             return view(request, *args, **kwargs)

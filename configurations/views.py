@@ -5,8 +5,9 @@ import tempfile
 from pathlib import Path
 
 from django.contrib import messages
+from django.core.exceptions import BadRequest
 from django.db.models import OuterRef, Subquery
-from django.http import Http404, HttpResponseBadRequest
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -206,7 +207,7 @@ def version_diff_pick(request, name):
     form = VersionPickForm(request.GET)
     if not form.is_valid():
         errors = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in form.errors.items())
-        return HttpResponseBadRequest(f"Pick two version numbers ({errors}).")
+        raise BadRequest(f"Pick two version numbers ({errors}).")
     return redirect(reverse("configurations:diff", args=[name, *(form.cleaned_data[k] for k in "ab")]))
 
 

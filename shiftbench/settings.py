@@ -4,9 +4,11 @@ Every value comes from a ``SHIFTBENCH_*`` environment variable with a safe defau
 runs on SQLite and django-q2's ORM broker with nothing set. README.md lists every variable.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
 
@@ -44,6 +46,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "django_q",
+    "csp",
+    "axes",  # login throttling; its admin lists and clears lockouts
     "ninja",  # serves the API docs page's JS and CSS itself, not from a CDN
     "accounts",
     "configurations",
@@ -52,6 +56,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -62,6 +67,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a locked-out attempt into the 429 answer
 ]
 
 ROOT_URLCONF = "shiftbench.urls"
@@ -113,6 +119,31 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+
+# Login throttling (django-axes): after LOGIN_FAILURE_LIMIT failed logins for one user name from one
+# address, that pair is locked for LOGIN_COOLOFF_MINUTES (0: until an admin clears it) and gets a 429.
+# A failed API token counts the same way (accounts/auth.py). An admin clears a lock by deleting it under
+# Admin › Axes › Access attempts, or with `manage.py axes_reset_username NAME` / `axes_reset`.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out pair before any password check
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", 5)
+LOGIN_COOLOFF_MINUTES = envint("LOGIN_COOLOFF_MINUTES", 15)
+for _name, _value, _least in (
+    ("LOGIN_FAILURE_LIMIT", LOGIN_FAILURE_LIMIT, 1),
+    ("LOGIN_COOLOFF_MINUTES", LOGIN_COOLOFF_MINUTES, 0),
+):
+    if _value < _least:
+        raise ImproperlyConfigured(f"SHIFTBENCH_{_name}={_value}: expected {_least} or more")
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_COOLOFF_MINUTES) if LOGIN_COOLOFF_MINUTES else None
+# User name and address together: a guesser from one address is stopped, while the real user, from
+# elsewhere, can still log in (a lock on the name alone would let anyone lock anyone out).
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "accounts.throttling.client_ip"
+AXES_LOCKOUT_CALLABLE = "accounts.throttling.lockout_response"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = envstr("TIME_ZONE", "UTC")
@@ -223,6 +254,44 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 # Form fields other than files, read into memory: the editor's YAML (at most 1,000,000 characters) fits
 # URL-encoded.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 16 * 1024 * 1024
+
+# HTTPS: set SHIFTBENCH_HTTPS=true when users reach the site by https:// (TLS here or at a proxy). Cookies
+# then go over HTTPS only, browsers are told to use HTTPS for a year (HSTS), and http:// is redirected.
+HTTPS = envbool("HTTPS", False)
+# SHIFTBENCH_BEHIND_PROXY=true: exactly one reverse proxy in front, which sets X-Forwarded-Proto and appends
+# the client's address to X-Forwarded-For. Without it both headers are the client's word, never trusted.
+BEHIND_PROXY = envbool("BEHIND_PROXY", False)
+if BEHIND_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS
+# Django redirects http:// itself, so it works whether or not the proxy does; behind a proxy that does
+# not set X-Forwarded-Proto this would loop, hence BEHIND_PROXY. SSL_REDIRECT=false leaves it to the proxy.
+SECURE_SSL_REDIRECT = envbool("SSL_REDIRECT", HTTPS)
+SECURE_HSTS_SECONDS = envint("HSTS_SECONDS", 365 * 24 * 3600 if HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("HSTS_INCLUDE_SUBDOMAINS", HTTPS)
+SECURE_HSTS_PRELOAD = envbool("HSTS_PRELOAD", False)
+if not SECURE_HSTS_PRELOAD:
+    # Preloading commits the whole registrable domain to HTTPS in browsers' built-in lists, hard to undo:
+    # an operator's decision (SHIFTBENCH_HSTS_PRELOAD=true), not a default the deploy check should nag about.
+    SILENCED_SYSTEM_CHECKS = ["security.W021"]
+
+# Content-Security-Policy (django-csp): scripts and styles only from our own static files, so an injected
+# <script>, inline handler or style does not run. htmx is configured in base.html not to need eval or
+# inline styles. SHIFTBENCH_CSP_REPORT_URI: where browsers report what the policy blocked. (Not kept as
+# settings.CSP_REPORT_URI: django-csp's check takes that name for its old settings format.)
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF],  # the API docs add data: (accounts/auth.py docs_access)
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],  # as X-Frame-Options: DENY
+        "form-action": [SELF],
+        "report-uri": envstr("CSP_REPORT_URI") or None,
+    },
+}
 
 LOGGING = {
     "version": 1,

@@ -14,3 +14,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]
+
+# Styled error pages (used when DEBUG is off); 403 and 500 are Django's views with our templates.
+handler400 = "shiftbench.views.bad_request"
+handler404 = "shiftbench.views.page_not_found"

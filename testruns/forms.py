@@ -75,7 +75,7 @@ class RunFilterForm(forms.Form):
     version = forms.IntegerField(
         required=False,
         min_value=1,
-        widget=forms.NumberInput(attrs={"placeholder": "number", "style": "width: 6em"}),
+        widget=forms.NumberInput(attrs={"placeholder": "number", "class": "narrow-number"}),
     )
     status = forms.ChoiceField(choices=[("", "Any status"), *Status.choices], required=False)
     user = forms.ChoiceField(required=False)

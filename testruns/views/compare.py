@@ -2,7 +2,7 @@
 
 import uuid
 
-from django.http import HttpResponseNotFound
+from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
 
@@ -66,7 +66,7 @@ def _row_table(request, comparison, entity: str, compare_url: str):
     """One entity's row diff alone: what a folded row diff fetches when it is first opened."""
     found = next((e for e in comparison.row_diffs if e.name == entity), None)
     if found is None:
-        return HttpResponseNotFound(f"No row differences for entity {entity[:200]!r} in this comparison.")
+        raise Http404(f"No row differences for entity {entity[:200]!r} in this comparison.")
     context = {"e": found, "diff": found.rows, "compare_url": compare_url}
     return render(request, "testruns/partials/compare_row_table.html", context)
 

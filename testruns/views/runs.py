@@ -5,7 +5,8 @@ on a run (cancel, re-run, delete, pin): each a POST that redirects back with a m
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpResponseBadRequest
+from django.core.exceptions import BadRequest
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.text import get_valid_filename
@@ -97,7 +98,7 @@ def run_status(request, run_id):
     try:
         last_event_id = max(int(request.GET.get("event", 0)), 0)
     except ValueError:
-        return HttpResponseBadRequest("event: expected the id of the last event shown, a whole number.")
+        raise BadRequest("event: expected the id of the last event shown, a whole number.") from None
     results = list(run.entity_results.defer(*ROW_DEFERRED))
     events = list(run.events.filter(pk__gt=last_event_id))
     context = _status_context(run, results, events, last_event_id)

@@ -102,3 +102,38 @@ def test_it_sends_anon_visitors_of_the_docs_to_log_in(alice_client):
     assert response["Location"].startswith("/accounts/login/?next=/api/v1/docs")
 
     assert alice_client.get("/api/v1/docs").status_code == 200
+
+
+def test_it_allows_data_images_on_the_docs_page_only(alice_client):
+    def policy(path) -> dict:
+        header = alice_client.get(path)["Content-Security-Policy"]
+        return dict(part.strip().split(" ", 1) for part in header.split(";"))
+
+    # Swagger UI's stylesheet draws icons from data: URLs; scripts stay 'self' there too.
+    assert policy("/api/v1/docs")["img-src"] == "'self' data:"
+    assert policy("/api/v1/docs")["script-src"] == "'self'"
+    assert policy("/runs/")["img-src"] == "'self'"
+
+
+def test_it_rate_limits_failed_tokens_per_address(client, alice_token, demo_version):
+    # Five wrong tokens from one address (SHIFTBENCH_LOGIN_FAILURE_LIMIT) lock that address out of token
+    # use for the cool-off, even with a right token; other addresses go on working.
+    def get(token, address):
+        return client.get("/api/v1/test-runs", HTTP_AUTHORIZATION=f"Bearer {token}", REMOTE_ADDR=address)
+
+    for _ in range(4):
+        assert get("sb_guess", "10.0.0.1").status_code == 401
+    response = get("sb_guess", "10.0.0.1")
+
+    assert response.status_code == 429
+    assert response["Content-Type"].startswith("application/json")
+    assert response["Retry-After"] == str(15 * 60)
+    assert response.json()["detail"].startswith("Too many failed attempts: locked for 15 minutes.")
+    assert get(alice_token, "10.0.0.1").status_code == 429
+    assert get(alice_token, "10.0.0.2").status_code == 200
+
+
+def test_it_does_not_count_good_tokens_or_sessions(client, alice_client, bearer, demo_version):
+    for _ in range(10):
+        assert client.get("/api/v1/test-runs", **bearer).status_code == 200
+        assert alice_client.get("/api/v1/test-runs").status_code == 200

@@ -162,7 +162,8 @@ def test_it_returns_404_for_an_entity_without_row_differences(alice_client, runs
     response = alice_client.get(url(*runs) + "&entity=record_type")
 
     assert response.status_code == 404
-    assert "No row differences for entity 'record_type' in this comparison." in response.content.decode()
+    content = response.content.decode()
+    assert "No row differences for entity &#x27;record_type&#x27; in this comparison." in content
 
 
 def test_it_offers_a_form_without_runs_to_compare(alice_client, runs):

@@ -101,7 +101,7 @@ def test_it_shows_progress_eta_and_rows_so_far(alice_client, demo_version):
     content = alice_client.get(url(run, seen="sppp", event=0), headers=HX).content.decode()
 
     assert "1 of 4 entities · 25%" in content
-    assert 'style="width: 25%"' in content
+    assert 'width="25%" height="100%"' in content  # the bar's fill
     assert '<span class="eta">360 ms</span>' in content  # 120 ms a finished entity × 3 left
     assert '<span class="rows-so-far">8</span>' in content
     assert '<strong class="current-entity">entity_1</strong>' in content
