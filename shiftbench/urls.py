@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from shiftbench.api import api
+from shiftbench.api import api, login_exempt_urls
 from testruns import views as testrun_views
 
 urlpatterns = [
@@ -11,7 +11,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("configurations/", include("configurations.urls")),
     path("runs/", include("testruns.urls")),
-    path("api/v1/", api.urls),
+    path("api/v1/", login_exempt_urls(api)),
     path("admin/", admin.site.urls),
 ]
 

@@ -1,9 +1,12 @@
 """Who may call the API: a bearer token or a session; anyone else gets 401 JSON, never a login page."""
 
+import uuid
+
 import pytest
 from django.test import Client
 
 from accounts.models import ApiToken
+from shiftbench.api import api
 
 pytestmark = pytest.mark.django_db
 
@@ -18,6 +21,22 @@ def test_it_returns_401_json_for_anon_requests(client, demo_version):
         assert response.status_code == 401  # not LoginRequiredMiddleware's 302 to the login form
         assert response["Content-Type"] == "application/json; charset=utf-8"
         assert response.json() == {"detail": "Unauthorized"}
+
+
+# Every operation of the OpenAPI document, whichever app's router it comes from: (method, path).
+OPERATIONS = [
+    (method, path.replace("{run_id}", str(uuid.UUID(int=1))))
+    for path, methods in api.get_openapi_schema()["paths"].items()
+    for method in methods
+]
+
+
+@pytest.mark.parametrize(("method", "path"), OPERATIONS)
+def test_it_answers_anon_requests_to_every_operation_with_401_json(client, method, path):
+    response = client.generic(method.upper(), path)
+
+    assert response.status_code == 401, response.get("Location")  # no redirect to the login form
+    assert response.json() == {"detail": "Unauthorized"}
 
 
 def test_it_allows_a_logged_in_session(alice_client, demo_version):

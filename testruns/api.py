@@ -1,0 +1,140 @@
+"""The test-run endpoints of the JSON API (/api/v1/test-runs): start runs and read them, in the reference
+tool's field names (spec §5). ``shiftbench/api.py`` mounts this router and sets authentication for it.
+"""
+
+from typing import Literal
+from uuid import UUID
+
+from django.shortcuts import get_object_or_404
+from ninja import Field, NinjaAPI, Query, Router, Schema
+from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.responses import Status as Reply
+
+from configurations.models import Configuration
+from testruns.execution import start_run
+from testruns.models import RunAlreadyFinished, RunNotQueued, RunStillActive, Status, TestRun
+from testruns.options import DEFAULT_ROWS, MAX_ROWS, MIN_ROWS, InvalidOptions, RunOptions
+from testruns.serializers import TestProgress, TestRunResult, run_progress, run_result, with_results
+
+router = Router(tags=["test runs"])
+
+
+class Error(Schema):
+    detail: str
+
+
+class OptionsIn(Schema):
+    entities: list[str] | None = Field(None, description="entities to run, and what they need; null = all")
+    max_rows_per_entity: int | None = Field(
+        DEFAULT_ROWS, ge=MIN_ROWS, le=MAX_ROWS, description="rows read from each input file; null = all rows"
+    )
+    stop_on_error: bool = False
+    validate_foreign_keys: bool = True
+    validate_constraints: bool = True
+    output_format: Literal["preview", "csv", "json"] = Field(
+        "preview", description="accepted for compatibility with the reference tool; ignored"
+    )
+
+
+class TestRunRequest(Schema):
+    config_name: str
+    options: OptionsIn | None = None
+
+
+class RunFilters(Schema):
+    config_name: str | None = None
+    status: Status | None = None
+
+
+class RunPagination(LimitOffsetPagination):
+    """Limit/offset pages of run objects, without the entities' preview rows (GET one run for those)."""
+
+    def paginate_queryset(self, queryset, pagination, request, **params):
+        page = super().paginate_queryset(queryset, pagination, request, **params)
+        page["items"] = [run_result(run, previews=False, request=request) for run in page["items"]]
+        return page
+
+
+def add_exception_handlers(api: NinjaAPI) -> None:
+    """Answer what starting a run raises; ninja keeps exception handlers on the API, not on a router."""
+
+    def invalid_options(request, exc: InvalidOptions):
+        """Options the configuration cannot run get the same 422 shape as ninja's own validation errors."""
+        location = ["body", "payload", "options", exc.field]
+        detail = [{"type": "value_error", "loc": location, "msg": exc.message}]
+        return api.create_response(request, {"detail": detail}, status=422)
+
+    def run_not_queued(request, exc: RunNotQueued):
+        """The broker is down: the run exists, already failed with the reason; the caller may retry later."""
+        return api.create_response(request, {"detail": str(exc)}, status=503)
+
+    api.add_exception_handler(InvalidOptions, invalid_options)
+    api.add_exception_handler(RunNotQueued, run_not_queued)
+
+
+@router.post("", response={202: TestRunResult, 404: Error, 503: Error})
+def create_test_run(request, payload: TestRunRequest):
+    """Start a test run of the configuration's current version: queued, and answered at once (pending)."""
+    name = payload.config_name
+    configuration = Configuration.objects.select_related("current_version").filter(name=name).first()
+    if configuration is None:
+        return Reply(404, {"detail": f"Configuration {name!r} not found."})
+    if configuration.current_version is None:
+        return Reply(404, {"detail": f"Configuration {name!r} has no version to run."})
+    options = RunOptions.from_dict((payload.options or OptionsIn()).model_dump())
+    run = start_run(configuration.current_version, options, request.auth)
+    run = with_results(TestRun.objects).get(pk=run.pk)
+    return Reply(202, run_result(run, request=request))
+
+
+@router.get("", response=list[TestRunResult])
+@paginate(RunPagination, max_limit=500)  # a larger limit is cut to 500
+def list_test_runs(request, filters: Query[RunFilters]):
+    """Runs, newest first, optionally of one configuration or in one status."""
+    runs = TestRun.objects.order_by("-created_at", "-pk")
+    if filters.config_name:
+        runs = runs.filter(configuration__name=filters.config_name)
+    if filters.status:
+        runs = runs.filter(status=filters.status)
+    return with_results(runs, previews=False)
+
+
+@router.get("/{uuid:run_id}", response={200: TestRunResult, 404: Error})
+def get_test_run(request, run_id: UUID):
+    """One run with every entity's result and preview rows."""
+    return run_result(get_object_or_404(with_results(TestRun.objects), pk=run_id), request=request)
+
+
+@router.get("/{uuid:run_id}/progress", response={200: TestProgress, 404: Error})
+def get_test_run_progress(request, run_id: UUID):
+    """How far the run is: entities done of total, elapsed time and an estimate of the time left."""
+    return run_progress(get_object_or_404(TestRun, pk=run_id))
+
+
+@router.post("/{uuid:run_id}/cancel", response={200: TestRunResult, 404: Error, 409: Error})
+def cancel_test_run(request, run_id: UUID):
+    """Cancel a run: a pending one at once, a running one at its next checkpoint (status ``cancelling``).
+
+    A finished run cannot be cancelled: 409.
+    """
+    run = get_object_or_404(TestRun, pk=run_id)
+    try:
+        run.request_cancel()
+    except RunAlreadyFinished as exc:
+        return Reply(409, {"detail": str(exc)})
+    return run_result(with_results(TestRun.objects).get(pk=run.pk), request=request)
+
+
+@router.delete("/{uuid:run_id}", response={204: None, 404: Error, 409: Error})
+def delete_test_run(request, run_id: UUID):
+    """Delete a finished run with its entity results, event log and stored tables: 204.
+
+    An active run (pending, running, cancelling) is refused with 409: cancel it first
+    (``POST …/cancel``), then delete it once it has ended, so no worker writes for a run that is gone.
+    """
+    run = get_object_or_404(TestRun, pk=run_id)
+    try:
+        run.delete_with_outputs()
+    except RunStillActive as exc:
+        return Reply(409, {"detail": str(exc)})
+    return Reply(204, None)
