@@ -15,6 +15,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from configurations.models import Configuration
 from configurations.views import with_last_run
+from testruns.execution import rerun_run
 from testruns.models import (
     EntityResult,
     NoVersionToRun,
@@ -39,13 +40,8 @@ ROW_DEFERRED = ("preview", "traceback", "dtypes", "columns", "issues")
 
 
 def _get_run(run_id) -> TestRun:
-    """The run and what its pages show beside it, in one query; 404 if there is none.
-
-    Beside it: its configuration with the current version (for "re-run on current"), its version, requester.
-    """
-    return get_object_or_404(
-        TestRun.objects.select_related("configuration__current_version", "version", "requested_by"), pk=run_id
-    )
+    """The run and what its pages show beside it (``for_page``), in one query; 404 if there is none."""
+    return get_object_or_404(TestRun.objects.for_page(), pk=run_id)
 
 
 def dashboard(request):
@@ -140,10 +136,9 @@ def run_cancel(request, run_id):
 @require_POST
 def run_rerun(request, run_id, current_version=False):
     """Start the run again with its options, on the same version or on the configuration's current one."""
-    runs = TestRun.objects.select_related("configuration__current_version", "version")
-    run = get_object_or_404(runs, pk=run_id)
+    run = _get_run(run_id)
     try:
-        new_run = run.rerun(request.user, current_version=current_version)
+        new_run = rerun_run(run, request.user, current_version=current_version)
     except (InvalidOptions, NoVersionToRun) as exc:
         messages.error(request, f"Could not re-run: {exc}")
         return _back_to(request, run)
