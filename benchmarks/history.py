@@ -255,7 +255,8 @@ def child(database: str, runs: int, requests: int, show_plans: bool) -> None:
             from django.test import Client
             from django.urls import reverse
 
-            from testruns.models import Cursor, TestRun
+            from testruns.models import TestRun
+            from testruns.pagination import Cursor
 
             call_command("migrate", verbosity=0)
             started = time.perf_counter()

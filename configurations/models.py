@@ -14,6 +14,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils.functional import cached_property
 
+import shapeshift
 from configurations.storage import (
     CHUNK_SIZE,
     Finding,
@@ -112,6 +113,14 @@ class StoredFile(models.Model):
         finding.action, finding.fixed = f"restored from {where}", True
 
 
+class ConfigurationQuerySet(models.QuerySet):
+    def for_list(self):
+        """What a table of configurations shows: each with its current version and that version's author,
+        in the configurations' own query.
+        """
+        return self.select_related("current_version", "current_version__created_by")
+
+
 class Configuration(models.Model):
     name = models.SlugField(max_length=100, unique=True)
     title = models.CharField(max_length=200, blank=True)
@@ -122,6 +131,8 @@ class Configuration(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ConfigurationQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -326,6 +337,17 @@ class ConfigurationVersion(models.Model):
 
         bundle = self.bundle()
         return load_project(bundle.main, bundle.unavailable)
+
+    def project_or_error(self) -> tuple[object | None, str | None]:
+        """``(project, None)``, or ``(None, message)`` when the version does not load: a stored version may
+        not, and pages show why. The message names bundled files by their path in the bundle, not on disk.
+        """
+        try:
+            return self.project, None
+        except shapeshift.ConfigError as exc:
+            return None, str(exc).replace(str(self.materialize().parent) + "/", "")
+        except OSError as exc:
+            return None, f"The bundle could not be read: {exc}"
 
 
 @dataclass

@@ -4,12 +4,11 @@ from configurations import views
 
 app_name = "configurations"
 
-# /configurations/
+# /configurations/ (…/<name>/test-run, the test-run form, is a page of the runs app, mounted beside these)
 urlpatterns = [
     path("", views.configuration_list, name="list"),
     path("import/", views.configuration_import, name="import"),
     path("<slug:name>/", views.configuration_detail, name="detail"),
-    path("<slug:name>/test-run", views.test_run, name="test_run"),
     path("<slug:name>/edit", views.configuration_edit, name="edit"),
     path("<slug:name>/validate", views.configuration_validate, name="validate"),
     # /configurations/<name>/versions/

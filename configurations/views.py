@@ -1,42 +1,31 @@
-"""Pages of configurations: the list, the import form, a configuration's detail, its test-run form,
-the editor, its versions and their diffs."""
+"""Pages of configurations: the list, the import form, a configuration's detail, the editor, its versions
+and their diffs.
+
+What these pages show of test runs (a configuration's last run, its runs and trend) the runs app renders
+through template tags its templates load, so this app knows nothing of runs; the test-run form, at
+/configurations/<name>/test-run, is a page of the runs app too.
+"""
 
 import tempfile
 from pathlib import Path
 
 from django.contrib import messages
 from django.core.exceptions import BadRequest
-from django.db.models import OuterRef, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-import shapeshift
 from configurations.forms import EditForm, ImportForm, VersionPickForm
 from configurations.importing import ImportFailed, import_configuration
 from configurations.models import Configuration
 from configurations.versioning import EditRefused, diff_versions, save_edited_version, validate_draft
 from shiftbench.uploads import RefusedRequest, answers_large_uploads_with, refused_uploads
-from testruns.execution import start_run
-from testruns.forms import TestRunForm
-from testruns.models import RunNotQueued, TestRun
-from testruns.options import InvalidOptions
-from testruns.trends import entity_trend
-
-
-def with_last_run(configurations):
-    """``configurations`` with their current version and their latest run's id, status and time: one query."""
-    latest = TestRun.objects.filter(configuration=OuterRef("pk")).order_by("-created_at", "-pk")
-    return configurations.select_related("current_version", "current_version__created_by").annotate(
-        last_run_id=Subquery(latest.values("pk")[:1]),
-        last_run_status=Subquery(latest.values("status")[:1]),
-        last_run_at=Subquery(latest.values("created_at")[:1]),
-    )
 
 
 def configuration_list(request):
-    configurations = with_last_run(Configuration.objects.order_by("name"))
+    """Every configuration with its current version and last run: one query (see configuration_table)."""
+    configurations = Configuration.objects.for_list().order_by("name")
     return render(request, "configurations/configuration_list.html", {"configurations": configurations})
 
 
@@ -77,8 +66,7 @@ def configuration_detail(request, name):
     configuration = get_object_or_404(Configuration.objects.select_related("owner"), name=name)
     versions = list(configuration.versions.select_related("created_by").order_by("-number"))
     version = _chosen_version(request, configuration, versions)
-    project, project_error = _load_project(version)
-    runs = configuration.runs.for_list()[:20]
+    project, project_error = version.project_or_error() if version else (None, None)
     return render(
         request,
         "configurations/configuration_detail.html",
@@ -89,37 +77,7 @@ def configuration_detail(request, name):
             "entities": project.entities.values() if project else [],
             "project_error": project_error,
             "issues_by_severity": _issues_by_severity(version.validation if version else {}),
-            "runs": runs,
-            "trend": entity_trend(configuration),
         },
-    )
-
-
-@require_http_methods(["GET", "POST"])
-def test_run(request, name):
-    configuration = get_object_or_404(Configuration.objects.select_related("current_version"), name=name)
-    version = configuration.current_version
-    if version is None:
-        raise Http404("This configuration has no version to run.")
-    project, project_error = _load_project(version)
-    dependencies = (
-        {spec.name: list(spec.dependencies) for spec in project.entities.values()} if project else {}
-    )
-    form = TestRunForm(request.POST or None, dependencies=dependencies)
-    if request.method == "POST" and form.is_valid():
-        try:
-            run = start_run(version, form.options(), request.user)
-        except InvalidOptions as exc:
-            form.add_option_error(exc)
-        except RunNotQueued as exc:
-            messages.error(request, str(exc))
-            return redirect(exc.run)
-        else:
-            return redirect(run)
-    return render(
-        request,
-        "configurations/test_run_form.html",
-        {"configuration": configuration, "version": version, "form": form, "project_error": project_error},
     )
 
 
@@ -233,18 +191,6 @@ def _chosen_version(request, configuration, versions):
         raise Http404("No such version.")
     current = next((v for v in versions if v.pk == configuration.current_version_id), None)
     return current or (versions[0] if versions else None)
-
-
-def _load_project(version):
-    """``(project, None)`` or ``(None, error message)``: a stored version may not load; that is shown."""
-    if version is None:
-        return None, None
-    try:
-        return version.project, None
-    except shapeshift.ConfigError as exc:
-        return None, str(exc).replace(str(version.materialize().parent) + "/", "")
-    except OSError as exc:
-        return None, f"The bundle could not be read: {exc}"
 
 
 def _issues_by_severity(validation: dict) -> list[tuple[str, list[dict]]]:

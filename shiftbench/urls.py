@@ -10,7 +10,7 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("configurations/", include("configurations.urls")),
-    path("runs/", include("testruns.urls")),
+    path("", include("testruns.urls")),  # /runs/… and /configurations/<name>/test-run
     path("api/v1/", login_exempt_urls(api)),
     path("admin/", admin.site.urls),
 ]

@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 
 from configurations.admin import ReadOnlyAdmin
+from testruns.execution import rerun_run
 from testruns.models import EntityResult, RunAlreadyFinished, RunEvent, RunNotQueued, TestRun
 from testruns.options import InvalidOptions
 
@@ -77,9 +78,9 @@ class TestRunAdmin(admin.ModelAdmin):
 
     @admin.action(description="Re-run selected runs (same version and options)")
     def rerun_runs(self, request, queryset):
-        for run in queryset.select_related("version", "configuration"):
+        for run in queryset.for_page():
             try:
-                new = run.rerun(request.user)
+                new = rerun_run(run, request.user)
             except InvalidOptions as exc:
                 self.message_user(request, f"Run {run.short_id}: {exc}", messages.ERROR)
             except RunNotQueued as exc:

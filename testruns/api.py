@@ -14,7 +14,7 @@ from configurations.models import Configuration
 from testruns.execution import start_run
 from testruns.models import RunAlreadyFinished, RunNotQueued, RunStillActive, Status, TestRun
 from testruns.options import DEFAULT_ROWS, MAX_ROWS, MIN_ROWS, InvalidOptions, RunOptions
-from testruns.serializers import TestProgress, TestRunResult, run_progress, run_result, with_results
+from testruns.serializers import TestProgress, TestRunResult, run_progress, run_result
 
 router = Router(tags=["test runs"])
 
@@ -83,7 +83,7 @@ def create_test_run(request, payload: TestRunRequest):
         return Reply(404, {"detail": f"Configuration {name!r} has no version to run."})
     options = RunOptions.from_dict((payload.options or OptionsIn()).model_dump())
     run = start_run(configuration.current_version, options, request.auth)
-    run = with_results(TestRun.objects).get(pk=run.pk)
+    run = TestRun.objects.with_results().get(pk=run.pk)
     return Reply(202, run_result(run, request=request))
 
 
@@ -96,13 +96,13 @@ def list_test_runs(request, filters: Query[RunFilters]):
         runs = runs.filter(configuration__name=filters.config_name)
     if filters.status:
         runs = runs.filter(status=filters.status)
-    return with_results(runs, previews=False)
+    return runs.with_results(previews=False)
 
 
 @router.get("/{uuid:run_id}", response={200: TestRunResult, 404: Error})
 def get_test_run(request, run_id: UUID):
     """One run with every entity's result and preview rows."""
-    return run_result(get_object_or_404(with_results(TestRun.objects), pk=run_id), request=request)
+    return run_result(get_object_or_404(TestRun.objects.with_results(), pk=run_id), request=request)
 
 
 @router.get("/{uuid:run_id}/progress", response={200: TestProgress, 404: Error})
@@ -122,7 +122,7 @@ def cancel_test_run(request, run_id: UUID):
         run.request_cancel()
     except RunAlreadyFinished as exc:
         return Reply(409, {"detail": str(exc)})
-    return run_result(with_results(TestRun.objects).get(pk=run.pk), request=request)
+    return run_result(TestRun.objects.with_results().get(pk=run.pk), request=request)
 
 
 @router.delete("/{uuid:run_id}", response={204: None, 404: Error, 409: Error})

@@ -8,13 +8,9 @@ built on this machine). ``compare_runs`` works on what it is given.
 from collections import Counter
 from dataclasses import dataclass, field
 
-from django.db.models import Prefetch
 from django.urls import NoReverseMatch, reverse
 
 from testruns.models import EntityResult, TestRun
-
-# The order runs' entity results are read in; also what ``fetch_runs`` prefetches.
-RESULTS = Prefetch("entity_results", queryset=EntityResult.objects.order_by("position"))
 
 
 class RunNotFound(LookupError):
@@ -26,16 +22,12 @@ class RunNotFound(LookupError):
 
 
 def fetch_runs(base_id, head_id) -> tuple[TestRun, TestRun]:
-    """Both runs with their configuration, version, requester and entity results: two queries.
+    """Both runs with their configuration, version, requester and entity results (``with_results``):
+    two queries.
 
     Raises RunNotFound naming the side whose id is unknown. ``base_id`` may equal ``head_id``.
     """
-    runs = {
-        run.pk: run
-        for run in TestRun.objects.select_related("configuration", "version", "requested_by")
-        .prefetch_related(RESULTS)
-        .filter(pk__in={base_id, head_id})
-    }
+    runs = {run.pk: run for run in TestRun.objects.with_results().filter(pk__in={base_id, head_id})}
     for role, run_id in (("base", base_id), ("head", head_id)):
         if run_id not in runs:
             raise RunNotFound(role, run_id)

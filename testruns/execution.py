@@ -1,7 +1,7 @@
 """Starting and executing test runs: the one place where the engine meets the database.
 
-``start_run`` is the single entry point used by the page, the API and the ``run_test`` command;
-``execute_run`` is what a worker does with a run id.
+``start_run`` is the single entry point used by the page, the API and the ``run_test`` command, and
+``rerun_run`` the one for re-runs (page, admin); ``execute_run`` is what a worker does with a run id.
 """
 
 import logging
@@ -18,7 +18,7 @@ from django.utils import timezone
 import shapeshift
 from configurations.loading import load_project
 from configurations.storage import StagedFile
-from testruns.models import EntityResult, RunLost, RunNotQueued, Status, TestRun
+from testruns.models import EntityResult, NoVersionToRun, RunLost, RunNotQueued, Status, TestRun
 from testruns.options import RunOptions
 
 logger = logging.getLogger(__name__)
@@ -54,6 +54,20 @@ def start_run(version, options: RunOptions, user=None, background: bool = True) 
     if run.status == Status.FAILED:
         raise RunNotQueued(run)
     return run
+
+
+def rerun_run(run: TestRun, user=None, current_version: bool = False) -> TestRun:
+    """Start a new run with ``run``'s options, of the same version or of the configuration's current one.
+
+    Returns the new (pending) run, started by ``start_run``. Raises InvalidOptions when the options no
+    longer fit the version (an entity they name was removed), NoVersionToRun when the configuration has no
+    current version, and RunNotQueued as ``start_run`` does. Reads ``run.configuration`` (a query unless
+    loaded with the run, e.g. ``TestRun.objects.for_page()``) when ``current_version`` is set.
+    """
+    version = run.configuration.current_version if current_version else run.version
+    if version is None:
+        raise NoVersionToRun(f"Configuration {run.configuration.name} has no current version to run.")
+    return start_run(version, RunOptions.from_dict(run.options), user)
 
 
 def enqueue(run: TestRun) -> None:

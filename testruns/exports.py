@@ -8,8 +8,8 @@ One function per format, used by the export views and by ``manage.py export_run`
 - ``export_xlsx(run)``: an open temporary file holding the workbook (written in openpyxl's write-only
   mode, one row at a time); whoever streams it closes it, which removes it.
 
-Load the run with ``for_export`` first: everything the exports read comes with it in two queries, so
-the streams themselves touch only storage, never the database.
+Load the run with ``TestRun.objects.for_export()`` first: everything the exports read comes with it in
+two queries, so the streams themselves touch only storage, never the database.
 """
 
 import csv
@@ -21,7 +21,6 @@ from collections.abc import Iterable, Iterator
 
 from django.core.files.storage import default_storage
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db.models import Prefetch
 from django.utils import timezone
 
 import shiftbench
@@ -54,15 +53,6 @@ class RunNotFinished(ExportError):
 
 class ExportTooLarge(ExportError):
     """The workbook would take longer to write than a web request may last (see ``export_xlsx``)."""
-
-
-def for_export(runs=None):
-    """Runs with what the exports read: configuration, version, requester and entity results (two queries)."""
-    runs = TestRun.objects.all() if runs is None else runs
-    results = EntityResult.objects.order_by("position").defer("preview")
-    return runs.select_related("configuration", "version", "requested_by").prefetch_related(
-        Prefetch("entity_results", queryset=results)
-    )
 
 
 def export_filename(run: TestRun, fmt: str) -> str:

@@ -9,8 +9,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from configurations.models import Configuration, ConfigurationVersion
-from testruns.models import Cursor, Status
+from testruns.models import Status
 from testruns.options import DEFAULT_ROWS, MAX_ROWS, MIN_ROWS, RunOptions
+from testruns.pagination import Cursor
 
 # RunOptions field → form field, to put start_run's InvalidOptions on the right input.
 OPTION_FIELDS = {"entities": "entities", "max_rows_per_entity": "max_rows"}

@@ -2,14 +2,16 @@
 
 import uuid
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import models, transaction
-from django.db.models import F, Q
+from django.db.models import F, OuterRef, Q, Subquery, Window
+from django.db.models.functions import RowNumber
 from django.urls import reverse
 from django.utils import timezone
+
+from testruns.pagination import Cursor, RunPage
 
 
 class Status(models.TextChoices):
@@ -27,6 +29,11 @@ FINAL_STATUSES = (Status.COMPLETED, Status.FAILED, Status.CANCELLED, Status.CRAS
 
 
 class TestRunQuerySet(models.QuerySet):
+    """Sets of runs, and runs loaded with what a page, the API, an export or a comparison reads.
+
+    Each loading method says what it costs; the functions that use its runs then touch the database no more.
+    """
+
     def active(self):
         return self.filter(status__in=ACTIVE_STATUSES)
 
@@ -42,7 +49,86 @@ class TestRunQuerySet(models.QuerySet):
             .order_by("-created_at", "-pk")
         )
 
-    def older_than(self, cursor: "Cursor"):
+    def for_page(self):
+        """Runs with what their pages show beside them, in the runs' own query.
+
+        Beside a run: its configuration with the current version (for "re-run on current"), its version
+        and its requester.
+        """
+        return self.select_related("configuration__current_version", "version", "requested_by")
+
+    def with_results(self, previews: bool = True):
+        """Runs with what the result object reads (``testruns.serializers``) and what a comparison reads
+        (``testruns.compare``): configuration, version, requester and entity results in position order.
+
+        Two queries however many runs and entities. Without ``previews`` the entity rows are loaded without
+        their preview, traceback and dtypes, which are most of their weight.
+        """
+        results = EntityResult.objects.order_by("position")
+        if not previews:
+            results = results.defer("preview", "traceback", "dtypes")
+        return self._with(results)
+
+    def for_export(self):
+        """Runs with what the exports read (``testruns.exports``): configuration, version, requester and
+        entity results (with their tracebacks and dtypes, without their previews). Two queries.
+        """
+        return self._with(EntityResult.objects.order_by("position").defer("preview"))
+
+    def _with(self, results):
+        return self.select_related("configuration", "version", "requested_by").prefetch_related(
+            models.Prefetch("entity_results", queryset=results)
+        )
+
+    def prunable(self):
+        """Runs retention may ever delete: finished and not pinned."""
+        return self.filter(status__in=FINAL_STATUSES, pinned=False)
+
+    def to_prune(self, older_than: timedelta | None = None, keep_last: int | None = None, now=None):
+        """The finished, unpinned runs that the rules say may go, oldest first (see ``testruns.retention``).
+
+        ``older_than``: created longer ago than this. ``keep_last``: beyond the newest N prunable runs of
+        their configuration (pinned and active runs are kept anyway and do not count towards N). With both
+        rules a run must break both; with neither, nothing is returned. One query when read (the ranking
+        is a subquery). ValueError for a negative rule.
+        """
+        if older_than is None and keep_last is None:
+            return self.none()
+        if keep_last is not None and keep_last < 0:
+            raise ValueError(f"keep_last must be 0 or more, not {keep_last}")
+        if older_than is not None and older_than < timedelta(0):
+            raise ValueError(f"older_than must not be negative, not {older_than}")  # every run would be "old"
+        runs = self.prunable()
+        if keep_last is not None:
+            # Ranked in a subquery of its own: filtering the age in the same query would rank only the old
+            # runs.
+            ranked = self.prunable().annotate(
+                newest=Window(
+                    RowNumber(),
+                    partition_by=F("configuration_id"),
+                    order_by=[F("created_at").desc(), F("pk").desc()],
+                )
+            )
+            runs = runs.filter(pk__in=ranked.filter(newest__gt=keep_last).values("pk"))
+        if older_than is not None:
+            runs = runs.filter(created_at__lt=(now or timezone.now()) - older_than)
+        return runs.order_by("created_at", "pk")
+
+    def annotate_last_run(self, configurations):
+        """``configurations`` (a queryset of them) with the latest of these runs of each: ``last_run_id``,
+        ``last_run_status`` and ``last_run_at``, None for a configuration never run.
+
+        No query of its own: three subqueries in the configurations' query, each a one-row range scan of
+        the (configuration, -created_at, -id) index, so a list of configurations stays one query.
+        """
+        latest = self.filter(configuration=OuterRef("pk")).order_by("-created_at", "-pk")
+        return configurations.annotate(
+            last_run_id=Subquery(latest.values("pk")[:1]),
+            last_run_status=Subquery(latest.values("status")[:1]),
+            last_run_at=Subquery(latest.values("created_at")[:1]),
+        )
+
+    def older_than(self, cursor: Cursor):
         """Runs after ``cursor`` in the history's order (-created_at, -pk).
 
         ``created_at <= c`` on its own gives every index on (…, created_at, id) a range to scan; the OR
@@ -53,14 +139,14 @@ class TestRunQuerySet(models.QuerySet):
             created_at__lte=cursor.created_at,
         )
 
-    def newer_than(self, cursor: "Cursor"):
+    def newer_than(self, cursor: Cursor):
         """Runs before ``cursor`` in the history's order (see ``older_than``)."""
         return self.filter(
             Q(created_at__gt=cursor.created_at) | Q(created_at=cursor.created_at, pk__gt=cursor.pk),
             created_at__gte=cursor.created_at,
         )
 
-    def keyset_page(self, size: int, before: "Cursor | None" = None, after: "Cursor | None" = None):
+    def keyset_page(self, size: int, before: Cursor | None = None, after: Cursor | None = None) -> RunPage:
         """One page of ``size`` runs, newest first: the first page, or the page older than ``before`` or
         newer than ``after``.
 
@@ -103,44 +189,6 @@ class TestRunQuerySet(models.QuerySet):
         return self.filter(
             status=Status.PENDING, created_at__lt=now - timedelta(seconds=settings.PENDING_TIMEOUT)
         )
-
-
-@dataclass(frozen=True)
-class Cursor:
-    """A position in the run history: a run's (created_at, id); ``<µs since 1970>_<id hex>`` in URLs."""
-
-    created_at: datetime
-    pk: uuid.UUID
-
-    EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-    def __str__(self) -> str:
-        return f"{(self.created_at - self.EPOCH) // timedelta(microseconds=1)}_{self.pk.hex}"
-
-    @classmethod
-    def of(cls, run: "TestRun") -> "Cursor":
-        return cls(run.created_at, run.pk)
-
-    @classmethod
-    def parse(cls, text: str) -> "Cursor":
-        """The cursor written in ``text``; ValueError if it is not one."""
-        micros, _, hex_id = text.partition("_")
-        if not micros.lstrip("-").isdigit() or len(micros) > 18:
-            raise ValueError(f"{text!r} is not a position in the history.")
-        try:
-            return cls(cls.EPOCH + timedelta(microseconds=int(micros)), uuid.UUID(hex=hex_id))
-        except (ValueError, OverflowError):
-            raise ValueError(f"{text!r} is not a position in the history.") from None
-
-
-@dataclass
-class RunPage:
-    """A page of the history: its runs and the cursors of the pages beside it (None at either end)."""
-
-    runs: list
-    newer: Cursor | None
-    older: Cursor | None
-    is_first: bool
 
 
 class TestRun(models.Model):
@@ -384,21 +432,6 @@ class TestRun(models.Model):
         if self.entities_completed:
             return self.elapsed / self.entities_completed * remaining
         return None
-
-    def rerun(self, user, current_version: bool = False) -> "TestRun":
-        """Start a new run with this run's options, of the same version or of the configuration's current one.
-
-        Returns the new (pending) run. Raises InvalidOptions when the options no longer fit the version
-        (an entity it names was removed), and NoVersionToRun when the configuration has no current version.
-        Reads ``configuration`` (a query unless selected with the run) when ``current_version`` is set.
-        """
-        from testruns.execution import start_run
-        from testruns.options import RunOptions
-
-        version = self.configuration.current_version if current_version else self.version
-        if version is None:
-            raise NoVersionToRun(f"Configuration {self.configuration.name} has no current version to run.")
-        return start_run(version, RunOptions.from_dict(self.options), user)
 
     def toggle_pin(self) -> bool:
         """Pin the run (kept by pruning, marked in lists), or unpin a pinned one; returns the new state."""

@@ -1,4 +1,5 @@
-"""Retention: which finished runs may go, and deleting them together with their stored entity files.
+"""Retention: which finished runs may go (``TestRun.objects.to_prune``), and deleting them together with
+their stored entity files.
 
 A run is never pruned while it is pinned or active. The two rules can be combined, and then a run must
 break both to go (like restic's ``--keep-last`` with ``--keep-within``): "keep the newest 10 of each
@@ -11,11 +12,8 @@ from functools import partial
 
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import F, Window
-from django.db.models.functions import RowNumber
-from django.utils import timezone
 
-from testruns.models import FINAL_STATUSES, EntityResult, TestRun, _delete_run_files
+from testruns.models import EntityResult, TestRun, _delete_run_files
 
 BATCH_SIZE = 200
 
@@ -29,40 +27,6 @@ def parse_age(text: str) -> timedelta:
         raise ValueError(f"{text!r} is not an age: write a whole number of days or hours, like 30d or 12h")
     number, unit = int(match[1]), match[2].lower()
     return timedelta(days=number) if unit == "d" else timedelta(hours=number)
-
-
-def prunable_runs():
-    """Runs retention may ever delete: finished and not pinned."""
-    return TestRun.objects.filter(status__in=FINAL_STATUSES, pinned=False)
-
-
-def runs_to_prune(older_than: timedelta | None = None, keep_last: int | None = None, now=None):
-    """The finished, unpinned runs that the rules say may go, oldest first (a plain queryset of TestRun).
-
-    ``older_than``: created longer ago than this. ``keep_last``: beyond the newest N prunable runs of
-    their configuration (pinned and active runs are kept anyway and do not count towards N). With both
-    rules a run must break both; with neither, nothing is returned.
-    """
-    if older_than is None and keep_last is None:
-        return TestRun.objects.none()
-    if keep_last is not None and keep_last < 0:
-        raise ValueError(f"keep_last must be 0 or more, not {keep_last}")
-    if older_than is not None and older_than < timedelta(0):
-        raise ValueError(f"older_than must not be negative, not {older_than}")  # every run would be "old"
-    runs = prunable_runs()
-    if keep_last is not None:
-        # Ranked in a subquery of its own: filtering the age in the same query would rank only the old runs.
-        ranked = prunable_runs().annotate(
-            newest=Window(
-                RowNumber(),
-                partition_by=F("configuration_id"),
-                order_by=[F("created_at").desc(), F("pk").desc()],
-            )
-        )
-        runs = runs.filter(pk__in=ranked.filter(newest__gt=keep_last).values("pk"))
-    if older_than is not None:
-        runs = runs.filter(created_at__lt=(now or timezone.now()) - older_than)
-    return runs.order_by("created_at", "pk")
 
 
 def delete_runs(runs, batch_size: int = BATCH_SIZE) -> int:
@@ -80,7 +44,7 @@ def delete_runs(runs, batch_size: int = BATCH_SIZE) -> int:
         with transaction.atomic():
             # Locked (PostgreSQL) or under the write lock (SQLite, IMMEDIATE): nobody pins them in between.
             batch = list(
-                prunable_runs()
+                TestRun.objects.prunable()
                 .select_for_update()
                 .filter(pk__in=run_ids[start : start + batch_size])
                 .values_list("pk", flat=True)

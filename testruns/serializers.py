@@ -4,14 +4,14 @@ Field names follow the reference tool's result objects (``TestRunResult``, ``Ent
 ``TestProgress``, spec §5.4) so its clients keep working; ``created_at``, ``version``, ``requested_by``,
 ``pinned`` and ``url`` are ours.
 
-Every function here reads only what the run already holds: load runs with ``with_results`` so that
-serialising one run, or a page of them, costs a fixed number of queries.
+Every function here reads only what the run already holds: load runs with
+``TestRun.objects.with_results()`` so that serialising one run, or a page of them, costs a fixed number
+of queries.
 """
 
 import json
 from datetime import datetime
 
-from django.db.models import Prefetch
 from ninja import Schema
 from ninja.responses import NinjaJSONEncoder
 
@@ -79,20 +79,6 @@ class TestProgress(Schema):
     estimated_time_remaining_ms: int | None
 
 
-def with_results(runs, previews: bool = True):
-    """``runs`` with everything the result object reads: two queries however many runs and entities.
-
-    Without ``previews`` the entity rows are loaded without their preview and traceback, which is most of
-    their weight.
-    """
-    results = EntityResult.objects.order_by("position")
-    if not previews:
-        results = results.defer("preview", "traceback", "dtypes")
-    return runs.select_related("configuration", "version", "requested_by").prefetch_related(
-        Prefetch("entity_results", queryset=results)
-    )
-
-
 def issue_result(issue: dict, entity: str) -> ValidationIssue:
     return ValidationIssue(
         entity_name=issue.get("entity") or entity,
@@ -127,8 +113,8 @@ def entity_result(result: EntityResult, previews: bool = True) -> EntityTestResu
 def run_result(run, previews: bool = True, request=None) -> TestRunResult:
     """The run in the reference's ``TestRunResult`` shape.
 
-    ``run`` should come from ``with_results`` (else this queries for the configuration, version, user and
-    entities). ``url`` is absolute when a ``request`` is given, else the page's path.
+    ``run`` should come from ``TestRun.objects.with_results()`` (else this queries for the configuration,
+    version, user and entities). ``url`` is absolute when a ``request`` is given, else the page's path.
     """
     entities = [entity_result(result, previews) for result in run.entity_results.all()]
     url = run.get_absolute_url()

@@ -5,6 +5,7 @@ from datetime import timedelta
 from django.conf import settings
 
 from testruns import execution, reaper, retention
+from testruns.models import TestRun
 
 
 def execute_run(run_id: str) -> str:
@@ -22,5 +23,5 @@ def prune_runs() -> str:
     if not days and not keep_last:
         return "retention off: SHIFTBENCH_RETENTION_DAYS and SHIFTBENCH_RETENTION_KEEP_LAST are unset"
     older_than = timedelta(days=days) if days else None
-    deleted = retention.delete_runs(retention.runs_to_prune(older_than=older_than, keep_last=keep_last))
+    deleted = retention.delete_runs(TestRun.objects.to_prune(older_than=older_than, keep_last=keep_last))
     return f"{deleted} runs pruned"

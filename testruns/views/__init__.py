@@ -1,4 +1,5 @@
-"""Pages of test runs, one module per group: runs (dashboard, history, run, entity)."""
+"""Pages of test runs, one module per group: runs (dashboard, run, entity), history, the test-run form
+(start), compare and exports."""
 
 from testruns.views.compare import run_compare
 from testruns.views.exports import export_json, export_xlsx, export_zip
@@ -14,6 +15,7 @@ from testruns.views.runs import (
     run_rerun,
     run_status,
 )
+from testruns.views.start import run_start
 
 __all__ = [
     "run_compare",
@@ -27,5 +29,6 @@ __all__ = [
     "run_rerun",
     "run_delete",
     "run_pin",
+    "run_start",
 ]
 __all__ += ["export_json", "export_xlsx", "export_zip"]

@@ -13,11 +13,12 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 
 from testruns import exports
+from testruns.models import TestRun
 
 
 def _get_run(run_id):
-    """The run with everything its exports read, in two queries; 404 if there is none."""
-    return get_object_or_404(exports.for_export(), pk=run_id)
+    """The run with everything its exports read (``for_export``), in two queries; 404 if there is none."""
+    return get_object_or_404(TestRun.objects.for_export(), pk=run_id)
 
 
 def _back_to_run(request, run, error: exports.ExportError):

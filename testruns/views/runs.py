@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from configurations.models import Configuration
-from configurations.views import with_last_run
+from testruns.execution import rerun_run
 from testruns.models import (
     EntityResult,
     NoVersionToRun,
@@ -39,13 +39,8 @@ ROW_DEFERRED = ("preview", "traceback", "dtypes", "columns", "issues")
 
 
 def _get_run(run_id) -> TestRun:
-    """The run and what its pages show beside it, in one query; 404 if there is none.
-
-    Beside it: its configuration with the current version (for "re-run on current"), its version, requester.
-    """
-    return get_object_or_404(
-        TestRun.objects.select_related("configuration__current_version", "version", "requested_by"), pk=run_id
-    )
+    """The run and what its pages show beside it (``for_page``), in one query; 404 if there is none."""
+    return get_object_or_404(TestRun.objects.for_page(), pk=run_id)
 
 
 def dashboard(request):
@@ -55,7 +50,8 @@ def dashboard(request):
         {
             "active_runs": list(TestRun.objects.for_list().active()),
             "recent_runs": TestRun.objects.for_list()[:10],
-            "configurations": with_last_run(Configuration.objects.order_by("-updated_at")),
+            # Their last runs are joined in by the table's template (``with_last_run``): still one query.
+            "configurations": Configuration.objects.for_list().order_by("-updated_at"),
         },
     )
 
@@ -140,10 +136,9 @@ def run_cancel(request, run_id):
 @require_POST
 def run_rerun(request, run_id, current_version=False):
     """Start the run again with its options, on the same version or on the configuration's current one."""
-    runs = TestRun.objects.select_related("configuration__current_version", "version")
-    run = get_object_or_404(runs, pk=run_id)
+    run = _get_run(run_id)
     try:
-        new_run = run.rerun(request.user, current_version=current_version)
+        new_run = rerun_run(run, request.user, current_version=current_version)
     except (InvalidOptions, NoVersionToRun) as exc:
         messages.error(request, f"Could not re-run: {exc}")
         return _back_to(request, run)

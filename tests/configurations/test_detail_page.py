@@ -25,7 +25,7 @@ def test_it_works(alice_client, demo_version):
 
     assert response.status_code == 200
     content = response.content.decode()
-    assert reverse("configurations:test_run", args=["demo"]) in content
+    assert reverse("testruns:start", args=["demo"]) in content
     assert demo_version.sha256[:10] in content
     # the entities table, from the loaded project
     for entity in ["survey", "record_type", "site", "sample", "abundance"]:

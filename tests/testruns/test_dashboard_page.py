@@ -36,7 +36,7 @@ def test_it_shows_active_and_recent_runs_and_configurations(alice_client, demo_v
     assert done.short_id not in active
     assert done.short_id in content.split("Recent runs")[1]
     assert reverse("configurations:detail", args=["demo"]) in content
-    assert reverse("configurations:test_run", args=["demo"]) in content
+    assert reverse("testruns:start", args=["demo"]) in content
 
 
 def test_it_has_the_navigation_and_logout_form(alice_client):

@@ -26,7 +26,7 @@ def demo_run(demo_version, alice, django_capture_on_commit_callbacks):
     """The demo, run in full (django-q2 sync mode), loaded as the exports load it."""
     with django_capture_on_commit_callbacks(execute=True):
         run = start_run(demo_version, RunOptions(max_rows_per_entity=None), alice)
-    run = exports.for_export().get(pk=run.pk)
+    run = TestRun.objects.for_export().get(pk=run.pk)
     assert run.status == Status.COMPLETED, run.error_message
     return run
 
@@ -34,7 +34,7 @@ def demo_run(demo_version, alice, django_capture_on_commit_callbacks):
 def make_run(version, user) -> TestRun:
     """A finished run with odd entity names, typed columns, a failed and a skipped entity (no files).
 
-    Loaded with ``exports.for_export``; the export view and command tests use it too.
+    Loaded with ``TestRun.objects.for_export``; the export view and command tests use it too.
     """
     run = TestRun.objects.create(
         configuration=version.configuration,
@@ -70,7 +70,7 @@ def make_run(version, user) -> TestRun:
     result(2, LONG + "_1", "success", b"a\n1\n", rows_out=1, columns=["a"], role="dependency")
     result(3, LONG + "_2", "failed", error="KeyError: 'no_such_column'", traceback="Traceback …")
     result(4, "after_broken", "skipped", error="depends on a failed entity")
-    return exports.for_export().get(pk=run.pk)
+    return TestRun.objects.for_export().get(pk=run.pk)
 
 
 @pytest.fixture
@@ -84,7 +84,7 @@ def unzip(archive) -> zipfile.ZipFile:
 
 def test_it_loads_a_run_for_export_in_two_queries(made_run, django_assert_num_queries):
     with django_assert_num_queries(2):
-        run = exports.for_export().get(pk=made_run.pk)
+        run = TestRun.objects.for_export().get(pk=made_run.pk)
     with django_assert_num_queries(0):
         exports.manifest(run, files={})
 
@@ -156,7 +156,7 @@ def test_it_streams_the_zip_in_chunks_read_only_when_asked(made_run, monkeypatch
     EntityResult.objects.filter(run=made_run, entity="site").update(
         output=default_storage.save(f"runs/{made_run.pk}/big.csv", ContentFile(big))
     )
-    run = exports.for_export().get(pk=made_run.pk)
+    run = TestRun.objects.for_export().get(pk=made_run.pk)
     opened, read_in_chunks = [], exports._read_in_chunks
 
     def reading(name):
@@ -232,7 +232,7 @@ def test_it_keeps_cell_types_and_text_as_stored(made_run):
 def test_it_cuts_a_table_longer_than_excel_allows(made_run, monkeypatch):
     monkeypatch.setattr(exports, "EXCEL_MAX_ROWS", 2)
     EntityResult.objects.filter(run=made_run, entity="site").update(rows_out=2)
-    run = exports.for_export().get(pk=made_run.pk)
+    run = TestRun.objects.for_export().get(pk=made_run.pk)
 
     with exports.export_xlsx(run) as handle:
         workbook = load_workbook(handle)
@@ -295,7 +295,7 @@ def test_it_gives_each_table_its_own_file_name_in_the_zip(made_run):
         status="success",
         output=default_storage.save(f"runs/{made_run.pk}/other.csv", ContentFile(b"b\n2\n")),
     )
-    run = exports.for_export().get(pk=made_run.pk)
+    run = TestRun.objects.for_export().get(pk=made_run.pk)
 
     archive = unzip(exports.export_zip(run))
 
@@ -316,7 +316,7 @@ def test_it_writes_numbers_excel_cannot_keep_as_text(made_run):
         output=default_storage.save(f"runs/{made_run.pk}/numbers.csv", ContentFile(csv_text.encode())),
         dtypes={"big": "int64", "ratio": "float64"},
     )
-    run = exports.for_export().get(pk=made_run.pk)
+    run = TestRun.objects.for_export().get(pk=made_run.pk)
 
     with exports.export_xlsx(run) as handle:
         rows = list(load_workbook(handle)["site"].iter_rows(values_only=True))
@@ -350,7 +350,7 @@ def formula_cells(workbook) -> list[str]:
 
 def make_hostile_run(write_config, user, capture) -> TestRun:
     """A real run (django-q2 sync mode) of an entity named like a formula, with a header like a formula
-    and a cell of 1.2 million characters; loaded with ``exports.for_export``."""
+    and a cell of 1.2 million characters; loaded with ``TestRun.objects.for_export``."""
     from configurations.importing import import_configuration
 
     quoted = '"' + FORMULA.replace('"', '""') + '"'
@@ -358,7 +358,7 @@ def make_hostile_run(write_config, user, capture) -> TestRun:
     version, _ = import_configuration(write_config(HOSTILE_CONFIG, notes__csv=notes), user=user)
     with capture(execute=True):
         run = start_run(version, RunOptions(), user)
-    run = exports.for_export().get(pk=run.pk)
+    run = TestRun.objects.for_export().get(pk=run.pk)
     assert run.status == Status.COMPLETED, run.error_message
     return run
 
@@ -380,7 +380,7 @@ def test_it_writes_formula_like_names_headers_and_cells_as_text(made_run):
         warnings=["=1+1 is a warning"],
         error="@SUM(A1)",
     )
-    run = exports.for_export().get(pk=made_run.pk)
+    run = TestRun.objects.for_export().get(pk=made_run.pk)
 
     with exports.export_xlsx(run) as handle:
         workbook = load_workbook(handle)
@@ -407,7 +407,7 @@ def test_it_cuts_cells_longer_than_excel_allows_with_a_marker_and_counts_them(ma
         columns=["note", "other"],
         dtypes={"note": "object", "other": "object"},
     )
-    run = exports.for_export().get(pk=made_run.pk)
+    run = TestRun.objects.for_export().get(pk=made_run.pk)
 
     with exports.export_xlsx(run) as handle:
         workbook = load_workbook(handle)

@@ -5,7 +5,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from testruns.models import Cursor, TestRun
+from testruns.models import TestRun
+from testruns.pagination import Cursor
 
 
 def test_it_round_trips_a_cursor():

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from configurations.models import ConfigurationVersion
+from testruns.execution import rerun_run
 from testruns.models import NoVersionToRun, Status, TestRun
 from testruns.options import InvalidOptions
 
@@ -139,19 +140,19 @@ def test_it_says_when_the_options_no_longer_fit(alice_client, run, newer, django
     assert TestRun.objects.count() == 1
 
 
-def test_the_model_refuses_when_there_is_no_current_version(run):
+def test_rerun_run_refuses_when_there_is_no_current_version(run):
     run.configuration.current_version = None
     run.configuration.save()
 
     with pytest.raises(NoVersionToRun, match="demo has no current version"):
-        run.rerun(None, current_version=True)
+        rerun_run(run, None, current_version=True)
 
 
-def test_the_model_checks_the_options(run, newer):
+def test_rerun_run_checks_the_options(run, newer):
     forget_site(newer)
 
     with pytest.raises(InvalidOptions):
-        run.rerun(None, current_version=True)
+        rerun_run(run, None, current_version=True)
 
 
 @pytest.mark.django_db(transaction=True)  # the run is enqueued when start_run's own transaction commits

@@ -39,7 +39,7 @@ def make_run(demo_version):
 
 
 def pruned(**rules):
-    return list(retention.runs_to_prune(now=NOW, **rules))
+    return list(TestRun.objects.to_prune(now=NOW, **rules))
 
 
 def test_it_parses_ages_in_days_and_hours():
@@ -101,7 +101,7 @@ def test_it_deletes_runs_with_their_results_events_and_files(make_run, django_ca
     default_storage.save(f"runs/{gone.pk}/stray.txt", ContentFile(b"left behind"))
 
     with django_capture_on_commit_callbacks() as callbacks:
-        assert retention.delete_runs(retention.runs_to_prune(older_than=timedelta(days=30), now=NOW)) == 1
+        assert retention.delete_runs(TestRun.objects.to_prune(older_than=timedelta(days=30), now=NOW)) == 1
     assert default_storage.exists(f"runs/{gone.pk}/site.csv")  # the files go only once the rows are gone
     for callback in callbacks:
         callback()
@@ -138,7 +138,7 @@ def test_it_deletes_a_run_without_files(make_run):
 
 def test_it_leaves_a_run_pinned_after_it_was_listed(make_run):
     run = make_run(days_ago=40, files=["site"])
-    listed = retention.runs_to_prune(older_than=timedelta(days=30), now=NOW)
+    listed = TestRun.objects.to_prune(older_than=timedelta(days=30), now=NOW)
     ids = TestRun.objects.filter(pk__in=[r.pk for r in listed])
     TestRun.objects.filter(pk=run.pk).update(pinned=True)
 
@@ -178,4 +178,4 @@ def test_it_prunes_daily_with_the_settings(make_run, settings):
 
 def test_it_rejects_a_negative_age():
     with pytest.raises(ValueError, match="older_than must not be negative"):
-        retention.runs_to_prune(older_than=timedelta(days=-1))
+        TestRun.objects.to_prune(older_than=timedelta(days=-1))

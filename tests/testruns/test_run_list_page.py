@@ -7,7 +7,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from configurations.models import Configuration, ConfigurationVersion
-from testruns.models import Cursor, Status, TestRun
+from testruns.models import Status, TestRun
+from testruns.pagination import Cursor
 
 pytestmark = pytest.mark.django_db
 URL = reverse("testruns:list")

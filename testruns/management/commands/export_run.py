@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from testruns import exports
 from testruns.management.commands._runs import find_run
+from testruns.models import TestRun
 
 
 class Command(BaseCommand):
@@ -25,7 +26,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, run_id, **options):
-        run = find_run(run_id, exports.for_export())
+        run = find_run(run_id, TestRun.objects.for_export())
         fmt = options["format"] or _format_of(options["out"]) or "zip"
         target = Path(options["out"] or ".")
         if options["out"] is None or target.is_dir():

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from testruns import retention
 from testruns.management.commands._runs import summary
-from testruns.models import EntityResult, RunEvent
+from testruns.models import EntityResult, RunEvent, TestRun
 
 
 class Command(BaseCommand):
@@ -27,7 +27,7 @@ class Command(BaseCommand):
 
     def handle(self, **options):
         older_than, keep_last = self.rules(options["older_than"], options["keep_last"])
-        runs = retention.runs_to_prune(older_than=older_than, keep_last=keep_last, now=timezone.now())
+        runs = TestRun.objects.to_prune(older_than=older_than, keep_last=keep_last, now=timezone.now())
         if options["verbosity"] >= 2:
             run_ids = []
             for run in runs.select_related("configuration", "version"):

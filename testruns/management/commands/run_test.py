@@ -7,9 +7,9 @@ from tqdm import tqdm
 from configurations.models import Configuration
 from testruns.execution import execute_run, start_run
 from testruns.management.commands._runs import all_succeeded, summary
-from testruns.models import FINAL_STATUSES, RunNotQueued, Status
+from testruns.models import FINAL_STATUSES, RunNotQueued, Status, TestRun
 from testruns.options import DEFAULT_ROWS, InvalidOptions, RunOptions
-from testruns.serializers import run_result, to_json, with_results
+from testruns.serializers import run_result, to_json
 
 POLL_SECONDS = 0.5
 NO_WORKER_HINT_SECONDS = 10
@@ -114,7 +114,7 @@ class Command(BaseCommand):
         return user
 
     def write_json(self, run):
-        run = with_results(type(run).objects).get(pk=run.pk)
+        run = TestRun.objects.with_results().get(pk=run.pk)
         self.stdout.write(to_json(run_result(run)))
 
     def wait(self, run):

@@ -3,7 +3,7 @@ from django.utils import timezone
 
 from testruns.management.commands._runs import find_run, summary
 from testruns.models import TestRun
-from testruns.serializers import run_result, to_json, with_results
+from testruns.serializers import run_result, to_json
 from testruns.templatetags.shiftbench import duration, options_summary
 
 
@@ -19,7 +19,7 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="print the run object as the API gives it")
 
     def handle(self, run_id, json=False, **options):
-        run = find_run(run_id, with_results(TestRun.objects, previews=json))
+        run = find_run(run_id, TestRun.objects.with_results(previews=json))
         if json:
             self.stdout.write(to_json(run_result(run)))
             return

@@ -1,4 +1,4 @@
-"""/configurations/<name>/test-run: the options form that starts a run."""
+"""/configurations/<name>/test-run: the options form that starts a run (a page of testruns)."""
 
 import pytest
 from django.urls import reverse
@@ -10,7 +10,11 @@ pytestmark = pytest.mark.django_db
 
 
 def url(name="demo"):
-    return reverse("configurations:test_run", args=[name])
+    return reverse("testruns:start", args=[name])
+
+
+def test_it_keeps_its_address_beside_the_configuration_pages():
+    assert url() == "/configurations/demo/test-run"
 
 
 def test_it_requires_login(client, demo_version):
