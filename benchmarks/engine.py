@@ -1,14 +1,16 @@
 """Benchmark the engine on the real Arbodat configuration with the survey repeated 1x, 10x, 50x.
 
-Plain script, no pass/fail: for each size it times, as whole subprocesses, (a) a full run of
-reduced-arbodat.yml through `shapeshift.run` (tables finalised and released, nothing written)
-and (b) a process that only reads the same survey CSV with pandas using the configuration's read
-options. It prints both wall times, their ratio and each process's peak RSS (from os.wait4).
+Plain script, no pass/fail: for each size it times, as whole subprocesses side by side, (a) a
+process that only reads the same survey CSV with pandas using the configuration's read options,
+(b) "engine only": a full run of reduced-arbodat.yml through `shapeshift.run` (tables finalised
+and released, nothing written) and (c) "CLI with writing": `python -m shapeshift run ... --out DIR`,
+which also writes every table as CSV. It prints wall times, each process's peak RSS (from
+os.wait4) and the ratio of (b) and (c) to (a). With --repeat N each process runs N times,
+interleaved, and min and median are shown (ratios of the mins and of the medians).
 
-    .venv/bin/python benchmarks/engine.py [--sizes 1,10,50] [--repeat 1] [--write]
+    .venv/bin/python benchmarks/engine.py [--sizes 1,10,50] [--repeat 1]
 
---write makes (a) use the CLI and write every table as CSV, which adds the output cost.
-Targets: engine <= 3x the read-only time at 50x, peak RSS under ~420 MiB.
+Targets at 50x: engine <= 2.5x, CLI with writing <= 3x the read-only time, peak RSS under ~420 MiB.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import argparse
 import os
 import pathlib
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -71,18 +74,35 @@ def measure(argv: list[str]) -> tuple[float, float, int]:
     return elapsed, usage.ru_maxrss / 1024, process.returncode
 
 
+class Summary:
+    """Repeated runs of one command: min and median seconds, the highest peak RSS, the worst exit status."""
+
+    def __init__(self, runs: list[tuple[float, float, int]]) -> None:
+        seconds = sorted(run[0] for run in runs)
+        self.min, self.median = seconds[0], statistics.median(seconds)
+        self.peak = max(run[1] for run in runs)
+        self.status = max(run[2] for run in runs)
+
+    def times(self) -> str:
+        return f"{self.min:6.2f} {self.median:6.2f}"
+
+    def against(self, read: Summary) -> str:
+        """Seconds, then the ratios to the read-only process (of the mins, of the medians), then MiB."""
+        ratios = f"{self.min / read.min:4.2f}x {self.median / read.median:4.2f}x"
+        return f"{self.times()} {ratios} {self.peak:5.0f}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1,10,50")
-    parser.add_argument("--repeat", type=int, default=1, help="runs per measurement; the best is shown")
-    parser.add_argument("--write", action="store_true", help="write CSV output through the CLI")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per measurement; min and median shown")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     python = sys.executable
-    header = (
-        f"{'size':>5} {'rows':>8} {'MiB':>6} | {'engine s':>9} {'peak MiB':>9} | {'read s':>7} "
-        f"{'peak MiB':>9} | {'ratio':>6}"
-    )
+    print(f"seconds and ratios to read-only as min and median of {args.repeat} run(s); peak RSS in MiB")
+    part = f"{'s min':>6} {'s med':>6} {'ratio':>5} {'ratio':>5} {'peak':>5}"
+    print(f"{'':21} | {'read only':<19} | {'engine only':<31} | {'CLI with writing':<31}")
+    header = f"{'size':>5} {'rows':>8} {'MiB':>6} | {'s min':>6} {'s med':>6} {'peak':>5} | {part} | {part}"
     print(header)
     print("-" * len(header))
     with tempfile.TemporaryDirectory() as temp:
@@ -90,29 +110,27 @@ def main() -> None:
         for times in sizes:
             folder = make_folder(base, times)
             survey = folder / "survey.csv"
-            if args.write:
-                engine_argv = [
-                    python,
-                    "-m",
-                    "shapeshift",
-                    "run",
-                    str(folder / "reduced-arbodat.yml"),
-                    "--out",
-                    str(folder / "out"),
-                ]
-            else:
-                engine_argv = [python, "-c", ENGINE, str(folder / "reduced-arbodat.yml")]
-            engine = min((measure(engine_argv) for _ in range(args.repeat)), key=lambda m: m[0])
-            read = min(
-                (measure([python, "-c", READ_ONLY, str(survey)]) for _ in range(args.repeat)),
-                key=lambda m: m[0],
+            config = str(folder / "reduced-arbodat.yml")
+            commands = {
+                "read-only": [python, "-c", READ_ONLY, str(survey)],
+                "engine": [python, "-c", ENGINE, config],
+                "CLI": [python, "-m", "shapeshift", "run", config, "--out", str(folder / "out")],
+            }
+            runs: dict[str, list] = {name: [] for name in commands}
+            for _ in range(args.repeat):  # interleaved, so a busy moment slows all three alike
+                for name, argv in commands.items():
+                    runs[name].append(measure(argv))
+                    shutil.rmtree(folder / "out", ignore_errors=True)
+            read, engine, cli = (Summary(runs[name]) for name in commands)
+            failed = "".join(
+                f"  ({name} exit status {summary.status})"
+                for name, summary in (("engine", engine), ("CLI", cli))
+                if summary.status
             )
-            rows = 2364 * times
             size = survey.stat().st_size / 2**20
-            flag = "" if engine[2] == 0 else f"  (engine exit status {engine[2]})"
             print(
-                f"{times:>4}x {rows:>8} {size:>6.1f} | {engine[0]:>9.2f} {engine[1]:>9.0f} | {read[0]:>7.2f} "
-                f"{read[1]:>9.0f} | {engine[0] / read[0]:>5.2f}x{flag}",
+                f"{times:>4}x {2364 * times:>8} {size:>6.1f} | {read.times()} {read.peak:5.0f} | "
+                f"{engine.against(read)} | {cli.against(read)}{failed}",
                 flush=True,
             )
             shutil.rmtree(folder)

@@ -4,6 +4,7 @@ project = shapeshift.load("config.yml")
 issues = shapeshift.validate(project)
 plan = shapeshift.plan(project, entities=None)
 result = shapeshift.run(project, plan, inputs=None, max_rows=None, observer=None)
+shapeshift.write_csv(table, path_or_binary_file)  # what table.to_csv(..., index=False) writes, faster
 """
 
 from .config import (
@@ -18,6 +19,7 @@ from .config import (
     load,
     validate,
 )
+from .csvwriter import write_csv
 from .errors import ConfigError
 from .issues import Issue, IssueCode, Severity
 from .pipeline import EntityOutcome, Observer, Plan, RunResult, plan, run
@@ -28,6 +30,7 @@ __all__ = [
     "validate",
     "plan",
     "run",
+    "write_csv",
     "collect_files",
     "ConfigError",
     "Issue",

@@ -15,6 +15,7 @@ import sys
 import pandas as pd
 
 from .config import load, validate
+from .csvwriter import write_csv
 from .errors import ConfigError
 from .excel import MAX_CELL_TEXT, MAX_ROWS, Cells, sheet_names
 from .issues import Severity
@@ -42,7 +43,7 @@ class _Writer:
     def __call__(self, name: str, table: pd.DataFrame) -> None:
         self.shapes.append((name, len(table), len(table.columns)))
         if self.fmt == "csv":
-            table.to_csv(self.out / f"{name}.csv", index=False)
+            write_csv(table, self.out / f"{name}.csv")
         elif self.fmt == "json":
             table.to_json(self.out / f"{name}.json", orient="records", force_ascii=False, date_format="iso")
         else:
