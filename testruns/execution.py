@@ -245,7 +245,7 @@ def table_fields(run: TestRun, name: str, table) -> dict:
     # Quoted, so an entity called "a/b" is one file in the run's folder and never collides with "a_b".
     path = f"runs/{run.pk}/{quote(name, safe=' -_.')}.csv"
     with StagedFile(f"runs/{run.pk}") as staged:
-        table.to_csv(staged.writer, index=False, encoding="utf-8")
+        shapeshift.write_csv(table, staged.writer)  # the bytes of to_csv(index=False), several times faster
         written = staged.commit(path)
     preview = table.head(PREVIEW_ROWS)
     return {
