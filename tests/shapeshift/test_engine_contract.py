@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from engine_support import SURVEY_CSV, frame, rows
 
 import shapeshift
 from shapeshift import ConfigError, Observer
+from tests.shapeshift.engine_support import SURVEY_CSV, frame, rows
 
 BASIC = """
 entities:

@@ -12,11 +12,11 @@ import textwrap
 import numpy as np
 import pandas as pd
 import pytest
-from engine_support import ARBODAT, needs_arbodat
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import shapeshift
+from tests.shapeshift.engine_support import ARBODAT, needs_arbodat
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 cells = st.one_of(st.sampled_from(["a", "b", "c", "", "Ä x"]), st.none())
