@@ -6,6 +6,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from tests.factories import make_hostile_run
+
 pytestmark = pytest.mark.django_db
 
 
@@ -99,8 +101,6 @@ def test_it_needs_four_queries_with_a_token(client, bearer, make_run):
 def test_it_returns_a_huge_cell_cut_in_the_preview(
     client, bearer, write_config, alice, django_capture_on_commit_callbacks
 ):
-    from tests.testruns.test_exports import make_hostile_run
-
     run = make_hostile_run(write_config, alice, django_capture_on_commit_callbacks)
 
     response = client.get(f"/api/v1/test-runs/{run.pk}", **bearer)

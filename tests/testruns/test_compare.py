@@ -2,7 +2,6 @@
 
 import shutil
 import uuid
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -19,9 +18,7 @@ from testruns.compare import (
     fetch_runs,
 )
 from testruns.models import EntityResult, Status, TestRun
-from testruns.options import RunOptions
-
-DEMO = Path(__file__).resolve().parents[2] / "examples" / "demo"
+from tests.factories import DEMO
 
 
 def result(entity="site", columns=("id", "name", "size"), preview=(), **fields) -> EntityResult:
@@ -219,21 +216,6 @@ def test_it_lists_an_entity_present_in_one_run_only():
 
 
 # --- whole runs, from the database --------------------------------------------------------------------------
-
-
-@pytest.fixture
-def run_demo(alice, django_capture_on_commit_callbacks):
-    """Run a version of the demo in this process (django-q2 sync mode) and return the finished run."""
-    from testruns.execution import start_run
-
-    def run(version, **options) -> TestRun:
-        with django_capture_on_commit_callbacks(execute=True):
-            started = start_run(version, RunOptions(**options), alice)
-        started.refresh_from_db()
-        assert started.status == Status.COMPLETED, started.error_message
-        return started
-
-    return run
 
 
 @pytest.fixture

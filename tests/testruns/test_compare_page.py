@@ -2,32 +2,15 @@
 
 import shutil
 import uuid
-from pathlib import Path
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
 from testruns.models import Status, TestRun
-from testruns.options import RunOptions
+from tests.factories import DEMO
 
 pytestmark = pytest.mark.django_db
-
-DEMO = Path(__file__).resolve().parents[2] / "examples" / "demo"
-
-
-@pytest.fixture
-def run_demo(alice, django_capture_on_commit_callbacks):
-    from testruns.execution import start_run
-
-    def run(version, **options) -> TestRun:
-        with django_capture_on_commit_callbacks(execute=True):
-            started = start_run(version, RunOptions(**options), alice)
-        started.refresh_from_db()
-        assert started.status == Status.COMPLETED, started.error_message
-        return started
-
-    return run
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from django.core.files.storage import default_storage
 from django.urls import reverse
 
 from testruns.models import EntityResult, Status, TestRun
+from tests.factories import make_hostile_run
 
 pytestmark = pytest.mark.django_db
 
@@ -174,8 +175,6 @@ def test_it_handles_an_entity_name_with_a_slash(
 def test_it_shows_a_huge_cell_cut_with_a_marker(
     alice_client, write_config, alice, django_capture_on_commit_callbacks
 ):
-    from tests.testruns.test_exports import make_hostile_run
-
     run = make_hostile_run(write_config, alice, django_capture_on_commit_callbacks)
     result = run.entity_results.get()
 

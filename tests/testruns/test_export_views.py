@@ -12,14 +12,14 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from testruns.models import EntityResult, Status, TestRun
-from tests.testruns.test_exports import LONG, make_run
+from tests.factories import LONG, make_exportable_run
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def made_run(demo_version, alice):
-    return make_run(demo_version, alice)
+    return make_exportable_run(demo_version, alice)
 
 
 VIEWS = ["testruns:export_json", "testruns:export_zip", "testruns:export_xlsx"]

@@ -10,7 +10,7 @@ from django.utils import timezone
 from configurations.importing import import_configuration
 from testruns import retention, tasks
 from testruns.models import EntityResult, RunEvent, Status, TestRun
-from tests.conftest import DEMO_YAML
+from tests.factories import DEMO_YAML
 
 pytestmark = pytest.mark.django_db
 
@@ -200,7 +200,7 @@ def test_it_refuses_to_start_with_a_negative_setting(variable, message, tmp_path
     import subprocess
     import sys
 
-    from tests.conftest import REPO
+    from tests.factories import REPO
 
     env = {**os.environ, variable: "-3", "SHIFTBENCH_VAR_DIR": str(tmp_path)}
     done = subprocess.run(
