@@ -1,6 +1,5 @@
 """GET /api/v1/test-runs/<id>/progress: the reference's TestProgress object."""
 
-import uuid
 from datetime import timedelta
 
 import pytest
@@ -54,7 +53,3 @@ def test_it_does_not_guess_for_a_pending_run(client, bearer, make_run):
     assert data["progress_percentage"] == 0.0
     assert data["elapsed_time_ms"] is None
     assert data["estimated_time_remaining_ms"] is None
-
-
-def test_it_returns_404_for_an_unknown_run(client, bearer, demo_version):
-    assert client.get(f"/api/v1/test-runs/{uuid.uuid4()}/progress", **bearer).status_code == 404

@@ -19,12 +19,6 @@ def v2(demo_version, alice):
     return save_edited_version(demo_version.configuration, text, alice, "projects are surveys")
 
 
-def test_it_requires_login(client, v2):
-    response = client.get(url(1, 2))
-    assert response.status_code == 302
-    assert response.url.startswith(reverse("login"))
-
-
 def test_it_has_the_documented_address(db):
     assert url(1, 2) == "/configurations/demo/versions/1..2"
 

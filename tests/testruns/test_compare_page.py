@@ -27,17 +27,6 @@ def url(base=None, head=None):
     return reverse("testruns:compare") + (f"?{query}" if query else "")
 
 
-def test_it_requires_login(client, runs):
-    response = client.get(url(*runs))
-    assert response.status_code == 302
-    assert response.url.startswith(reverse("login"))
-
-
-def test_it_allows_other_users(client, bob, runs):
-    client.force_login(bob)
-    assert client.get(url(*runs)).status_code == 200
-
-
 def test_it_works(alice_client, runs):
     base, head = runs
     response = alice_client.get(url(base, head))

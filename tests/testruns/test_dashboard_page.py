@@ -9,17 +9,6 @@ pytestmark = pytest.mark.django_db
 URL = reverse("dashboard")
 
 
-def test_it_requires_login(client):
-    response = client.get(URL)
-    assert response.status_code == 302
-    assert response.url.startswith(reverse("login"))
-
-
-def test_it_allows_other_users(client, bob):
-    client.force_login(bob)
-    assert client.get(URL).status_code == 200
-
-
 def test_it_shows_active_and_recent_runs_and_configurations(alice_client, demo_version):
     running = TestRun.objects.create(
         configuration=demo_version.configuration, version=demo_version, status=Status.RUNNING

@@ -68,19 +68,6 @@ def url(result, view="testruns:entity"):
     return reverse(view, args=[result.run_id, result.entity])
 
 
-def test_it_requires_login(client, site):
-    for view in ["testruns:entity", "testruns:entity_csv"]:
-        response = client.get(url(site, view))
-        assert response.status_code == 302
-        assert response.url.startswith(reverse("login"))
-
-
-def test_it_allows_other_users(client, bob, site):
-    client.force_login(bob)
-    assert client.get(url(site)).status_code == 200
-    assert client.get(url(site, "testruns:entity_csv")).status_code == 200
-
-
 def test_it_returns_404_for_unknown_runs_and_entities(alice_client, run, site):
     assert alice_client.get(reverse("testruns:entity", args=[uuid.uuid4(), "site"])).status_code == 404
     assert alice_client.get(reverse("testruns:entity", args=[run.pk, "nope"])).status_code == 404

@@ -2,7 +2,6 @@
 
 import io
 import json
-import uuid
 import zipfile
 
 import pytest
@@ -27,26 +26,6 @@ VIEWS = ["testruns:export_json", "testruns:export_zip", "testruns:export_xlsx"]
 
 def get(client, view, run_id):
     return client.get(reverse(view, args=[run_id]))
-
-
-@pytest.mark.parametrize("view", VIEWS)
-def test_it_requires_login(client, made_run, view):
-    response = get(client, view, made_run.pk)
-
-    assert response.status_code == 302
-    assert response.url.startswith(reverse("login"))
-
-
-@pytest.mark.parametrize("view", VIEWS)
-def test_it_allows_other_users(client, bob, made_run, view):
-    client.force_login(bob)
-
-    assert get(client, view, made_run.pk).status_code == 200
-
-
-@pytest.mark.parametrize("view", VIEWS)
-def test_it_returns_404_for_an_unknown_run(alice_client, db, view):
-    assert get(alice_client, view, uuid.uuid4()).status_code == 404
 
 
 @pytest.mark.parametrize("view", VIEWS)
