@@ -24,8 +24,7 @@ def test_it_works(alice_client, demo_version):
     # the entities table, from the loaded project
     for entity in ["survey", "record_type", "site", "sample", "abundance"]:
         assert f"<strong>{entity}</strong>" in content
-    assert "survey.csv" not in content or "ProjektNr" in content  # keys listed
-    assert "ProjektNr, Fustel" in content
+    assert "ProjektNr, Fustel" in content  # site's keys
 
 
 def test_it_lists_versions_and_shows_an_older_one(alice_client, demo_version, write_config, alice):
@@ -53,10 +52,9 @@ def test_it_shows_a_load_error_with_its_location(alice_client, write_config, ali
     response = alice_client.get(url("broken"))
 
     assert response.status_code == 200
-    assert b"does not load" in response.content
-    assert b"line" in response.content
-    assert b"broken.yml" in response.content
-    assert b"line 2" in response.content or b"line 3" in response.content
+    assert b"The configuration does not load." in response.content
+    assert b"broken.yml:3: invalid YAML: while parsing a flow sequence" in response.content
+    assert b"file broken.yml, line 3" in response.content  # the end of the file, where the ] is missing
     assert b"The entities cannot be listed" in response.content
     assert b"bundles" not in response.content  # no server paths
 

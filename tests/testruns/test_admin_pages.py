@@ -11,12 +11,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def admin_client(client, django_user_model):
-    client.force_login(django_user_model.objects.create_superuser("root", "root@example.org", "password"))
-    return client
-
-
-@pytest.fixture
 def run(demo_version, alice):
     run = TestRun.objects.create(
         configuration=demo_version.configuration,
@@ -98,7 +92,7 @@ def test_its_cancel_action_cancels_active_runs_and_refuses_finished_ones(admin_c
 
 
 def test_its_rerun_action_starts_a_new_run_of_the_same_version(
-    admin_client, run, django_capture_on_commit_callbacks
+    admin_client, admin_user, run, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=False):
         run_action(admin_client, "rerun_runs", run)
@@ -106,7 +100,7 @@ def test_its_rerun_action_starts_a_new_run_of_the_same_version(
     new = TestRun.objects.exclude(pk=run.pk).get()
     assert new.version_id == run.version_id
     assert new.options == RunOptions.from_dict(run.options).to_dict()
-    assert new.requested_by.username == "root"
+    assert new.requested_by == admin_user  # the one who clicked, not the run's requester (alice)
 
 
 def test_its_pin_actions_pin_and_unpin(admin_client, run):
