@@ -5,7 +5,7 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from configurations.importing import import_configuration
-from testruns.models import TestRun
+from tests.factories import make_run
 
 pytestmark = pytest.mark.django_db
 
@@ -75,7 +75,7 @@ def test_it_groups_issues_by_severity(alice_client, write_config, alice):
 
 
 def test_it_lists_the_configurations_runs(alice_client, demo_version):
-    run = TestRun.objects.create(configuration=demo_version.configuration, version=demo_version)
+    run = make_run(demo_version)
 
     response = alice_client.get(url())
 

@@ -4,21 +4,21 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import ApiToken
-from testruns.models import EntityResult, Status, TestRun
+from testruns.models import Status, TestRun
 from testruns.options import RunOptions
+from tests.factories import make_result, make_run
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def run(demo_version, alice):
-    run = TestRun.objects.create(
-        configuration=demo_version.configuration,
-        version=demo_version,
+    run = make_run(
+        demo_version,
         status=Status.COMPLETED,
         requested_by=alice,
     )
-    EntityResult.objects.create(run=run, position=0, entity="site", status="success")
+    make_result(run, "site", 0, status="success")
     run.log("info", "done")
     return run
 
@@ -80,7 +80,7 @@ def run_action(admin_client, action, *runs):
 
 
 def test_its_cancel_action_cancels_active_runs_and_refuses_finished_ones(admin_client, run, demo_version):
-    pending = TestRun.objects.create(configuration=demo_version.configuration, version=demo_version)
+    pending = make_run(demo_version)
 
     response = run_action(admin_client, "cancel_runs", pending, run)
 

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from testruns.models import RunEvent, Status, TestRun
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -16,9 +17,8 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def make_run(demo_version, alice):
     def make(status=Status.RUNNING, **fields):
-        return TestRun.objects.create(
-            configuration=demo_version.configuration,
-            version=demo_version,
+        return factories.make_run(
+            demo_version,
             status=status,
             requested_by=alice,
             started_at=None if status == Status.PENDING else timezone.now(),

@@ -17,8 +17,8 @@ from testruns.compare import (
     entity_keys,
     fetch_runs,
 )
-from testruns.models import EntityResult, Status, TestRun
-from tests.factories import DEMO
+from testruns.models import EntityResult, Status
+from tests.factories import DEMO, make_run
 
 
 def result(entity="site", columns=("id", "name", "size"), preview=(), **fields) -> EntityResult:
@@ -272,9 +272,8 @@ def test_it_compares_runs_of_two_versions(db, demo_version, demo_v2, run_demo):
 
 
 def test_it_links_the_version_diff_only_between_two_versions(db, demo_version, demo_v2):
-    base = TestRun.objects.create(configuration=demo_version.configuration, version=demo_version)
-    head = TestRun.objects.create(configuration=demo_version.configuration, version=demo_v2)
-    same = TestRun.objects.create(configuration=demo_version.configuration, version=demo_v2)
+    base = make_run(demo_version)
+    head, same = make_run(demo_v2), make_run(demo_v2)
 
     assert compare_runs(base, head).version_diff_url == "/configurations/demo/versions/1..2"
     assert compare_runs(head, base).version_diff_url == "/configurations/demo/versions/2..1"
@@ -297,13 +296,12 @@ def test_it_compares_runs_of_different_configurations(db, demo_version, alice, r
 
 
 def test_it_compares_run_level_errors(db, demo_version, alice):
-    base = TestRun.objects.create(
-        configuration=demo_version.configuration,
-        version=demo_version,
+    base = make_run(
+        demo_version,
         status=Status.FAILED,
         error_message="bad",
     )
-    head = TestRun.objects.create(configuration=demo_version.configuration, version=demo_version)
+    head = make_run(demo_version)
 
     comparison = compare_runs(*fetch_runs(base.pk, head.pk))
 
@@ -339,7 +337,7 @@ def test_it_fetches_the_same_run_twice(db, demo_version, run_demo):
 
 
 def test_it_names_the_side_of_an_unknown_run(db, demo_version):
-    run = TestRun.objects.create(configuration=demo_version.configuration, version=demo_version)
+    run = make_run(demo_version)
     unknown = uuid.uuid4()
 
     with pytest.raises(RunNotFound, match=f"No run {unknown} \\(head\\)"):
@@ -382,9 +380,8 @@ def test_it_finds_the_previous_finished_run_of_the_same_configuration(db, demo_v
     from configurations.importing import import_configuration
 
     def make(version, minutes_ago, status=Status.COMPLETED):
-        return TestRun.objects.create(
-            configuration=version.configuration,
-            version=version,
+        return make_run(
+            version,
             status=status,
             created_at=timezone.now() - timezone.timedelta(minutes=minutes_ago),
         )

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from testruns.models import Status, TestRun
-from tests.factories import DEMO
+from tests.factories import DEMO, make_run
 
 pytestmark = pytest.mark.django_db
 
@@ -193,9 +193,8 @@ def test_it_is_linked_from_the_run_page(alice_client, runs):
 
 
 def test_it_is_not_linked_without_a_previous_run(alice_client, demo_version):
-    run = TestRun.objects.create(
-        configuration=demo_version.configuration,
-        version=demo_version,
+    run = make_run(
+        demo_version,
         status=Status.COMPLETED,
         finished_at=timezone.now(),
     )

@@ -8,15 +8,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from testruns.models import EntityResult, RunEvent, RunStillActive, Status, TestRun
+from tests.factories import make_result, make_run
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def run(demo_version, alice):
-    run = TestRun.objects.create(
-        configuration=demo_version.configuration,
-        version=demo_version,
+    run = make_run(
+        demo_version,
         status=Status.COMPLETED,
         requested_by=alice,
         started_at=timezone.now(),
@@ -24,8 +24,8 @@ def run(demo_version, alice):
         entities_total=2,
     )
     stored = default_storage.save(f"runs/{run.pk}/site.csv", ContentFile(b"site_id\n1\n"))
-    EntityResult.objects.create(run=run, position=0, entity="survey", status="success", role="dependency")
-    EntityResult.objects.create(run=run, position=1, entity="site", status="success", output=stored)
+    make_result(run, "survey", 0, status="success", role="dependency")
+    make_result(run, "site", 1, status="success", output=stored)
     run.log("info", "Run completed.")
     return run
 

@@ -7,17 +7,16 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.urls import reverse
 
-from testruns.models import EntityResult, Status, TestRun
-from tests.factories import make_hostile_run
+from testruns.models import Status
+from tests.factories import make_hostile_run, make_result, make_run
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def run(demo_version):
-    return TestRun.objects.create(
-        configuration=demo_version.configuration,
-        version=demo_version,
+    return make_run(
+        demo_version,
         status=Status.COMPLETED,
         entities_total=2,
         entities_completed=2,
@@ -27,10 +26,10 @@ def run(demo_version):
 @pytest.fixture
 def site(run):
     stored = default_storage.save(f"runs/{run.pk}/site.csv", ContentFile(b"site_id,Ort\n1,Hamburg\n2,\n"))
-    return EntityResult.objects.create(
-        run=run,
-        position=1,
-        entity="site",
+    return make_result(
+        run,
+        "site",
+        1,
         status="success",
         rows_in=300,
         rows_out=2,
@@ -54,10 +53,10 @@ def site(run):
 
 @pytest.fixture
 def failed(run):
-    return EntityResult.objects.create(
-        run=run,
-        position=2,
-        entity="sample",
+    return make_result(
+        run,
+        "sample",
+        2,
         status="failed",
         error="column KoordZ not found",
         traceback="Traceback (most recent call)…",
@@ -109,9 +108,7 @@ def test_it_returns_404_when_there_is_no_table(alice_client, failed):
 
 
 def test_it_says_whether_the_entity_was_requested_or_a_dependency(alice_client, run, site):
-    survey = EntityResult.objects.create(
-        run=run, position=0, entity="survey", status="success", role="dependency"
-    )
+    survey = make_result(run, "survey", 0, status="success", role="dependency")
 
     assert "run because a requested entity needs it" in alice_client.get(url(survey)).content.decode()
     content = alice_client.get(url(site)).content.decode()
@@ -119,9 +116,7 @@ def test_it_says_whether_the_entity_was_requested_or_a_dependency(alice_client, 
 
 
 def test_it_shows_a_cancelled_entity(alice_client, run):
-    cancelled = EntityResult.objects.create(
-        run=run, position=3, entity="taxa", status="cancelled", error="run cancelled"
-    )
+    cancelled = make_result(run, "taxa", 3, status="cancelled", error="run cancelled")
 
     content = alice_client.get(url(cancelled)).content.decode()
 

@@ -14,7 +14,15 @@ from testruns import exports
 from testruns.execution import start_run
 from testruns.models import EntityResult, Status
 from testruns.options import RunOptions
-from tests.factories import FORMULA, HUGE_CELL, LONG, SITE_CSV, make_exportable_run, make_hostile_run
+from tests.factories import (
+    FORMULA,
+    HUGE_CELL,
+    LONG,
+    SITE_CSV,
+    make_exportable_run,
+    make_hostile_run,
+    make_result,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -244,10 +252,10 @@ def test_it_exports_runs_that_ended_badly(made_run, status):
 
 
 def test_it_gives_each_table_its_own_file_name_in_the_zip(made_run):
-    other = EntityResult.objects.create(
-        run=made_run,
-        position=5,
-        entity="sample_type",  # "sample/type" is sample_type.csv already
+    other = make_result(
+        made_run,
+        "sample_type",
+        5,  # "sample/type" is sample_type.csv already
         status="success",
         output=default_storage.save(f"runs/{made_run.pk}/other.csv", ContentFile(b"b\n2\n")),
     )

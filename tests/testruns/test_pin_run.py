@@ -5,16 +5,16 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import timezone
 
-from testruns.models import Status, TestRun
+from testruns.models import Status
+from tests.factories import make_run
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def run(demo_version, alice):
-    return TestRun.objects.create(
-        configuration=demo_version.configuration,
-        version=demo_version,
+    return make_run(
+        demo_version,
         status=Status.COMPLETED,
         requested_by=alice,
         started_at=timezone.now(),
@@ -48,9 +48,7 @@ def test_it_pins_and_unpins(alice_client, run):
 
 
 def test_it_marks_pinned_runs_in_lists(alice_client, run, demo_version):
-    other = TestRun.objects.create(
-        configuration=demo_version.configuration, version=demo_version, status=Status.COMPLETED
-    )
+    other = make_run(demo_version, status=Status.COMPLETED)
     run.toggle_pin()
 
     for page in (reverse("dashboard"), reverse("testruns:list")):

@@ -8,6 +8,7 @@ from django.utils import timezone
 from configurations.models import ConfigurationVersion
 from testruns.models import NoVersionToRun, Status, TestRun
 from testruns.options import InvalidOptions
+from tests.factories import make_run, make_version
 
 pytestmark = pytest.mark.django_db
 
@@ -22,9 +23,8 @@ OPTIONS = {
 
 @pytest.fixture
 def run(demo_version, alice):
-    return TestRun.objects.create(
-        configuration=demo_version.configuration,
-        version=demo_version,
+    return make_run(
+        demo_version,
         status=Status.COMPLETED,
         requested_by=alice,
         options=OPTIONS,
@@ -36,18 +36,15 @@ def run(demo_version, alice):
 @pytest.fixture
 def newer(run, alice):
     """A second version of the demo, now the current one."""
-    version = ConfigurationVersion.objects.create(
-        configuration=run.configuration,
-        number=2,
+    return make_version(
+        run.configuration,
+        2,
+        current=True,
         main_file=run.version.main_file,
         yaml_text=run.version.yaml_text,
-        sha256="0" * 64,
         created_by=alice,
         validation=run.version.validation,
     )
-    run.configuration.current_version = version
-    run.configuration.save()
-    return version
 
 
 def forget_site(version):

@@ -5,15 +5,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from testruns.models import EntityResult, Status, TestRun
+from tests.factories import make_result, make_run, make_version
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def run(demo_version, alice):
-    run = TestRun.objects.create(
-        configuration=demo_version.configuration,
-        version=demo_version,
+    run = make_run(
+        demo_version,
         status=Status.RUNNING,
         requested_by=alice,
         options={"entities": ["site"], "max_rows_per_entity": 50, "stop_on_error": True},
@@ -21,8 +21,8 @@ def run(demo_version, alice):
         entities_total=2,
         entities_completed=1,
     )
-    EntityResult.objects.create(run=run, position=0, entity="survey", role="dependency", status="success")
-    EntityResult.objects.create(run=run, position=1, entity="site", status="running")
+    make_result(run, "survey", 0, role="dependency", status="success")
+    make_result(run, "site", 1, status="running")
     run.log("info", "Started on testhost:1.")
     run.log("error", "column KoordZ not found", entity="site")
     return run
@@ -83,18 +83,14 @@ def test_it_offers_cancel_rerun_and_pin(alice_client, run):
 
 
 def test_it_offers_delete_and_rerun_on_the_current_version_once_finished(alice_client, run, alice):
-    from configurations.models import ConfigurationVersion
-
-    newer = ConfigurationVersion.objects.create(
-        configuration=run.configuration,
-        number=2,
+    make_version(
+        run.configuration,
+        2,
+        current=True,
         main_file=run.version.main_file,
         yaml_text=run.version.yaml_text,
-        sha256="0" * 64,
         created_by=alice,
     )
-    run.configuration.current_version = newer
-    run.configuration.save()
     TestRun.objects.filter(pk=run.pk).update(status=Status.COMPLETED, pinned=True)
 
     content = alice_client.get(url(run)).content.decode()

@@ -5,6 +5,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from testruns.models import EntityResult, Status, TestRun
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -13,28 +14,13 @@ HX = {"HX-Request": "true"}
 
 def make_run(version, status=Status.RUNNING, entities=2):
     """A run whose first entity succeeded and the others are pending: the page shows "s" then "p"s."""
-    run = TestRun.objects.create(
-        configuration=version.configuration,
-        version=version,
-        status=status,
-        started_at=timezone.now(),
-        entities_total=entities,
-        entities_completed=1,
+    first = {"status": "success", "rows_in": 10, "rows_out": 8, "duration_ms": 120, "warnings": ["odd"]}
+    results = [
+        {"entity": f"entity_{i}", **(first if i == 0 else {"status": "pending"})} for i in range(entities)
+    ]
+    return factories.make_run(
+        version, status, results, started_at=timezone.now(), entities_total=entities, entities_completed=1
     )
-    EntityResult.objects.bulk_create(
-        EntityResult(
-            run=run,
-            position=i,
-            entity=f"entity_{i}",
-            status="success" if i == 0 else "pending",
-            rows_in=10 if i == 0 else None,
-            rows_out=8 if i == 0 else None,
-            duration_ms=120 if i == 0 else None,
-            warnings=["odd"] if i == 0 else [],
-        )
-        for i in range(entities)
-    )
-    return run
 
 
 def url(run, **cursor):
