@@ -83,7 +83,6 @@ class IssueCode(StrEnum):
     APPEND_MODE_INVALID = "append_mode_invalid"  # A1
     APPEND_NO_TYPE_OR_SOURCE = "append_no_type_or_source"  # A2
     APPEND_TYPE_AND_SOURCE = "append_type_and_source"  # A3
-    APPEND_INVALID_TYPE = "append_invalid_type"  # A4
     APPEND_FIXED_MISSING_VALUES = "append_fixed_missing_values"  # A5
     APPEND_FIXED_VALUES_NOT_LIST = "append_fixed_values_not_list"  # A6
     APPEND_SQL_MISSING_QUERY = "append_sql_missing_query"  # A7

@@ -8,7 +8,7 @@ built on this machine). ``compare_runs`` works on what it is given.
 from collections import Counter
 from dataclasses import dataclass, field
 
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
 from testruns.models import EntityResult, TestRun
 
@@ -379,20 +379,11 @@ class RunComparison:
 
     @property
     def version_diff_url(self) -> str | None:
-        """The configuration's version diff page (``configurations:diff``) when the versions differ, or None.
-
-        The diff page is another part of the project; until it exists (or if its URL takes other
-        arguments than the name and the two numbers, or ``"a..b"``) there is simply no link.
-        """
+        """The configuration's version diff page when the runs ran different versions of it, or None."""
         if not self.same_configuration or self.same_version:
             return None
         name, a, b = self.base.configuration.name, self.base.version.number, self.head.version.number
-        for args in ((name, a, b), (name, f"{a}..{b}")):
-            try:
-                return reverse("configurations:diff", args=args)
-            except NoReverseMatch:
-                continue
-        return None
+        return reverse("configurations:diff", args=(name, a, b))
 
     @property
     def duration_delta_ms(self) -> int | None:

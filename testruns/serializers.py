@@ -17,8 +17,6 @@ from ninja.responses import NinjaJSONEncoder
 
 from testruns.models import EntityResult
 
-LIST_PREVIEW_ROWS = 0  # a list of runs leaves the previews out; GET one run for them
-
 
 class ValidationIssue(Schema):
     entity_name: str | None

@@ -4,9 +4,6 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
-DEMO_YAML = REPO / "examples" / "demo" / "demo.yml"
-
 
 @pytest.fixture(autouse=True)
 def _isolated_settings(settings, tmp_path, monkeypatch):
@@ -53,9 +50,28 @@ def alice_client(client, alice):
 def demo_version(db, alice):
     """The demo configuration imported as alice's, version 1."""
     from configurations.importing import import_configuration
+    from tests.factories import DEMO_YAML
 
     version, _ = import_configuration(DEMO_YAML, name="demo", user=alice)
     return version
+
+
+@pytest.fixture
+def run_demo(alice, django_capture_on_commit_callbacks):
+    """``run_demo(version, **options)``: run a version as alice in this process (django-q2 sync mode).
+
+    Returns the finished run, and fails the test at once if it did not complete.
+    """
+    from testruns.models import Status
+    from testruns.options import RunOptions
+    from tests.factories import run_for_real
+
+    def run(version, **options):
+        finished = run_for_real(version, alice, django_capture_on_commit_callbacks, RunOptions(**options))
+        assert finished.status == Status.COMPLETED, finished.error_message
+        return finished
+
+    return run
 
 
 @pytest.fixture
@@ -119,6 +135,8 @@ class WorkerProcess:
     def start(self) -> "WorkerProcess":
         import subprocess
         import sys
+
+        from tests.factories import REPO
 
         self.proc = subprocess.Popen(
             [sys.executable, str(REPO / "manage.py"), "qcluster"],

@@ -7,7 +7,8 @@ from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
-from testruns.models import Status, TestRun
+from testruns.models import Status
+from tests.factories import make_run
 
 PAYLOAD = "<script>alert(document.cookie)</script>"
 ESCAPED = "&lt;script&gt;alert(document.cookie)&lt;/script&gt;"
@@ -16,9 +17,8 @@ ESCAPED = "&lt;script&gt;alert(document.cookie)&lt;/script&gt;"
 @pytest.fixture
 def two_runs(demo_version, alice):
     def make():
-        return TestRun.objects.create(
-            configuration=demo_version.configuration,
-            version=demo_version,
+        return make_run(
+            demo_version,
             requested_by=alice,
             options={"entities": None, "max_rows_per_entity": 10},
             status=Status.COMPLETED,

@@ -40,12 +40,3 @@ def options_summary(options: dict) -> str:
     if not opts.validate_constraints:
         parts.append("constraints not checked")
     return " · ".join(parts)
-
-
-@register.filter
-def get_item(mapping, key):
-    """``mapping[key]`` in a template, or None."""
-    try:
-        return mapping.get(key)
-    except AttributeError:
-        return None

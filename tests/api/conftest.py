@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from accounts.models import ApiToken
 from testruns.models import EntityResult, Status, TestRun
+from tests import factories
 
 
 @pytest.fixture
@@ -33,27 +34,16 @@ def make_run(demo_version, alice):
             "entities_succeeded": entities,
             **fields,
         }
-        run = TestRun.objects.create(
-            configuration=demo_version.configuration,
-            version=demo_version,
-            requested_by=alice,
-            options={"entities": None, "max_rows_per_entity": 100},
-            status=status,
-            created_at=created_at or now,
-            **fields,
-        )
-        EntityResult.objects.bulk_create(
-            EntityResult(
-                run=run,
-                position=i,
-                entity=f"entity_{i}",
-                status=EntityResult.Status.SUCCESS,
-                rows_in=20,
-                rows_out=20,
-                duration_ms=7,
-                columns=["id", "name"],
-                preview=[[n, f"row {n}"] for n in range(20)],
-                issues=[
+        results = [
+            {
+                "entity": f"entity_{i}",
+                "status": EntityResult.Status.SUCCESS,
+                "rows_in": 20,
+                "rows_out": 20,
+                "duration_ms": 7,
+                "columns": ["id", "name"],
+                "preview": [[n, f"row {n}"] for n in range(20)],
+                "issues": [
                     {
                         "severity": "warning",
                         "code": "fk_unmatched",
@@ -63,9 +53,17 @@ def make_run(demo_version, alice):
                         "location": "",
                     }
                 ],
-            )
+            }
             for i in range(entities)
+        ]
+        return factories.make_run(
+            demo_version,
+            status,
+            results,
+            requested_by=alice,
+            options={"entities": None, "max_rows_per_entity": 100},
+            created_at=created_at or now,
+            **fields,
         )
-        return run
 
     return make

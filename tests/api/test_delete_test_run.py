@@ -1,7 +1,5 @@
 """DELETE /api/v1/test-runs/<id>: a finished run goes with its results, events and files; active ones: 409."""
 
-import uuid
-
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -43,13 +41,6 @@ def test_it_refuses_to_delete_an_active_run(client, bearer, make_run, status):
     assert response.status_code == 409
     assert response.json() == {"detail": f"Run {run.short_id} is still {status}: cancel it first."}
     assert TestRun.objects.filter(pk=run.pk).exists()
-
-
-def test_it_returns_404_for_an_unknown_run(client, bearer, demo_version):
-    response = delete(client, uuid.uuid4(), bearer)
-
-    assert response.status_code == 404
-    assert "detail" in response.json()
 
 
 def test_it_requires_authentication(client, make_run):

@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from testruns.models import Status
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -49,7 +50,6 @@ def test_it_rejects_an_unknown_status(client, bearer, make_run):
 
 def test_it_filters_by_configuration(client, bearer, make_run, write_config, alice):
     from configurations.importing import import_configuration
-    from testruns.models import TestRun
 
     make_run()
     path = write_config(
@@ -57,7 +57,7 @@ def test_it_filters_by_configuration(client, bearer, make_run, write_config, ali
         name="other.yml",
     )
     version, _ = import_configuration(path, user=alice)
-    other = TestRun.objects.create(configuration=version.configuration, version=version)
+    other = factories.make_run(version)
 
     data = client.get("/api/v1/test-runs?config_name=other", **bearer).json()
     assert [run["run_id"] for run in data["items"]] == [str(other.pk)]

@@ -9,6 +9,8 @@ import re
 
 import pytest
 
+from tests.factories import make_run
+
 pytestmark = [pytest.mark.browser]
 
 
@@ -23,14 +25,13 @@ def test_it_reports_no_violation_on_any_page(live_server, page, violations, demo
     from django.contrib.auth import get_user_model
     from playwright.sync_api import expect
 
-    from testruns.models import Status, TestRun
+    from testruns.models import Status
 
     alice = get_user_model().objects.get(username="alice")  # made by demo_version, password "password"
     alice.is_staff = alice.is_superuser = True
     alice.save()
-    run = TestRun.objects.create(
-        configuration=demo_version.configuration,
-        version=demo_version,
+    run = make_run(
+        demo_version,
         requested_by=alice,
         status=Status.PENDING,
     )

@@ -12,19 +12,18 @@ def test_it_filters_and_pages_without_reloading(live_server, page, django_user_m
     from django.utils import timezone
     from playwright.sync_api import expect
 
-    from testruns.models import Status, TestRun
+    from testruns.models import Status
+    from tests.factories import make_runs
 
     alice = django_user_model.objects.get(username="alice")  # made by demo_version, password "password"
     now = timezone.now()
-    runs = TestRun.objects.bulk_create(
-        TestRun(
-            configuration=demo_version.configuration,
-            version=demo_version,
-            requested_by=alice,
-            status=Status.FAILED if i % 2 else Status.COMPLETED,
-            created_at=now - timedelta(minutes=i),
-        )
-        for i in range(130)
+    runs = make_runs(
+        demo_version,
+        (
+            {"created_at": now - timedelta(minutes=i), "status": Status.FAILED if i % 2 else Status.COMPLETED}
+            for i in range(130)
+        ),
+        requested_by=alice,
     )
     failed = [run for run in runs if run.status == Status.FAILED]  # 65, newest first
 

@@ -119,7 +119,6 @@ def test_it_shows_a_long_run_live_and_cancels_it(
     expect(row["measure"]).to_have_text("cancelled")
     expect(page.locator("#run-events")).to_contain_text("Run cancelled.")
     expect(page.get_by_role("link", name="Delete…")).to_be_visible()  # sent with the last poll
-    page.screenshot(path="/tmp/long_run_page.png", full_page=True)
 
     run.refresh_from_db()
     assert run.status == Status.CANCELLED

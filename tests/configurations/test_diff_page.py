@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from configurations.importing import import_configuration
 from configurations.versioning import diff_versions, save_edited_version
+from tests.factories import make_run
 
 pytestmark = pytest.mark.django_db
 
@@ -17,12 +18,6 @@ def url(a, b, name="demo"):
 def v2(demo_version, alice):
     text = demo_version.yaml_text.replace('project_type: "excavation"', 'project_type: "survey"')
     return save_edited_version(demo_version.configuration, text, alice, "projects are surveys")
-
-
-def test_it_requires_login(client, v2):
-    response = client.get(url(1, 2))
-    assert response.status_code == 302
-    assert response.url.startswith(reverse("login"))
 
 
 def test_it_has_the_documented_address(db):
@@ -136,11 +131,10 @@ def test_it_numbers_lines_in_a_diff():
 
 
 def test_it_is_linked_from_a_run_of_an_older_version(alice_client, alice, demo_version):
-    from testruns.models import Status, TestRun
+    from testruns.models import Status
 
-    run = TestRun.objects.create(
-        configuration=demo_version.configuration,
-        version=demo_version,
+    run = make_run(
+        demo_version,
         status=Status.COMPLETED,
         requested_by=alice,
     )

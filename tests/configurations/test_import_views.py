@@ -22,15 +22,6 @@ def demo_upload(**data):
     }
 
 
-def test_it_requires_login(client):
-    response = client.get(URL)
-    assert response.status_code == 302
-    assert response.url.startswith(reverse("login"))
-    response = client.post(URL, demo_upload())
-    assert response.status_code == 302
-    assert not Configuration.objects.exists()
-
-
 def test_it_shows_the_form(alice_client):
     response = alice_client.get(URL)
     assert response.status_code == 200

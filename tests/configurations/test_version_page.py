@@ -18,12 +18,6 @@ def v2(demo_version, bob):
     return save_edited_version(demo_version.configuration, text, bob, "projects are surveys")
 
 
-def test_it_requires_login(client, demo_version):
-    response = client.get(url(1))
-    assert response.status_code == 302
-    assert response.url.startswith(reverse("login"))
-
-
 def test_it_shows_a_version_s_yaml_with_line_numbers(alice_client, v2):
     response = alice_client.get(url(1))
 

@@ -2,22 +2,9 @@
 
 from __future__ import annotations
 
-import pathlib
-import sys
-
 import pytest
 
-HERE = pathlib.Path(__file__).resolve().parent
-ROOT = HERE.parents[1]
-for path in (str(ROOT), str(HERE)):
-    if path not in sys.path:
-        sys.path.insert(0, path)
-
-from engine_support import Workspace  # noqa: E402
-
-
-def pytest_configure(config):
-    config.addinivalue_line("markers", "slow: takes a few seconds (real data, subprocesses)")
+from tests.shapeshift.engine_support import Workspace
 
 
 @pytest.fixture(autouse=True)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from engine_support import ARBODAT, needs_arbodat
 
 import shapeshift
+from tests.shapeshift.engine_support import ARBODAT, needs_arbodat
 
 pytestmark = needs_arbodat
 

@@ -10,9 +10,9 @@ import sys
 
 import pandas as pd
 import pytest
-from engine_support import ARBODAT, SURVEY_CSV, needs_arbodat
 
 from shapeshift.cli import main
+from tests.shapeshift.engine_support import ARBODAT, SURVEY_CSV, needs_arbodat
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 

@@ -4,27 +4,21 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import ApiToken
-from testruns.models import EntityResult, Status, TestRun
+from testruns.models import Status, TestRun
 from testruns.options import RunOptions
+from tests.factories import make_result, make_run
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def admin_client(client, django_user_model):
-    client.force_login(django_user_model.objects.create_superuser("root", "root@example.org", "password"))
-    return client
-
-
-@pytest.fixture
 def run(demo_version, alice):
-    run = TestRun.objects.create(
-        configuration=demo_version.configuration,
-        version=demo_version,
+    run = make_run(
+        demo_version,
         status=Status.COMPLETED,
         requested_by=alice,
     )
-    EntityResult.objects.create(run=run, position=0, entity="site", status="success")
+    make_result(run, "site", 0, status="success")
     run.log("info", "done")
     return run
 
@@ -86,7 +80,7 @@ def run_action(admin_client, action, *runs):
 
 
 def test_its_cancel_action_cancels_active_runs_and_refuses_finished_ones(admin_client, run, demo_version):
-    pending = TestRun.objects.create(configuration=demo_version.configuration, version=demo_version)
+    pending = make_run(demo_version)
 
     response = run_action(admin_client, "cancel_runs", pending, run)
 
@@ -98,7 +92,7 @@ def test_its_cancel_action_cancels_active_runs_and_refuses_finished_ones(admin_c
 
 
 def test_its_rerun_action_starts_a_new_run_of_the_same_version(
-    admin_client, run, django_capture_on_commit_callbacks
+    admin_client, admin_user, run, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=False):
         run_action(admin_client, "rerun_runs", run)
@@ -106,7 +100,7 @@ def test_its_rerun_action_starts_a_new_run_of_the_same_version(
     new = TestRun.objects.exclude(pk=run.pk).get()
     assert new.version_id == run.version_id
     assert new.options == RunOptions.from_dict(run.options).to_dict()
-    assert new.requested_by.username == "root"
+    assert new.requested_by == admin_user  # the one who clicked, not the run's requester (alice)
 
 
 def test_its_pin_actions_pin_and_unpin(admin_client, run):

@@ -9,15 +9,15 @@ from testruns import execution
 from testruns.execution import RunObserver, execute_run, start_run
 from testruns.models import EntityResult, RunEvent, Status, TestRun
 from testruns.options import RunOptions
+from tests.factories import make_run
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def running(demo_version, alice):
-    return TestRun.objects.create(
-        configuration=demo_version.configuration,
-        version=demo_version,
+    return make_run(
+        demo_version,
         status=Status.RUNNING,
         requested_by=alice,
         started_at=timezone.now(),

@@ -5,8 +5,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from testruns.models import EntityResult, RunLost, Status, TestRun
+from testruns.models import RunLost, Status, TestRun
 from testruns.reaper import reap_stale_runs
+from tests.factories import make_result, make_run
 
 pytestmark = pytest.mark.django_db
 
@@ -14,8 +15,8 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def claimed(demo_version):
     """A run claimed by a worker, with one entity result."""
-    run = TestRun.objects.create(configuration=demo_version.configuration, version=demo_version)
-    EntityResult.objects.create(run=run, position=0, entity="site")
+    run = make_run(demo_version)
+    make_result(run, "site", 0)
     assert run.claim("elsewhere:1")
     return run
 
@@ -29,7 +30,7 @@ def reaped(run, settings):
 
 
 def test_it_writes_a_new_token_with_each_claim(claimed, demo_version):
-    other = TestRun.objects.create(configuration=demo_version.configuration, version=demo_version)
+    other = make_run(demo_version)
     assert other.claim("elsewhere:2")
 
     assert claimed.claim_token is not None

@@ -2,7 +2,6 @@
 
 import shutil
 import uuid
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -18,10 +17,8 @@ from testruns.compare import (
     entity_keys,
     fetch_runs,
 )
-from testruns.models import EntityResult, Status, TestRun
-from testruns.options import RunOptions
-
-DEMO = Path(__file__).resolve().parents[2] / "examples" / "demo"
+from testruns.models import EntityResult, Status
+from tests.factories import DEMO, make_run
 
 
 def result(entity="site", columns=("id", "name", "size"), preview=(), **fields) -> EntityResult:
@@ -222,21 +219,6 @@ def test_it_lists_an_entity_present_in_one_run_only():
 
 
 @pytest.fixture
-def run_demo(alice, django_capture_on_commit_callbacks):
-    """Run a version of the demo in this process (django-q2 sync mode) and return the finished run."""
-    from testruns.execution import start_run
-
-    def run(version, **options) -> TestRun:
-        with django_capture_on_commit_callbacks(execute=True):
-            started = start_run(version, RunOptions(**options), alice)
-        started.refresh_from_db()
-        assert started.status == Status.COMPLETED, started.error_message
-        return started
-
-    return run
-
-
-@pytest.fixture
 def demo_v2(demo_version, alice, tmp_path):
     """Version 2 of the demo: taxa loses its Familie column."""
     from configurations.importing import import_configuration
@@ -283,28 +265,18 @@ def test_it_compares_runs_of_two_versions(db, demo_version, demo_v2, run_demo):
     comparison = compare_runs(base, head, entity_keys(base.version, head.version))
 
     assert comparison.same_configuration and not comparison.same_version
-    assert comparison.version_diff_url in (None, "/configurations/demo/versions/1..2")  # None: no diff page
+    assert comparison.version_diff_url == "/configurations/demo/versions/1..2"
     taxa = next(entity for entity in comparison.entities if entity.name == "taxa")
     assert taxa.removed_columns == ["Familie"]
     assert [entity.name for entity in comparison.only_in_base] == ["project", "site"]
 
 
-def test_it_links_the_version_diff_when_the_project_has_one(db, demo_version, demo_v2, monkeypatch):
-    from django.urls import NoReverseMatch
-
-    import testruns.compare
-
-    def fake_reverse(name, args):
-        if name != "configurations:diff" or len(args) != 3:
-            raise NoReverseMatch(name)
-        return "/configurations/{}/versions/{}..{}".format(*args)
-
-    monkeypatch.setattr(testruns.compare, "reverse", fake_reverse)
-    base = TestRun.objects.create(configuration=demo_version.configuration, version=demo_version)
-    head = TestRun.objects.create(configuration=demo_version.configuration, version=demo_v2)
-    same = TestRun.objects.create(configuration=demo_version.configuration, version=demo_v2)
+def test_it_links_the_version_diff_only_between_two_versions(db, demo_version, demo_v2):
+    base = make_run(demo_version)
+    head, same = make_run(demo_v2), make_run(demo_v2)
 
     assert compare_runs(base, head).version_diff_url == "/configurations/demo/versions/1..2"
+    assert compare_runs(head, base).version_diff_url == "/configurations/demo/versions/2..1"
     assert compare_runs(head, same).version_diff_url is None  # same version: nothing to diff
 
 
@@ -324,13 +296,12 @@ def test_it_compares_runs_of_different_configurations(db, demo_version, alice, r
 
 
 def test_it_compares_run_level_errors(db, demo_version, alice):
-    base = TestRun.objects.create(
-        configuration=demo_version.configuration,
-        version=demo_version,
+    base = make_run(
+        demo_version,
         status=Status.FAILED,
         error_message="bad",
     )
-    head = TestRun.objects.create(configuration=demo_version.configuration, version=demo_version)
+    head = make_run(demo_version)
 
     comparison = compare_runs(*fetch_runs(base.pk, head.pk))
 
@@ -366,7 +337,7 @@ def test_it_fetches_the_same_run_twice(db, demo_version, run_demo):
 
 
 def test_it_names_the_side_of_an_unknown_run(db, demo_version):
-    run = TestRun.objects.create(configuration=demo_version.configuration, version=demo_version)
+    run = make_run(demo_version)
     unknown = uuid.uuid4()
 
     with pytest.raises(RunNotFound, match=f"No run {unknown} \\(head\\)"):
@@ -409,9 +380,8 @@ def test_it_finds_the_previous_finished_run_of_the_same_configuration(db, demo_v
     from configurations.importing import import_configuration
 
     def make(version, minutes_ago, status=Status.COMPLETED):
-        return TestRun.objects.create(
-            configuration=version.configuration,
-            version=version,
+        return make_run(
+            version,
             status=status,
             created_at=timezone.now() - timezone.timedelta(minutes=minutes_ago),
         )

@@ -3,30 +3,16 @@
 import pytest
 from django.urls import reverse
 
-from testruns.models import Status, TestRun
+from testruns.models import Status
+from tests.factories import make_run, make_runs
 
 pytestmark = pytest.mark.django_db
 URL = reverse("dashboard")
 
 
-def test_it_requires_login(client):
-    response = client.get(URL)
-    assert response.status_code == 302
-    assert response.url.startswith(reverse("login"))
-
-
-def test_it_allows_other_users(client, bob):
-    client.force_login(bob)
-    assert client.get(URL).status_code == 200
-
-
 def test_it_shows_active_and_recent_runs_and_configurations(alice_client, demo_version):
-    running = TestRun.objects.create(
-        configuration=demo_version.configuration, version=demo_version, status=Status.RUNNING
-    )
-    done = TestRun.objects.create(
-        configuration=demo_version.configuration, version=demo_version, status=Status.COMPLETED
-    )
+    running = make_run(demo_version, status=Status.RUNNING)
+    done = make_run(demo_version, status=Status.COMPLETED)
 
     response = alice_client.get(URL)
 
@@ -49,10 +35,7 @@ def test_it_has_the_navigation_and_logout_form(alice_client):
 
 
 def test_it_costs_a_fixed_number_of_queries(alice_client, demo_version, django_assert_num_queries):
-    TestRun.objects.bulk_create(
-        TestRun(configuration=demo_version.configuration, version=demo_version, status=status)
-        for status in [Status.RUNNING] * 3 + [Status.FAILED] * 15
-    )
+    make_runs(demo_version, [{"status": Status.RUNNING}] * 3 + [{"status": Status.FAILED}] * 15)
     # session, user, active runs, recent runs, configurations
     with django_assert_num_queries(5):
         alice_client.get(URL)

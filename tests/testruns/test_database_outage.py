@@ -17,6 +17,7 @@ from testruns.execution import DatabaseOutage, Heartbeat, execute_run
 from testruns.models import RunEvent, Status, TestRun
 from testruns.options import RunOptions
 from testruns.reaper import reap_stale_runs
+from tests.factories import make_run
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the worker's connection opens and closes for real
 
@@ -53,9 +54,7 @@ def _retry_at_once(monkeypatch):
 @pytest.fixture
 def pending(demo_version):
     """A run as start_run makes it, not yet enqueued (in this test the worker is the test itself)."""
-    options = RunOptions(max_rows_per_entity=None).to_dict()
-    configuration = demo_version.configuration
-    return TestRun.objects.create(configuration=configuration, version=demo_version, options=options)
+    return make_run(demo_version, options=RunOptions(max_rows_per_entity=None).to_dict())
 
 
 def reap(run):

@@ -6,7 +6,8 @@ import pytest
 from django.apps import apps
 from django.utils import timezone
 
-from testruns.models import EntityResult, Status, TestRun
+from testruns.models import Status
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -16,15 +17,8 @@ migration = importlib.import_module("testruns.migrations.0006_end_unfinished_ent
 @pytest.fixture
 def make_run(demo_version):
     def make(status, entities):
-        run = TestRun.objects.create(
-            configuration=demo_version.configuration,
-            version=demo_version,
-            status=status,
-            started_at=timezone.now(),
-        )
-        for position, (name, entity_status) in enumerate(entities.items()):
-            EntityResult.objects.create(run=run, position=position, entity=name, status=entity_status)
-        return run
+        results = [{"entity": name, "status": entity_status} for name, entity_status in entities.items()]
+        return factories.make_run(demo_version, status, results, started_at=timezone.now())
 
     return make
 

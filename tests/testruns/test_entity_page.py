@@ -7,16 +7,16 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.urls import reverse
 
-from testruns.models import EntityResult, Status, TestRun
+from testruns.models import Status
+from tests.factories import make_hostile_run, make_result, make_run
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def run(demo_version):
-    return TestRun.objects.create(
-        configuration=demo_version.configuration,
-        version=demo_version,
+    return make_run(
+        demo_version,
         status=Status.COMPLETED,
         entities_total=2,
         entities_completed=2,
@@ -26,10 +26,10 @@ def run(demo_version):
 @pytest.fixture
 def site(run):
     stored = default_storage.save(f"runs/{run.pk}/site.csv", ContentFile(b"site_id,Ort\n1,Hamburg\n2,\n"))
-    return EntityResult.objects.create(
-        run=run,
-        position=1,
-        entity="site",
+    return make_result(
+        run,
+        "site",
+        1,
         status="success",
         rows_in=300,
         rows_out=2,
@@ -53,10 +53,10 @@ def site(run):
 
 @pytest.fixture
 def failed(run):
-    return EntityResult.objects.create(
-        run=run,
-        position=2,
-        entity="sample",
+    return make_result(
+        run,
+        "sample",
+        2,
         status="failed",
         error="column KoordZ not found",
         traceback="Traceback (most recent call)…",
@@ -65,19 +65,6 @@ def failed(run):
 
 def url(result, view="testruns:entity"):
     return reverse(view, args=[result.run_id, result.entity])
-
-
-def test_it_requires_login(client, site):
-    for view in ["testruns:entity", "testruns:entity_csv"]:
-        response = client.get(url(site, view))
-        assert response.status_code == 302
-        assert response.url.startswith(reverse("login"))
-
-
-def test_it_allows_other_users(client, bob, site):
-    client.force_login(bob)
-    assert client.get(url(site)).status_code == 200
-    assert client.get(url(site, "testruns:entity_csv")).status_code == 200
 
 
 def test_it_returns_404_for_unknown_runs_and_entities(alice_client, run, site):
@@ -121,9 +108,7 @@ def test_it_returns_404_when_there_is_no_table(alice_client, failed):
 
 
 def test_it_says_whether_the_entity_was_requested_or_a_dependency(alice_client, run, site):
-    survey = EntityResult.objects.create(
-        run=run, position=0, entity="survey", status="success", role="dependency"
-    )
+    survey = make_result(run, "survey", 0, status="success", role="dependency")
 
     assert "run because a requested entity needs it" in alice_client.get(url(survey)).content.decode()
     content = alice_client.get(url(site)).content.decode()
@@ -131,9 +116,7 @@ def test_it_says_whether_the_entity_was_requested_or_a_dependency(alice_client, 
 
 
 def test_it_shows_a_cancelled_entity(alice_client, run):
-    cancelled = EntityResult.objects.create(
-        run=run, position=3, entity="taxa", status="cancelled", error="run cancelled"
-    )
+    cancelled = make_result(run, "taxa", 3, status="cancelled", error="run cancelled")
 
     content = alice_client.get(url(cancelled)).content.decode()
 
@@ -174,8 +157,6 @@ def test_it_handles_an_entity_name_with_a_slash(
 def test_it_shows_a_huge_cell_cut_with_a_marker(
     alice_client, write_config, alice, django_capture_on_commit_callbacks
 ):
-    from tests.testruns.test_exports import make_hostile_run
-
     run = make_hostile_run(write_config, alice, django_capture_on_commit_callbacks)
     result = run.entity_results.get()
 

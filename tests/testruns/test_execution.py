@@ -10,6 +10,7 @@ from configurations.importing import import_configuration
 from testruns.execution import execute_run, start_run
 from testruns.models import EntityResult, RunAlreadyFinished, RunNotQueued, Status, TestRun
 from testruns.options import InvalidOptions, RunOptions
+from tests.factories import HUGE_CELL, make_hostile_run
 
 pytestmark = pytest.mark.django_db
 
@@ -180,8 +181,6 @@ def test_cancelling_a_finished_run_is_refused(demo_version, alice, django_captur
 def test_it_cuts_a_huge_cell_in_the_preview_and_stores_it_whole(
     write_config, alice, django_capture_on_commit_callbacks
 ):
-    from tests.testruns.test_exports import HUGE_CELL, make_hostile_run
-
     run = make_hostile_run(write_config, alice, django_capture_on_commit_callbacks)
 
     result = run.entity_results.get()

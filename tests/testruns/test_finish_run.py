@@ -3,7 +3,8 @@
 import pytest
 from django.utils import timezone
 
-from testruns.models import EntityResult, Status, TestRun
+from testruns.models import Status, TestRun
+from tests.factories import make_run
 
 pytestmark = pytest.mark.django_db
 
@@ -11,20 +12,14 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def running(demo_version):
     """A running run: one entity done, one in progress, one not started."""
-    run = TestRun.objects.create(
-        configuration=demo_version.configuration,
-        version=demo_version,
-        status=Status.RUNNING,
+    entities = [("survey", "success"), ("site", "running"), ("sample", "pending")]
+    return make_run(
+        demo_version,
+        Status.RUNNING,
+        [{"entity": name, "status": status} for name, status in entities],
         started_at=timezone.now(),
         entities_total=3,
     )
-    EntityResult.objects.bulk_create(
-        EntityResult(run=run, position=i, entity=name, status=status)
-        for i, (name, status) in enumerate(
-            [("survey", "success"), ("site", "running"), ("sample", "pending")]
-        )
-    )
-    return run
 
 
 def statuses(run):

@@ -7,6 +7,7 @@ import pytest
 
 from testruns.models import TestRun
 from testruns.pagination import Cursor
+from tests.factories import make_runs
 
 
 def test_it_round_trips_a_cursor():
@@ -29,14 +30,7 @@ def test_it_pages_through_whole_seconds_and_microseconds_alike(demo_version):
     """SQLite compares datetimes as text, and writes a whole second without ".000000"."""
     start = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
     offsets = [0, 1, 500_000, 1_000_000, 1_000_001, 2_000_000]
-    TestRun.objects.bulk_create(
-        TestRun(
-            configuration=demo_version.configuration,
-            version=demo_version,
-            created_at=start + timedelta(microseconds=us),
-        )
-        for us in offsets
-    )
+    make_runs(demo_version, (start + timedelta(microseconds=us) for us in offsets))
     seen, cursor = [], None
     while True:
         page = TestRun.objects.keyset_page(2, before=cursor)

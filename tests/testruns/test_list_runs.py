@@ -8,7 +8,8 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from configurations.importing import import_configuration
-from testruns.models import Status, TestRun
+from testruns.models import Status
+from tests.factories import make_run
 
 pytestmark = pytest.mark.django_db
 
@@ -24,9 +25,8 @@ def runs(demo_version, alice, write_config):
     """Three demo runs, an hour apart (the newest running), and one of another configuration."""
     now = timezone.now()
     made = [
-        TestRun.objects.create(
-            configuration=demo_version.configuration,
-            version=demo_version,
+        make_run(
+            demo_version,
             requested_by=alice,
             status=status,
             created_at=now - timedelta(hours=hours),
@@ -45,11 +45,7 @@ def runs(demo_version, alice, write_config):
         name="other.yml",
     )
     other, _ = import_configuration(path)
-    made.append(
-        TestRun.objects.create(
-            configuration=other.configuration, version=other, created_at=now - timedelta(hours=3)
-        )
-    )
+    made.append(make_run(other, created_at=now - timedelta(hours=3)))
     return made
 
 

@@ -9,7 +9,9 @@ from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from testruns.models import EntityResult, Status, TestRun
+from testruns.models import Status, TestRun
+from tests import factories
+from tests.factories import make_result
 
 pytestmark = pytest.mark.django_db
 
@@ -17,15 +19,14 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def make_run(demo_version):
     def make(days_ago: float, status=Status.COMPLETED, pinned=False):
-        run = TestRun.objects.create(
-            configuration=demo_version.configuration,
-            version=demo_version,
+        run = factories.make_run(
+            demo_version,
             status=status,
             pinned=pinned,
             created_at=timezone.now() - timedelta(days=days_ago),
         )
         stored = default_storage.save(f"runs/{run.pk}/site.csv", ContentFile(b"site_id\n1\n"))
-        EntityResult.objects.create(run=run, position=0, entity="site", status="success", output=stored)
+        make_result(run, "site", 0, status="success", output=stored)
         run.log("info", "done")
         return run
 

@@ -4,16 +4,16 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from testruns.models import Status, TestRun
+from testruns.models import Status
+from tests.factories import make_run
 
 
 @pytest.mark.django_db
 def test_it_reports_what_it_reaped(demo_version, settings, capsys):
     settings.HEARTBEAT_TIMEOUT = 60
     beat = timezone.now() - timedelta(minutes=5)
-    run = TestRun.objects.create(
-        configuration=demo_version.configuration,
-        version=demo_version,
+    run = make_run(
+        demo_version,
         status=Status.RUNNING,
         started_at=beat,
         heartbeat_at=beat,

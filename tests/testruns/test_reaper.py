@@ -3,8 +3,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from testruns.models import RunEvent, Status, TestRun
+from testruns.models import RunEvent, Status
 from testruns.reaper import reap_stale_runs
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -12,9 +13,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def make_run(demo_version):
     def make(**fields):
-        return TestRun.objects.create(
-            configuration=demo_version.configuration, version=demo_version, **fields
-        )
+        return factories.make_run(demo_version, **fields)
 
     return make
 
@@ -96,15 +95,16 @@ def test_it_never_touches_finished_runs(make_run, settings):
 
 
 def test_it_ends_the_entities_a_crashed_run_never_finished(make_run, settings):
-    from testruns.models import EntityResult
-
     settings.HEARTBEAT_TIMEOUT = 60
     beat = timezone.now() - timedelta(seconds=61)
-    run = make_run(status=Status.RUNNING, started_at=beat, heartbeat_at=beat, worker="elsewhere:1")
-    for position, (name, status) in enumerate(
-        [("survey", "success"), ("site", "running"), ("taxa", "pending")]
-    ):
-        EntityResult.objects.create(run=run, position=position, entity=name, status=status)
+    entities = [("survey", "success"), ("site", "running"), ("taxa", "pending")]
+    run = make_run(
+        status=Status.RUNNING,
+        entities=[{"entity": name, "status": status} for name, status in entities],
+        started_at=beat,
+        heartbeat_at=beat,
+        worker="elsewhere:1",
+    )
 
     assert reap_stale_runs() == (1, 0)
 

@@ -10,7 +10,8 @@ from django.utils import timezone
 from configurations.importing import import_configuration
 from testruns import retention, tasks
 from testruns.models import EntityResult, RunEvent, Status, TestRun
-from tests.conftest import DEMO_YAML
+from tests import factories
+from tests.factories import DEMO_YAML
 
 pytestmark = pytest.mark.django_db
 
@@ -21,18 +22,14 @@ NOW = timezone.now()
 def make_run(demo_version):
     def make(days_ago: float = 0, status=Status.COMPLETED, pinned=False, version=None, files=()):
         version = version or demo_version
-        run = TestRun.objects.create(
-            configuration=version.configuration,
-            version=version,
+        run = factories.make_run(
+            version,
             status=status,
             pinned=pinned,
             created_at=NOW - timedelta(days=days_ago),
         )
-        for position, name in enumerate(files):
-            stored = default_storage.save(f"runs/{run.pk}/{name}.csv", ContentFile(b"a,b\n1,2\n"))
-            EntityResult.objects.create(
-                run=run, position=position, entity=name, status="success", output=stored
-            )
+        for name in files:
+            factories.make_result(run, name, content=b"a,b\n1,2\n", status="success")
         return run
 
     return make

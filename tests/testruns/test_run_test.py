@@ -10,6 +10,7 @@ from tqdm import tqdm
 from configurations.importing import import_configuration
 from testruns.management.commands.run_test import Command
 from testruns.models import Status, TestRun
+from tests.factories import make_run
 
 pytestmark = pytest.mark.django_db
 
@@ -182,7 +183,7 @@ def test_it_cancels_a_sync_run_on_ctrl_c(demo_version, monkeypatch):
 
 
 def test_it_moves_the_bar_with_each_poll(demo_version):
-    run = TestRun.objects.create(configuration=demo_version.configuration, version=demo_version)
+    run = make_run(demo_version)
     bar = tqdm(total=0, file=io.StringIO())
     TestRun.objects.filter(pk=run.pk).update(
         status=Status.RUNNING, entities_total=4, entities_completed=1, current_entity="site"

@@ -7,8 +7,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from testruns.execution import execute_run, start_run
-from testruns.models import TestRun
 from testruns.options import RunOptions
+from tests.factories import make_run
 
 pytestmark = pytest.mark.django_db
 
@@ -71,9 +71,8 @@ def test_it_accepts_a_unique_prefix(demo_run, demo_version):
 
 
 def test_it_rejects_an_ambiguous_prefix(demo_version):
-    configuration = demo_version.configuration
     for pk in ("abcdef01-0000-4000-8000-000000000000", "abcdef02-0000-4000-8000-000000000000"):
-        TestRun.objects.create(pk=pk, configuration=configuration, version=demo_version)
+        make_run(demo_version, pk=pk)
 
     with pytest.raises(CommandError, match="More than one run"):
         show_run("abcdef")

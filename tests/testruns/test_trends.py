@@ -6,33 +6,26 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from configurations.models import Configuration, ConfigurationVersion
-from testruns.models import EntityResult, Status, TestRun
+from testruns.models import EntityResult, Status
 from testruns.trends import HEIGHT, Sparkline, entity_trend
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
 
 def make_run(version, minutes_ago, results, status=Status.COMPLETED):
     """A run ``minutes_ago`` with ``results``: {entity: (rows_out, duration_ms)} (None: the entity failed)."""
-    run = TestRun.objects.create(
-        configuration=version.configuration,
-        version=version,
-        status=status,
-        created_at=timezone.now() - timedelta(minutes=minutes_ago),
-    )
-    EntityResult.objects.bulk_create(
-        EntityResult(
-            run=run,
-            position=i,
-            entity=name,
-            rows_out=value and value[0],
-            duration_ms=value and value[1],
-            status=EntityResult.Status.SUCCESS if value else EntityResult.Status.FAILED,
-        )
-        for i, (name, value) in enumerate(results.items())
-    )
-    return run
+    entities = [
+        {
+            "entity": name,
+            "rows_out": value and value[0],
+            "duration_ms": value and value[1],
+            "status": EntityResult.Status.SUCCESS if value else EntityResult.Status.FAILED,
+        }
+        for name, value in results.items()
+    ]
+    created_at = timezone.now() - timedelta(minutes=minutes_ago)
+    return factories.make_run(version, status, entities, created_at=created_at)
 
 
 def test_it_draws_a_series_oldest_first_and_skips_gaps():
@@ -58,11 +51,7 @@ def test_it_follows_each_entity_over_the_last_completed_runs(demo_version, djang
     make_run(demo_version, 20, {"site": (100, 50), "sample": (5000, 900)})
     make_run(demo_version, 15, {"site": (999, 1)}, status=Status.FAILED)  # not completed: left out
     make_run(demo_version, 10, {"site": (120, 40), "sample": None})  # sample failed in this run
-    other = Configuration.objects.create(name="other")
-    other_version = ConfigurationVersion.objects.create(
-        configuration=other, number=1, main_file="o.yml", yaml_text="", sha256="1" * 64
-    )
-    make_run(other_version, 5, {"site": (7, 7)})
+    make_run(factories.make_version("other"), 5, {"site": (7, 7)})
 
     with django_assert_num_queries(1):
         trend = entity_trend(demo_version.configuration, runs=2)

@@ -9,7 +9,8 @@ from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from testruns.models import EntityResult, Status, TestRun
+from testruns.models import Status
+from tests.factories import make_result, make_run
 
 pytestmark = pytest.mark.django_db
 TABLE = b"site_id,name\n1,Lunden\n2,Hedeby\n"
@@ -31,14 +32,12 @@ def verify_failing(*args) -> tuple[str, str]:
 @pytest.fixture
 def table(demo_version):
     """A finished run of the demo with one stored entity table, its size and sha256 recorded."""
-    run = TestRun.objects.create(
-        configuration=demo_version.configuration, version=demo_version, status=Status.COMPLETED
-    )
+    run = make_run(demo_version, status=Status.COMPLETED)
     name = default_storage.save(f"runs/{run.pk}/site.csv", ContentFile(TABLE))
-    return EntityResult.objects.create(
-        run=run,
-        position=0,
-        entity="site",
+    return make_result(
+        run,
+        "site",
+        0,
         status="success",
         output=name,
         output_size=len(TABLE),

@@ -195,7 +195,7 @@ def test_collect_files_missing_include_raises(ws):
 
 
 def test_collect_files_arbodat_original():
-    from engine_support import ARBODAT
+    from tests.shapeshift.engine_support import ARBODAT
 
     refs = shapeshift.collect_files(ARBODAT / "original" / "arbodat.yml")
     kinds = {(r.path, r.kind, r.exists) for r in refs}

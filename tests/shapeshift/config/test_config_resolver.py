@@ -6,9 +6,9 @@ import pathlib
 import tempfile
 
 import pytest
-from engine_support import rows
 
 import shapeshift
+from tests.shapeshift.engine_support import rows
 
 
 class BundleResolver:

@@ -3,7 +3,7 @@ fixed entities. Expected tables are the spec's verified ones."""
 
 from __future__ import annotations
 
-from engine_support import SURVEY_CSV, frame, rows
+from tests.shapeshift.engine_support import SURVEY_CSV, frame, rows
 
 NAN = None  # rows() shows every null as None
 

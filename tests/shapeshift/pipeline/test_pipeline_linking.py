@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 import pytest
-from engine_support import frame, rows
+
+from tests.shapeshift.engine_support import frame, rows
 
 SAMPLES = "sample,type_code\nP1,A\nP2,B\nP3,X\nP4,"
 

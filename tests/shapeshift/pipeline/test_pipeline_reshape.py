@@ -4,7 +4,8 @@ finalisation, translation and mappings (verified examples)."""
 from __future__ import annotations
 
 import pandas as pd
-from engine_support import frame, rows
+
+from tests.shapeshift.engine_support import frame, rows
 
 COORDINATES = """
 entities:

@@ -11,9 +11,9 @@ import os
 import uuid
 
 import pytest
-from engine_support import rows
 
 import shapeshift
+from tests.shapeshift.engine_support import rows
 
 SERVER = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "dbname": "postgres"}
 

@@ -7,7 +7,8 @@ import sqlite3
 
 import pandas as pd
 import pytest
-from engine_support import rows
+
+from tests.shapeshift.engine_support import rows
 
 
 @pytest.fixture

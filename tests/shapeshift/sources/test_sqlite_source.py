@@ -6,9 +6,9 @@ import os
 import sqlite3
 
 import pytest
-from engine_support import rows
 
 import shapeshift
+from tests.shapeshift.engine_support import rows
 
 
 @pytest.fixture
