@@ -9,13 +9,13 @@ from unittest import mock
 import numpy as np
 import pandas as pd
 import pytest
-from engine_support import ARBODAT, needs_arbodat
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import shapeshift
 from shapeshift import csvwriter
 from shapeshift.csvwriter import write_csv
+from tests.shapeshift.engine_support import ARBODAT, needs_arbodat
 
 
 def pandas_bytes(table: pd.DataFrame) -> bytes:
