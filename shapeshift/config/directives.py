@@ -16,11 +16,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import pandas as pd
-import yaml
 
 from ..errors import ConfigError
 from .resolver import FileResolver, FileUnavailable, join_relative, parent_of
-from .yaml_reader import parse_yaml
+from .yaml_reader import MAX_DEPTH, Budget, LimitExceeded, parse_yaml, safe_load
 
 Location = tuple[str, int]
 _ENV_WHOLE = re.compile(r"^\$\{([^}]+)\}$")
@@ -43,6 +42,7 @@ class LoadedDocument:
     locations: dict[tuple, Location] = field(default_factory=dict)
     warnings: list[tuple[str, tuple]] = field(default_factory=list)  # (message, key path)
     files: list[FileRef] = field(default_factory=list)
+    nodes: int = 0  # nodes of the resolved tree, as the load's budget counts them
 
 
 def _directive_argument(text: str, directive: str) -> str:
@@ -61,6 +61,8 @@ class _Context:
         self.stack: list[str] = []
         self.files: list[FileRef] = []
         self.seen: set[tuple[str, str]] = set()
+        self.budget = Budget()  # one for the whole load: every @include re-parses its file
+        self.depth = 0  # nesting at which the file being resolved sits in the main document
 
     def note_file(self, path: str, kind: str, exists: bool) -> None:
         if (path, kind) not in self.seen:
@@ -99,15 +101,20 @@ def _load_file(
             line=line,
             key_path=_key_path(origin_path) or None,
         ) from None
+    ctx.budget.check_size(len(raw), name)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ConfigError(f"not UTF-8 text: {exc}", file=name) from None
-    data, lines = parse_yaml(text, name)
+    depth = ctx.depth + len(origin_path)
+    unspent = ctx.budget.nodes
+    data, lines = parse_yaml(text, name, budget=ctx.budget, depth=depth)
     if not isinstance(data, dict):
         raise ConfigError("the document root must be a mapping", file=name, line=1)
     doc = LoadedDocument(data=data, locations={path: (name, line) for path, line in lines.items()})
+    doc.nodes = unspent - ctx.budget.nodes
     ctx.stack.append(name)
+    outer_depth, ctx.depth = ctx.depth, depth
     try:
         base = parent_of(name)
         doc.data = _resolve_includes(doc.data, (), base, doc, ctx)
@@ -115,9 +122,12 @@ def _load_file(
         if ctx.prefix:
             _apply_env_prefix(doc.data, ctx.env, ctx.prefix)
         doc.data = _substitute_env(doc.data, ctx.env)
-        doc.data = resolve_values(doc.data, doc.data, doc)
+        unspent = ctx.budget.nodes
+        doc.data = resolve_values(doc.data, doc.data, doc, budget=ctx.budget, depth=depth)
+        doc.nodes += unspent - ctx.budget.nodes
     finally:
         ctx.stack.pop()
+        ctx.depth = outer_depth
     return doc
 
 
@@ -141,6 +151,10 @@ def _resolve_includes(node, path: tuple, base: str, doc: LoadedDocument, ctx: _C
             )
         target = join_relative(base, argument)
         included = _load_file(target, ctx, origin, path)
+        # The passes of this file walk the included tree once more (and so do those of every file above
+        # it): pay for that too, so a long chain of includes costs no more than the budget allows.
+        ctx.budget.spend(included.nodes, 0, *(origin or (None, None)))
+        doc.nodes += included.nodes
         ctx.note_file(target, "include", True)
         for sub_path, location in included.locations.items():
             doc.locations.setdefault(path + sub_path, location)
@@ -263,50 +277,119 @@ def _split_top_level(text: str) -> list[str] | None:
     return tokens
 
 
-def _resolve_string(text: str, root, doc: LoadedDocument | None, stack: tuple):
-    if "+" in text and ("@value:" in text or "[" in text):
-        tokens = _split_top_level(text)
-        if tokens is None:
-            return text
-        items: list = []
-        for token in (token.strip() for token in tokens):
-            if token.startswith("@value:"):
-                found, value, where = _find_reference(root, token[len("@value:") :].replace(" ", ""))
-                if not found:
-                    continue
-                value = _resolve_found(value, where, root, doc, stack)
-                items.extend(value if isinstance(value, list) else [value])
-            elif token.startswith("[") and token.endswith("]"):
-                try:
-                    parsed = yaml.safe_load(token)
-                except yaml.YAMLError:
-                    return text
-                if not isinstance(parsed, list) or any(isinstance(i, list) for i in parsed):
-                    return text
-                items.extend(parsed)
-        return items if items else text
-    if text.startswith("@value:"):
-        found, value, where = _find_reference(root, text[len("@value:") :].replace(" ", ""))
-        if not found:
-            return text
-        return _resolve_found(value, where, root, doc, stack)
-    return text
+MAX_VALUE_CHAIN = 32
+"""@value: references that may lead through one another (a -> b -> c ...) before the load is refused.
+
+Real configurations chain two at most; each step is a recursive call, and a chain of a few hundred
+would end in a RecursionError instead of a message.
+"""
 
 
-def _resolve_found(value, where: str, root, doc, stack: tuple):
-    if where in stack:
-        raise ConfigError("cyclic @value: reference: " + " -> ".join(stack + (where,)))
-    return resolve_values(copy.deepcopy(value), root, doc, stack + (where,))
+def _measure(value, budget: Budget) -> tuple[int, int, int]:
+    """(nodes, characters, nesting levels) of a constructed value, counted as the YAML bounds count.
+
+    Stops counting once past what `budget` has left, so measuring a huge value costs no more than that.
+    """
+    nodes = chars = deepest = 0
+    pending = [(value, 0)]
+    while pending and nodes <= budget.nodes and chars <= budget.chars:
+        item, level = pending.pop()
+        nodes += 1
+        if isinstance(item, dict):
+            deepest = max(deepest, level + 1)
+            for key, sub in item.items():
+                pending += ((key, level + 1), (sub, level + 1))
+        elif isinstance(item, list):
+            deepest = max(deepest, level + 1)
+            pending.extend((sub, level + 1) for sub in item)
+        elif isinstance(item, str):
+            chars += len(item)
+    return nodes, chars, deepest
 
 
-def resolve_values(node, root, doc: LoadedDocument | None = None, stack: tuple = ()):
-    """Resolve every `@value:` reference in `node` against `root`; unresolvable ones stay literal."""
-    if isinstance(node, dict):
-        for key in list(node):
-            node[key] = resolve_values(node[key], root, doc, stack)
+class _ValueResolver:
+    """Resolves @value: references in place; every copy is paid from the load's budget."""
+
+    def __init__(self, root, doc: LoadedDocument | None, budget: Budget, depth: int) -> None:
+        self.root, self.doc, self.budget, self.depth = root, doc, budget, depth
+
+    def where(self, path: tuple) -> dict:
+        """file, line and key path of `path` (or of its nearest parent with a known line)."""
+        locations = self.doc.locations if self.doc is not None else {}
+        for cut in range(len(path), -1, -1):
+            if path[:cut] in locations:
+                file, line = locations[path[:cut]]
+                return {"file": file, "line": line, "key_path": _key_path(path) or None}
+        return {"key_path": _key_path(path) or None}
+
+    def resolve(self, node, path: tuple, stack: tuple):
+        if isinstance(node, dict):
+            for key in list(node):
+                node[key] = self.resolve(node[key], path + (key,), stack)
+            return node
+        if isinstance(node, list):
+            return [self.resolve(item, path + (i,), stack) for i, item in enumerate(node)]
+        if isinstance(node, str) and ("@value:" in node or "+" in node and "[" in node):
+            return self.string(node, path, stack)
         return node
-    if isinstance(node, list):
-        return [resolve_values(item, root, doc, stack) for item in node]
-    if isinstance(node, str) and "@value:" in node or isinstance(node, str) and "+" in node and "[" in node:
-        return _resolve_string(node, root, doc, stack)
-    return node
+
+    def string(self, text: str, path: tuple, stack: tuple):
+        if "+" in text and ("@value:" in text or "[" in text):
+            tokens = _split_top_level(text)
+            if tokens is None:
+                return text
+            items: list = []
+            for token in (token.strip() for token in tokens):
+                if token.startswith("@value:"):
+                    found, value, where = _find_reference(self.root, token[len("@value:") :].replace(" ", ""))
+                    if not found:
+                        continue
+                    value = self.found(value, where, path, stack, in_list=True)
+                    items.extend(value if isinstance(value, list) else [value])
+                elif token.startswith("[") and token.endswith("]"):
+                    try:
+                        parsed = safe_load(token, None, budget=self.budget, depth=self.depth + len(path))
+                    except LimitExceeded as exc:  # its line is within the string: name the string's
+                        raise LimitExceeded(exc.message, **self.where(path)) from None
+                    except ConfigError:
+                        return text
+                    if not isinstance(parsed, list) or any(isinstance(i, list) for i in parsed):
+                        return text
+                    items.extend(parsed)
+            return items if items else text
+        if text.startswith("@value:"):
+            found, value, where = _find_reference(self.root, text[len("@value:") :].replace(" ", ""))
+            if not found:
+                return text
+            return self.found(value, where, path, stack)
+        return text
+
+    def found(self, value, where: str, path: tuple, stack: tuple, in_list: bool = False):
+        """A resolved copy of `value` (found at `where`) for the string at `path`."""
+        if where in stack:
+            raise ConfigError(
+                "cyclic @value: reference: " + " -> ".join(stack + (where,)), **self.where(path)
+            )
+        if len(stack) >= MAX_VALUE_CHAIN:
+            raise LimitExceeded(
+                f"@value: references chained more than {MAX_VALUE_CHAIN} deep: "
+                + " -> ".join(stack[:3] + ("...", where)),
+                **self.where(path),
+            )
+        location = self.where(path)
+        nodes, chars, levels = _measure(value, self.budget)
+        if self.depth + len(path) + int(in_list) + levels > MAX_DEPTH:
+            raise LimitExceeded(f"@value: {where} makes nesting deeper than {MAX_DEPTH} levels", **location)
+        self.budget.spend(nodes, chars, location.get("file"), location.get("line"))
+        return self.resolve(copy.deepcopy(value), path, stack + (where,))
+
+
+def resolve_values(
+    node, root, doc: LoadedDocument | None = None, stack: tuple = (), *, budget=None, depth: int = 0
+):
+    """Resolve every `@value:` reference in `node` against `root`; unresolvable ones stay literal.
+
+    Raises ConfigError for a cyclic reference, LimitExceeded when the copies pass `budget` (one per
+    load), nest deeper than MAX_DEPTH (`node` sits `depth` levels deep) or chain too far.
+    """
+    return _ValueResolver(root, doc, budget or Budget(), depth).resolve(node, (), stack)

@@ -3,7 +3,7 @@ de-duplicate, drop empty rows, surrogate id."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -14,6 +14,7 @@ from ..issues import IssueCode
 from ..paths import parent_of
 from ..sources import SourceContext, load_table
 from .extract import apply_filters, drop_duplicates, subset, wanted_source_columns
+from .frames import unchecked
 from .link import LinkOptions, link_entity
 from .report import EntityReport
 from .reshape import add_surrogate_id, dedupe_with_fd_check, drop_empty_rows, is_delayed, unnest
@@ -23,12 +24,16 @@ APPEND_NOT_INHERITED = ("foreign_keys", "unnest", "append", "append_mode", "depe
 
 
 class Cancelled(Exception):
-    """Raised between phases when the observer asks the run to stop."""
+    """Raised between phases, or at a checkpoint inside one, when the observer asks the run to stop."""
 
 
 @dataclass
 class EntityContext:
-    """What processing one entity needs from the run: the table store and run settings."""
+    """What processing one entity needs from the run: the table store and run settings.
+
+    `phase(name, phase)` is called as each phase begins; `checkpoint(items)` wraps the long loops inside
+    a phase (one item per column) and raises Cancelled there too.
+    """
 
     project: Project
     store: dict[str, pd.DataFrame]
@@ -36,6 +41,7 @@ class EntityContext:
     max_rows: int | None
     link_options: LinkOptions
     phase: Callable[[str, str], None]
+    checkpoint: Callable[[Iterable], Iterable] = unchecked
     fk_states: dict[str, dict[int, str]] = field(default_factory=dict)
     released: set[str] = field(default_factory=set)
 
@@ -122,7 +128,15 @@ def process_entity(ctx: EntityContext, name: str, report: EntityReport) -> tuple
         rows_in += len(source)
         ctx.phase(name, "subset")
         frames.append(
-            subset(source, config, fk_local_keys=fk_keys, unnest_names=names, delayed=delayed, report=report)
+            subset(
+                source,
+                config,
+                fk_local_keys=fk_keys,
+                unnest_names=names,
+                delayed=delayed,
+                report=report,
+                checkpoint=ctx.checkpoint,
+            )
         )
         del source
     table = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
@@ -162,6 +176,6 @@ def process_entity(ctx: EntityContext, name: str, report: EntityReport) -> tuple
         table = dedupe_with_fd_check(table, raw["drop_duplicates"], report)
     if raw.get("drop_empty_rows"):
         ctx.phase(name, "drop_empty_rows")
-        table = drop_empty_rows(table, raw.get("drop_empty_rows"), report)
+        table = drop_empty_rows(table, raw.get("drop_empty_rows"), report, ctx.checkpoint)
     table = add_surrogate_id(table, spec.surrogate_id)
     return table, rows_in

@@ -7,24 +7,24 @@ whole-row / by-columns de-duplication shared with `append_mode: distinct`.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable, Iterable
 
 import numpy as np
 import pandas as pd
 
 from ..config.model import as_name_list
 from ..errors import EntityError
-from ..hints import did_you_mean
+from ..hints import did_you_mean, name_list
 from ..issues import IssueCode
+from .frames import unchecked
 from .report import EntityReport
 
 
 def requested_columns(config: dict, fk_local_keys: list, unnest_names: list) -> list:
     """keys, then columns not among them, then FK local keys not yet listed nor unnest outputs."""
-    keys = as_name_list(config.get("keys"))
-    requested = list(keys)
-    requested += [c for c in as_name_list(config.get("columns")) if c not in requested]
-    requested += [k for k in fk_local_keys if k not in requested and k not in unnest_names]
-    return requested
+    requested = as_name_list(config.get("keys")) + as_name_list(config.get("columns"))
+    requested += [k for k in fk_local_keys if k not in unnest_names]
+    return list(dict.fromkeys(requested))  # first occurrence wins, in one pass (a table may be wide)
 
 
 def wanted_source_columns(config: dict, fk_local_keys: list, unnest_names: list) -> set:
@@ -71,11 +71,13 @@ def _pad_replace(series: pd.Series, values) -> pd.Series:
     return pd.Series(series.to_numpy()[source], index=series.index, name=series.name, dtype=dtype)
 
 
-def apply_replacements(table: pd.DataFrame, replacements) -> pd.DataFrame:
+def apply_replacements(
+    table: pd.DataFrame, replacements, checkpoint: Callable[[Iterable], Iterable] = unchecked
+) -> pd.DataFrame:
     """Per-column exact replacement (mapping) or pad (list/scalar); absent columns are ignored."""
     if not isinstance(replacements, dict):
         return table
-    for column, mapping in replacements.items():
+    for column, mapping in checkpoint(replacements.items()):
         if column not in table.columns or mapping is None:
             continue
         if isinstance(mapping, dict):
@@ -100,6 +102,7 @@ def subset(
     unnest_names: list,
     delayed: bool,
     report: EntityReport,
+    checkpoint: Callable[[Iterable], Iterable] = unchecked,
 ) -> pd.DataFrame:
     """Select columns, add extra columns, de-duplicate (unless delayed), apply replacements."""
     requested = requested_columns(config, fk_local_keys, unnest_names)
@@ -111,24 +114,25 @@ def subset(
     if missing:
         report.warn(
             IssueCode.COLUMNS_MISSING,
-            f"Columns not found in source, will be skipped: {missing}",
+            f"Columns not found in source, will be skipped: {name_list(missing)}",
             did_you_mean(missing, source.columns) or "check the spelling against the source's columns",
         )
     keep = set(requested) | set(copies.values())
     table = (
         source[[c for c in source.columns if c in keep]].copy() if keep else pd.DataFrame(index=source.index)
     )
-    for new, old in copies.items():
+    for new, old in checkpoint(copies.items()):
         table[new] = source[old].to_numpy() if new in table.columns else source[old]
     for new, value in constants.items():
         table[new] = value if not isinstance(value, (list, dict)) else [value] * len(table)
     if config.get("drop_duplicates") and not delayed:
         table = drop_duplicates(table, config.get("drop_duplicates"), report)
     first = [c for c in requested if c in table.columns]
-    ordered = first + [c for c in table.columns if c not in set(first)]
+    listed = set(first)
+    ordered = first + [c for c in table.columns if c not in listed]
     if ordered != list(table.columns):
         table = table[ordered]
-    return apply_replacements(table, config.get("replacements"))
+    return apply_replacements(table, config.get("replacements"), checkpoint)
 
 
 def apply_filters(table: pd.DataFrame, filters: list, store: dict, report: EntityReport) -> pd.DataFrame:

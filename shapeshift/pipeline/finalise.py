@@ -9,6 +9,7 @@ import pandas as pd
 
 from ..config.model import EntitySpec, Project
 from ..issues import IssueCode
+from .frames import replace_columns
 from .report import EntityReport
 
 
@@ -65,12 +66,7 @@ def _text_as_object(table: pd.DataFrame, compact_text: bool) -> pd.DataFrame:
     if compact_text:
         return table
     categorical = [i for i, dtype in enumerate(table.dtypes) if isinstance(dtype, pd.CategoricalDtype)]
-    if not categorical:
-        return table
-    table = table.copy(deep=False)
-    for position in categorical:  # one column at a time keeps the peak to one column's worth
-        table.isetitem(position, table.iloc[:, position].astype(object))
-    return table
+    return replace_columns(table, {i: table.iloc[:, i].astype(object) for i in categorical})
 
 
 def _apply_mapping(table: pd.DataFrame, entry, report: EntityReport) -> pd.DataFrame:

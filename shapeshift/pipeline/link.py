@@ -56,7 +56,8 @@ def _config_check(spec: EntitySpec, fk: ForeignKeySpec, remote: EntitySpec) -> s
     bad = [k for k in fk.local_keys if k not in local_declared]
     if bad:
         return f"local keys {bad} are not declared on '{spec.name}'"
-    bad = [k for k in fk.remote_keys if k not in remote.declared_columns]
+    declared = remote.declared_columns  # a property that builds the set: once, not per key
+    bad = [k for k in fk.remote_keys if k not in declared]
     if bad:
         return (
             f"remote keys {bad} are not declared columns of '{remote.name}' (its keys, columns, "

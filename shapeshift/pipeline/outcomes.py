@@ -87,5 +87,6 @@ class Observer:
         """An entity's outcome is known (any status); called exactly once per planned entity."""
 
     def should_stop(self) -> bool:
-        """Polled between entities and phases; True cancels the run."""
+        """Polled between entities and phases, and every few hundred columns inside a phase; True
+        cancels the run (keep it cheap: it may be called often)."""
         return False

@@ -3,12 +3,15 @@ functional-dependency check (2.15), drop_empty_rows (2.16) and surrogate ids (2.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
 import numpy as np
 import pandas as pd
 
 from ..config.model import UnnestSpec, as_name_list
 from ..errors import EntityError
 from ..issues import IssueCode
+from .frames import replace_columns, unchecked
 from .report import EntityReport
 
 
@@ -55,6 +58,7 @@ def is_delayed(drop_duplicates_setting, spec: UnnestSpec | None) -> bool:
 def dedupe_with_fd_check(table: pd.DataFrame, columns: list, report: EntityReport) -> pd.DataFrame:
     """Keep the first row per `columns` after checking the other columns are determined by them."""
     columns = list(dict.fromkeys(columns))
+    listed = set(columns)
     if any(c not in table.columns for c in columns):
         report.info(
             IssueCode.COLUMNS_MISSING,
@@ -62,7 +66,7 @@ def dedupe_with_fd_check(table: pd.DataFrame, columns: list, report: EntityRepor
             f"{[c for c in columns if c not in table.columns]}",
         )
         return table
-    others = [c for c in table.columns if c not in columns]
+    others = [c for c in table.columns if c not in listed]
     if others and len(table):
         counts = table.groupby(columns, dropna=True, sort=False, observed=True)[others].nunique(dropna=False)
         bad = counts[(counts > 1).any(axis=1)]
@@ -73,19 +77,32 @@ def dedupe_with_fd_check(table: pd.DataFrame, columns: list, report: EntityRepor
     return deduped.reset_index(drop=True) if len(deduped) != len(table) else table
 
 
+def _with_na(series: pd.Series, mask: np.ndarray) -> pd.Series:
+    """`series` as object with NA where `mask` is set (numpy, not Series.mask: once per column)."""
+    values = series.to_numpy(dtype=object, copy=True)
+    values[mask] = pd.NA
+    return pd.Series(values, index=series.index, name=series.name, dtype=object)
+
+
 def _blank_to_na(series: pd.Series) -> pd.Series:
-    if (
-        series.dtype == object
-        or isinstance(series.dtype, pd.StringDtype)
-        or isinstance(series.dtype, pd.CategoricalDtype)
-    ):
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        categories = series.cat.categories
+        if "" not in categories:
+            return series  # the common case, answered without a pass over the rows (tables can be wide)
+        mask = series.cat.codes.to_numpy() == categories.get_loc("")
+    elif series.dtype == object or isinstance(series.dtype, pd.StringDtype):
         mask = series.eq("").fillna(False).to_numpy(dtype=bool)
-        if mask.any():
-            series = series.astype(object).mask(mask, pd.NA)
-    return series
+    else:
+        return series
+    return _with_na(series, mask) if mask.any() else series
 
 
-def drop_empty_rows(table: pd.DataFrame, setting, report: EntityReport) -> pd.DataFrame:
+def drop_empty_rows(
+    table: pd.DataFrame,
+    setting,
+    report: EntityReport,
+    checkpoint: Callable[[Iterable], Iterable] = unchecked,
+) -> pd.DataFrame:
     """true: all columns; list: those columns; mapping: column -> values counted as empty."""
     if not setting:
         return table
@@ -102,15 +119,20 @@ def drop_empty_rows(table: pd.DataFrame, setting, report: EntityReport) -> pd.Da
             f"drop_empty_rows columns not found, nothing dropped: {missing}",
         )
         return table
+    positions = {name: i for i, name in enumerate(table.columns)}  # the last of duplicate names
+    blanked = {}
     if isinstance(setting, dict):
-        for column, empties in setting.items():
+        for column, empties in checkpoint(setting.items()):
             empties = empties if isinstance(empties, list) else [empties]
             mask = table[column].isin(empties).to_numpy()
             if mask.any():
-                table[column] = table[column].astype(object).mask(mask, pd.NA)
+                blanked[positions[column]] = _with_na(table[column], mask)
     else:
-        for column in columns:
-            table[column] = _blank_to_na(table[column])
+        for column in checkpoint(columns):
+            values = table[column]
+            if (replaced := _blank_to_na(values)) is not values:
+                blanked[positions[column]] = replaced
+    table = replace_columns(table, blanked)
     if not columns:
         return table
     keep = table[columns].notna().any(axis=1)

@@ -17,6 +17,7 @@ from ..errors import ConfigError, EntityError
 from ..issues import Issue, IssueCode, Severity
 from .entity import Cancelled, EntityContext, process_entity
 from .finalise import finalise_table, translation_map
+from .frames import Checkpoint
 from .inputs import dtype_names, read_input
 from .link import LinkOptions
 from .outcomes import EntityOutcome, Observer, RunResult
@@ -68,6 +69,7 @@ class _Runner:
             max_rows=max_rows,
             link_options=link_options,
             phase=self._phase,
+            checkpoint=Checkpoint(self.observer.should_stop, Cancelled),
         )
         self.status: dict[str, str] = {}
         self.consumers = self._count_consumers()

@@ -41,7 +41,8 @@ def _prune_columns(path, options: dict, wanted):
         k: v for k, v in options.items() if k not in ("nrows", "dtype", "converters", "usecols")
     }
     try:
-        header = list(pd.read_csv(path, nrows=0, **header_options).columns)
+        # nrows=1, not 0: pandas (2.3) handles a header without rows in time quadratic in its columns
+        header = list(pd.read_csv(path, nrows=1, **header_options).columns)
     except Exception:  # noqa: BLE001 - the real read reports the problem
         return None
     if any(wanted(column) for column in header):

@@ -56,8 +56,7 @@ def sql_text(config: dict) -> str:
 
 def conform_sql_result(name: str, config: dict, table: pd.DataFrame) -> pd.DataFrame:
     """Check result columns against keys ∪ columns, rename by position if asked, write the ids."""
-    keys, columns = _names(config.get("keys")), _names(config.get("columns"))
-    expected = keys + [c for c in columns if c not in keys]
+    expected = list(dict.fromkeys(_names(config.get("keys")) + _names(config.get("columns"))))
     result_names = list(dict.fromkeys(table.columns))
     if len(result_names) != len(expected):
         raise EntityError(

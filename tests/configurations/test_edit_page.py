@@ -156,3 +156,26 @@ def test_it_says_when_the_bundle_cannot_be_read(alice_client, demo_version):
     content = alice_client.post(edit_url(), draft).content.decode()
     assert "The files of demo v1 could not be read" in content
     assert demo_version.configuration.versions.count() == 1
+
+
+BILLION_LAUGHS = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n' + "".join(
+    f"{n}: &{n} [{','.join([f'*{p}'] * 9)}]\n" for p, n in zip("abcdefgh", "bcdefghi", strict=True)
+)
+FIVE_HUNDRED_LEVELS = "entities:\n  x:\n    columns: " + "[" * 500 + "]" * 500 + "\n"
+
+
+@pytest.mark.parametrize(
+    "draft, message, line",
+    [
+        (BILLION_LAUGHS, "YAML alias expansion exceeds 250,000 nodes", 6),
+        (FIVE_HUNDRED_LEVELS, "nesting deeper than 64 levels", 3),
+    ],
+    ids=["billion-laughs", "500-levels"],
+)
+def test_it_shows_why_a_hostile_draft_does_not_load(alice_client, demo_version, draft, message, line):
+    response = alice_client.post(validate_url(), {"yaml_text": draft})
+
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "The configuration does not load." in content
+    assert message in content and f"file demo.yml, line {line}" in content

@@ -165,3 +165,27 @@ def test_it_names_a_yaml_file_above_the_file_limit_instead_of_calling_it_missing
     assert "demo.yml is too large" in content and "survey.csv is too large" in content
     assert "This field is required" not in content
     assert nothing_stored()
+
+
+BILLION_LAUGHS = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n' + "".join(
+    f"{n}: &{n} [{','.join([f'*{p}'] * 9)}]\n" for p, n in zip("abcdefgh", "bcdefghi", strict=True)
+)
+FIVE_HUNDRED_LEVELS = "entities:\n  x:\n    columns: " + "[" * 500 + "]" * 500 + "\n"
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (BILLION_LAUGHS, "bomb.yml:6: YAML alias expansion exceeds 250,000 nodes"),
+        (FIVE_HUNDRED_LEVELS, "bomb.yml:3: nesting deeper than 64 levels"),
+    ],
+    ids=["billion-laughs", "500-levels"],
+)
+def test_it_stores_hostile_yaml_with_the_reason_it_does_not_load(alice_client, text, message):
+    upload = {"yaml_file": SimpleUploadedFile("bomb.yml", text.encode())}
+
+    response = alice_client.post(URL, upload, follow=True)
+
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert message in ConfigurationVersion.objects.get().validation["error"]["message"]

@@ -191,3 +191,36 @@ def test_run_xlsx_writes_text_as_text_and_cuts_cells_excel_cannot_hold(ws, tmp_p
     assert len(first["text"]) == 32_767
     assert first["text"].endswith("… [truncated: 40,000 characters]")
     assert "1 cell cut to Excel's 32,767 characters" in capsys.readouterr().out
+
+
+BILLION_LAUGHS = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n' + "".join(
+    f"{n}: &{n} [{','.join([f'*{p}'] * 9)}]\n" for p, n in zip("abcdefgh", "bcdefghi", strict=True)
+)
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (BILLION_LAUGHS, "bomb.yml:6: YAML alias expansion exceeds 250,000 nodes"),
+        (
+            "entities:\n  x:\n    columns: " + "[" * 500 + "]" * 500 + "\n",
+            "bomb.yml:3: nesting deeper than 64 levels",
+        ),
+    ],
+    ids=["billion-laughs", "500-levels"],
+)
+def test_validate_refuses_hostile_yaml_with_exit_2_and_no_traceback(tmp_path, text, message):
+    (tmp_path / "bomb.yml").write_text(text, encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+
+    done = subprocess.run(
+        [sys.executable, "-m", "shapeshift", "validate", str(tmp_path / "bomb.yml")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"invalid configuration: {message}")
+    assert "Traceback" not in done.stderr

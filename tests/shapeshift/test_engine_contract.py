@@ -209,6 +209,33 @@ def test_cancel_during_phase_marks_entity_cancelled(ws):
     assert [o.status for o in result.outcomes] == ["cancelled", "cancelled"]
 
 
+def test_a_cancel_lands_inside_a_long_phase(ws):
+    class StopInsideDropEmptyRows(Observer):
+        """Asks to stop at the second check of the drop_empty_rows phase (the first is at its start)."""
+
+        def __init__(self):
+            self.phases, self.checks_in_phase = [], 0
+
+        def entity_phase(self, name, phase):
+            self.phases.append(phase)
+
+        def should_stop(self):
+            if self.phases[-1:] == ["drop_empty_rows"]:
+                self.checks_in_phase += 1
+            return self.checks_in_phase >= 2
+
+    columns = [f"c{i}" for i in range(2_000)]
+    observer = StopInsideDropEmptyRows()
+    result = ws.run(
+        f"entities:\n  wide:\n    type: fixed\n    surrogate_id: wide_id\n    drop_empty_rows: true\n"
+        f"    columns: [{', '.join(columns)}]\n    values: [[{', '.join(columns)}]]\n",
+        observer=observer,
+    )
+
+    assert result.cancelled and result.outcome("wide").status == "cancelled"
+    assert observer.phases[-1] == "drop_empty_rows" and observer.checks_in_phase == 2
+
+
 def test_max_rows_cuts_file_inputs_not_fixed(ws):
     ws.write("data.csv", "code,label\nA,a\nB,b\nC,c\n")
     result = ws.run(

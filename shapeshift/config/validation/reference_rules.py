@@ -193,7 +193,8 @@ def foreign_key_rules(c: Collector, spec: EntitySpec, declared: dict) -> None:
                 )
             if fk.entity in declared and fk.remote_keys:
                 remote = declared[fk.entity]
-                bad = [k for k in fk.remote_keys if k not in remote.declared_columns]
+                columns = remote.declared_columns  # a property that builds the set: once, not per key
+                bad = [k for k in fk.remote_keys if k not in columns]
                 if bad:
                     c.add(
                         W,

@@ -3,6 +3,10 @@ fixed entities. Expected tables are the spec's verified ones."""
 
 from __future__ import annotations
 
+import pandas as pd
+
+from shapeshift.pipeline.extract import subset
+from shapeshift.pipeline.report import EntityReport
 from tests.shapeshift.engine_support import SURVEY_CSV, frame, rows
 
 NAN = None  # rows() shows every null as None
@@ -340,3 +344,16 @@ def test_input_excel_file(ws):
         "entities:\n  site: {keys: [site], columns: [site]}\n", inputs={"survey": path}, max_rows=2
     )
     assert rows(result.outcome("site").table) == [("S1",), ("S2",)]
+
+
+def test_subset_keeps_20000_requested_columns_in_their_order():
+    values = pd.Categorical.from_codes([1, 0, 2], categories=["", "a", "b"])
+    table = pd.DataFrame({f"c{i}": values for i in range(20_000)}, copy=False)
+    names = [f"c{i}" for i in reversed(range(20_000))]
+    config = {"keys": ["c5"], "columns": names, "extra_columns": {"copy": "c7"}}
+    config["replacements"] = {"c9": {"a": "A"}}
+
+    result = subset(table, config, fk_local_keys=[], unnest_names=[], delayed=False, report=EntityReport("w"))
+
+    assert list(result.columns) == ["c5"] + [n for n in names if n != "c5"] + ["copy"]
+    assert result["c9"].tolist() == ["A", "", "b"] and result["copy"].tolist() == ["a", "", "b"]

@@ -5,7 +5,17 @@ from __future__ import annotations
 
 import pandas as pd
 
+from shapeshift.pipeline.finalise import finalise_table
+from shapeshift.pipeline.report import EntityReport
+from shapeshift.pipeline.reshape import drop_empty_rows
 from tests.shapeshift.engine_support import frame, rows
+
+
+def wide_text_table(columns: int) -> pd.DataFrame:
+    """`columns` text columns (a, '', b) read as category, one block each, as read_csv makes them."""
+    values = pd.Categorical.from_codes([1, 0, 2], categories=["", "a", "b"])
+    return pd.DataFrame({f"c{i}": values for i in range(columns)}, copy=False)
+
 
 COORDINATES = """
 entities:
@@ -234,3 +244,24 @@ def test_section_6_mappings_and_translation_under_options(ws):
     result = ws.run(config, inputs={"survey": data}, translate=True)
     assert rows(result.tables["feature_type"]) == [(1, 26, "Pit")]
     assert "sample_number" in result.tables["sample"].columns
+
+
+def test_drop_empty_rows_on_a_10000_column_table():
+    table = wide_text_table(10_000)
+
+    result = drop_empty_rows(table, True, EntityReport("wide"))
+
+    assert list(result.columns) == list(table.columns)
+    assert result["c0"].tolist() == ["a", "b"] and result["c9999"].tolist() == ["a", "b"]
+    assert table["c0"].tolist() == ["a", "", "b"]  # the input table is left as it was
+
+
+def test_finalisation_of_a_10000_column_table_turns_text_back_into_object(ws):
+    project = ws.load("entities:\n  other: {type: fixed, surrogate_id: id, columns: [a], values: [1]}\n")
+    table = wide_text_table(10_000)
+
+    final = finalise_table("wide", table, project)
+
+    assert list(final.columns) == list(table.columns)
+    assert set(final.dtypes.astype(str)) == {"object"}
+    assert final["c9999"].tolist() == ["a", "", "b"]
