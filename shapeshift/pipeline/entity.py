@@ -63,6 +63,7 @@ def source_table(
         wanted_columns=wanted.__contains__ if wanted else None,
         env=ctx.project.env,
         sql_policy=ctx.project.sql_policy,
+        checkpoint=ctx.checkpoint,
     )
     loaded = load_table(name, config, ctx.project.data_sources, context)
     if loaded is not None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from ..sqlpolicy import SqlPolicy
@@ -15,7 +15,8 @@ class SourceContext:
     `max_rows` cuts file inputs (CSV/TSV/Excel) to their first N rows; `wanted_columns`, when set,
     lets a file loader read only those columns (the pipeline keeps only them anyway);
     `sql_row_limit` caps SQL results (set for sampled runs only); `sql_policy` says which servers and
-    files SQL sources may open.
+    files SQL sources may open; `checkpoint` wraps a loader's long loops so a cancel lands inside them
+    (it raises the runner's Cancelled).
     """
 
     resolver: object
@@ -25,3 +26,4 @@ class SourceContext:
     env: Mapping[str, str] = field(default_factory=dict)
     sql_row_limit: int | None = None  # safety bound for SQL results in sampled runs
     sql_policy: SqlPolicy = field(default_factory=SqlPolicy)
+    checkpoint: Callable[[Iterable], Iterable] = iter

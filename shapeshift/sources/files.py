@@ -35,19 +35,55 @@ def compact_text_dtype(options: dict) -> dict:
     return options
 
 
-def _prune_columns(path, options: dict, wanted):
-    """`usecols` that reads only wanted columns, but never zero columns (that would also drop the rows)."""
+# A table wider than this is read in slices of WIDE_SLICE columns, as plain text: `category` costs pandas
+# a fixed time per column (minutes at 100,000 columns) and saves nothing on the few rows such files have,
+# and between slices a cancel can land, where one read_csv call cannot be interrupted.
+WIDE_COLUMNS = 2_000
+WIDE_SLICE = 5_000
+# Options under which a slice of columns is not simply the same read restricted to those columns.
+_NOT_SLICEABLE = ("usecols", "index_col", "names", "header", "converters", "iterator", "chunksize")
+
+
+def _header(path, options: dict) -> list | None:
+    """The column names a read with `options` would give, or None when the file cannot be read so."""
     header_options = {
         k: v for k, v in options.items() if k not in ("nrows", "dtype", "converters", "usecols")
     }
     try:
         # nrows=1, not 0: pandas (2.3) handles a header without rows in time quadratic in its columns
-        header = list(pd.read_csv(path, nrows=1, **header_options).columns)
+        return list(pd.read_csv(path, nrows=1, **header_options).columns)
     except Exception:  # noqa: BLE001 - the real read reports the problem
+        return None
+
+
+def _prune_columns(header: list | None, wanted):
+    """`usecols` that reads only wanted columns, but never zero columns (that would also drop the rows)."""
+    if header is None:
         return None
     if any(wanted(column) for column in header):
         return wanted
     return header[:1] or None
+
+
+def _read_wide(path, options: dict, header: list, ctx: SourceContext) -> pd.DataFrame:
+    """`read_csv` of a very wide file, WIDE_SLICE columns at a time, text as text; cancellable between.
+
+    `usecols` (from pruning) is turned into positions, so duplicate names and their pandas suffixes keep
+    their order; the slices are joined side by side in file order.
+    """
+    wanted = options.pop("usecols", None)
+    if options.get("dtype") == "category":
+        options["dtype"] = str
+    positions = [i for i, column in enumerate(header) if wanted is None or wanted(column)] or [0]
+    frames, chunk = [], []
+    for position in ctx.checkpoint(positions):
+        chunk.append(position)
+        if len(chunk) == WIDE_SLICE:
+            frames.append(pd.read_csv(path, usecols=chunk, **options))
+            chunk = []
+    if chunk:
+        frames.append(pd.read_csv(path, usecols=chunk, **options))
+    return pd.concat(frames, axis=1) if len(frames) > 1 else frames[0]
 
 
 def load_csv(
@@ -63,10 +99,20 @@ def load_csv(
         options["sep"] = default_sep
     if ctx.max_rows is not None:
         options["nrows"] = min(ctx.max_rows, options.get("nrows") or ctx.max_rows)
+    header = None
     if ctx.wanted_columns is not None and "usecols" not in options:
-        options["usecols"] = _prune_columns(path, options, ctx.wanted_columns)
+        header = _header(path, options)
+        options["usecols"] = _prune_columns(header, ctx.wanted_columns)
     options = compact_text_dtype(options)
     try:
+        if not any(key in options for key in _NOT_SLICEABLE if key != "usecols"):
+            header = header if header is not None else _header(path, options)
+            if (
+                header is not None
+                and len(header) > WIDE_COLUMNS
+                and not isinstance(options.get("usecols"), list)
+            ):
+                return _read_wide(path, options, header, ctx)
         return pd.read_csv(path, **options)
     except (ValueError, TypeError, UnicodeDecodeError, pd.errors.ParserError) as exc:
         raise EntityError(f"entity '{name}': cannot read {filename}: {exc}") from None
