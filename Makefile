@@ -52,6 +52,7 @@ bench: setup
 	$(PY) benchmarks/run_latency.py
 	$(PY) benchmarks/full_run.py
 	$(PY) benchmarks/history.py
+	$(PY) benchmarks/hostile.py
 
 lint: setup
 	$(VENV)/bin/ruff check .
