@@ -48,13 +48,20 @@ def _cut(value):
 def _cut_text_columns(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` with its long texts cut before they are turned into JSON: a 50 MB cell is never copied.
 
-    Columns are rebuilt by position, so duplicate column names stay apart.
+    Only a column holding a text over the bound is rebuilt (by position, so duplicate column names stay
+    apart); a table without one is returned as it is, for the cost of reading its few rows once.
     """
-    columns = {}
-    for position in range(frame.shape[1]):
-        column = frame.iloc[:, position]
+    cut = {}
+    for position, (_, column) in enumerate(frame.items()):
         dtype = column.dtype
-        if pd.api.types.is_object_dtype(dtype) or isinstance(dtype, (pd.CategoricalDtype, pd.StringDtype)):
-            column = column.astype(object).map(_cut, na_action="ignore")
-        columns[position] = column
+        if not (
+            pd.api.types.is_object_dtype(dtype) or isinstance(dtype, (pd.CategoricalDtype, pd.StringDtype))
+        ):
+            continue
+        values = column.to_numpy(dtype=object)
+        if any(isinstance(value, str) and len(value) > PREVIEW_CELL_CHARS for value in values):
+            cut[position] = pd.Series([_cut(value) for value in values], index=frame.index, dtype=object)
+    if not cut:
+        return frame
+    columns = {i: cut.get(i, column) for i, (_, column) in enumerate(frame.items())}
     return pd.DataFrame(columns, index=frame.index)
