@@ -2,8 +2,11 @@
 
 For the Arbodat survey repeated k times (made in a temporary folder), times as whole processes:
 `manage.py run_test … --sync --max-rows all` (engine + entity results, previews and stored CSVs in a
-throwaway SQLite) and `python -m shapeshift run … --out DIR` (engine + CSV files). Prints seconds, peak RSS
-and their ratio; never passes or fails. Usage: .venv/bin/python benchmarks/full_run.py [--sizes 1,50]
+throwaway SQLite) and `python -m shapeshift run … --out DIR` (engine + CSV files), interleaved and repeated
+so that a busy machine slows both alike. Prints min and median seconds, the highest peak RSS and the ratios
+(of the mins, of the medians); never passes or fails.
+
+    .venv/bin/python benchmarks/full_run.py [--sizes 1,10,50] [--repeat 3]
 """
 
 import argparse
@@ -14,17 +17,18 @@ import sys
 import tempfile
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from engine import ROOT, make_folder, measure  # noqa: E402  (the same scaled copies and measurement)
+from engine import ROOT, Summary, make_folder, measure  # noqa: E402  (the same scaled copies and measurement)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1,10,50")
+    parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     python, manage = sys.executable, str(ROOT / "manage.py")
     header = (
-        f"{'size':>5} | {'test run s':>10} {'peak MiB':>9} | {'CLI s':>6} {'peak MiB':>9} | "
-        f"{'time':>6} {'memory':>7}"
+        f"{'size':>5} | {'test run: min':>13} {'median':>6} {'MiB':>5} | {'CLI: min':>8} {'median':>6} "
+        f"{'MiB':>5} | {'time: min':>9} {'median':>6} {'memory':>6}"
     )
     print(header)
     print("-" * len(header))
@@ -41,11 +45,17 @@ def main() -> None:
                 check=True,
                 stdout=subprocess.DEVNULL,
             )
-            run = measure([python, manage, "run_test", name, "--sync", "--max-rows", "all"])
-            cli = measure([python, "-m", "shapeshift", "run", str(config), "--out", str(folder / "out")])
+            runs, clis = [], []
+            for _ in range(args.repeat):
+                runs.append(measure([python, manage, "run_test", name, "--sync", "--max-rows", "all"]))
+                clis.append(
+                    measure([python, "-m", "shapeshift", "run", str(config), "--out", str(folder / "out")])
+                )
+            run, cli = Summary(runs), Summary(clis)
             print(
-                f"{times:>4}x | {run[0]:>10.2f} {run[1]:>9.0f} | {cli[0]:>6.2f} {cli[1]:>9.0f} | "
-                f"{run[0] / cli[0]:>5.2f}x {run[1] / cli[1]:>6.2f}x",
+                f"{times:>4}x | {run.min:>13.2f} {run.median:>6.2f} {run.peak:>5.0f} | {cli.min:>8.2f} "
+                f"{cli.median:>6.2f} {cli.peak:>5.0f} | {run.min / cli.min:>8.2f}x "
+                f"{run.median / cli.median:>5.2f}x {run.peak / cli.peak:>5.2f}x",
                 flush=True,
             )
 
