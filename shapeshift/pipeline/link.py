@@ -206,7 +206,7 @@ def link_one(
     missing_extras = [r for r in extras.values() if r not in remote_table.columns]
     if missing_extras:
         report.warn(
-            IssueCode.COLUMNS_MISSING,
+            IssueCode.FK_EXTRA_COLUMNS_MISSING,
             f"{label}: extra columns not found in '{remote.name}': {missing_extras}",
         )
     selected = list(
@@ -295,7 +295,7 @@ def link_entity(
         ):
             states[fk.index] = LinkState.SKIPPED
             report.info(
-                IssueCode.FK_CHECK_FAILED,
+                IssueCode.FK_ALREADY_LINKED,
                 f"foreign key #{fk.index} to '{fk.entity}' skipped: column "
                 f"'{remote_id}' (or all its extra columns) already exists",
             )
