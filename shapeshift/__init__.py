@@ -22,7 +22,7 @@ from .config import (
 from .csvwriter import write_csv
 from .errors import ConfigError
 from .issues import Issue, IssueCode, Severity
-from .pipeline import EntityOutcome, Observer, Plan, RunResult, plan, run
+from .pipeline import EntityOutcome, EntityStatus, Observer, Plan, RunResult, plan, run
 from .sqlpolicy import SqlPolicy, SqlTarget
 
 __all__ = [
@@ -39,6 +39,7 @@ __all__ = [
     "Project",
     "Plan",
     "EntityOutcome",
+    "EntityStatus",
     "RunResult",
     "Observer",
     "DirectoryResolver",

@@ -19,6 +19,7 @@ from .csvwriter import write_csv
 from .errors import ConfigError
 from .excel import MAX_CELL_TEXT, MAX_ROWS, Cells, sheet_names
 from .issues import Severity
+from .pipeline import EntityStatus
 from .pipeline import plan as make_plan
 from .pipeline import run as run_project
 
@@ -159,7 +160,10 @@ def _run(args) -> int:
         rows = "" if outcome.rows_out is None else f"{outcome.rows_out} rows"
         print(f"{outcome.status:9} {outcome.name} {rows}".rstrip())
         if outcome.error:
-            print(f"          {outcome.error}", file=sys.stderr if outcome.status == "failed" else sys.stdout)
+            print(
+                f"          {outcome.error}",
+                file=sys.stderr if outcome.status == EntityStatus.FAILED else sys.stdout,
+            )
         if args.verbose:
             for warning in outcome.warnings:
                 print(f"          warning: {warning}")

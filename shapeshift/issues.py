@@ -1,13 +1,14 @@
 """Validation and run issues: a severity, a stable code, the entity and a human message.
 
 Codes are an Enum so tests and the UI match codes, never message text. The code names follow the
-rule numbers of the specification (section 3.2) where one exists.
+rule numbers of the specification (section 3.2) where one exists. One code, one meaning: a new kind of
+finding gets a new code, and a code's value never changes (issues of old runs are stored with it).
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from enum import StrEnum
+from enum import StrEnum, unique
 
 
 class Severity(StrEnum):
@@ -18,6 +19,7 @@ class Severity(StrEnum):
     INFO = "info"
 
 
+@unique
 class IssueCode(StrEnum):
     """Stable reason codes for issues."""
 
@@ -32,9 +34,10 @@ class IssueCode(StrEnum):
     FIXED_MISSING_COLUMNS = "fixed_missing_columns"  # R2 / F2
     FIXED_MISSING_VALUES = "fixed_missing_values"  # R3 / F1
     DATA_MISSING_COLUMNS = "data_missing_columns"  # R4
+    DEFAULT_ENTITY_NEEDED = "default_entity_needed"  # entities read an input table none declares
     COLUMNS_NOT_LIST = "columns_not_list"
     KEYS_NOT_LIST = "keys_not_list"
-    INVALID_TYPE = "invalid_type"
+    INVALID_TYPE = "invalid_type"  # the value of type is not an entity type
     # references
     FK_MISSING_ENTITY = "fk_missing_entity"  # X2 / K1
     FK_UNKNOWN_ENTITY = "fk_unknown_entity"  # X3
@@ -44,19 +47,25 @@ class IssueCode(StrEnum):
     DATA_SOURCE_UNKNOWN = "data_source_unknown"  # D1 / D2
     DRIVER_UNKNOWN = "driver_unknown"
     SOURCE_UNAVAILABLE = "source_unavailable"
-    FILE_MISSING = "file_missing"
+    FILE_MISSING = "file_missing"  # the file a file entity names is not there
+    FILENAME_MISSING = "filename_missing"  # a csv/tsv/xlsx entity without options.filename
+    FILE_UNREADABLE = "file_unreadable"  # the file is there but its header cannot be read
     # sql
     SQL_MISSING_DATA_SOURCE = "sql_missing_data_source"  # S1
     SQL_MISSING_QUERY = "sql_missing_query"  # S2
     SQL_EMPTY_QUERY = "sql_empty_query"  # S3
     SQL_HAS_SOURCE = "sql_has_source"  # S4
     SQL_LEGACY_VALUES = "sql_legacy_values"
+    SQL_MISSING_TYPE = "sql_missing_type"  # uses an SQL data source but is not type: sql
     # fixed
     FIXED_ROW_LENGTH = "fixed_row_length"  # F3
     FIXED_ROW_NOT_LIST = "fixed_row_not_list"  # F4
+    FIXED_ROW_IS_LIST = "fixed_row_is_list"  # a single-column fixed entity with list rows
     FIXED_HAS_SOURCE = "fixed_has_source"  # F5
     FIXED_VALUES_LOST = "fixed_values_lost"
     # foreign keys
+    FOREIGN_KEYS_NOT_LIST = "foreign_keys_not_list"
+    FK_NOT_MAPPING = "fk_not_mapping"
     FK_MISSING_LOCAL_KEYS = "fk_missing_local_keys"  # K2
     FK_MISSING_REMOTE_KEYS = "fk_missing_remote_keys"  # K3
     FK_KEY_COUNT = "fk_key_count"  # K4
@@ -64,13 +73,17 @@ class IssueCode(StrEnum):
     FK_CROSS_WITH_KEYS = "fk_cross_with_keys"
     FK_INVALID_HOW = "fk_invalid_how"
     FK_SELF_REFERENCE = "fk_self_reference"
-    FK_CHECK_FAILED = "fk_check_failed"
+    FK_CHECK_FAILED = "fk_check_failed"  # a key check failed: not linked
+    FK_ALREADY_LINKED = "fk_already_linked"  # its id (or extra) columns are already there: skipped
     FK_DEFERRED = "fk_deferred"
     FK_UNMATCHED = "fk_unmatched"
     FK_ROWS_CHANGED = "fk_rows_changed"
+    FK_EXTRA_COLUMNS_MISSING = "fk_extra_columns_missing"
     FK_CONSTRAINT_UNKNOWN = "fk_constraint_unknown"
+    FK_CARDINALITY_HYPHENATED = "fk_cardinality_hyphenated"  # one-to-one read as one_to_one
     FK_CONSTRAINT_VIOLATION = "fk_constraint_violation"
     # unnest
+    UNNEST_NOT_MAPPING = "unnest_not_mapping"
     UNNEST_MISSING_VALUE_VARS = "unnest_missing_value_vars"  # U1
     UNNEST_MISSING_VAR_NAME = "unnest_missing_var_name"  # U2
     UNNEST_MISSING_VALUE_NAME = "unnest_missing_value_name"  # U3
@@ -90,13 +103,17 @@ class IssueCode(StrEnum):
     APPEND_SOURCE_NO_COLUMNS = "append_source_no_columns"  # A9
     FILTER_TARGET_NOT_DEPENDENCY = "filter_target_not_dependency"
     FILTER_INVALID = "filter_invalid"
+    FILTER_UNKNOWN_ENTITY = "filter_unknown_entity"
     # run time
-    COLUMNS_MISSING = "columns_missing"
+    COLUMNS_MISSING = "columns_missing"  # requested columns the source does not have
+    DROP_DUPLICATES_COLUMNS_MISSING = "drop_duplicates_columns_missing"
     DROP_EMPTY_COLUMNS_MISSING = "drop_empty_columns_missing"
     ENTITY_FAILED = "entity_failed"
+    VALIDATION_CRASHED = "validation_crashed"
     ROWS_TRUNCATED = "rows_truncated"
     ENTITY_SKIPPED = "entity_skipped"
-    MAPPING_INVALID = "mapping_invalid"
+    MAPPING_INVALID = "mapping_invalid"  # an entity's value mapping (mappings:)
+    TRANSLATION_INVALID = "translation_invalid"  # the column translation table (translation:)
     IGNORED_FIELD = "ignored_field"
 
 

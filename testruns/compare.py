@@ -82,12 +82,16 @@ def _version_keys(version) -> dict[str, EntityKeys]:
 
 @dataclass(frozen=True)
 class Finding:
-    """An issue, warning or error of one entity (``entity`` "" for the run itself)."""
+    """An issue, warning or error of one entity (``entity`` "" for the run itself).
+
+    Equal findings have the same kind, entity and message: the code is left out, so an issue whose code
+    was split off for its own meaning (stored under the old code on older runs) still matches itself.
+    """
 
     kind: str  # issue severity (error, warning, info), "warning" or "error"
     entity: str
     message: str
-    code: str = ""
+    code: str = field(default="", compare=False)
 
     @property
     def match_key(self) -> tuple[str, str]:

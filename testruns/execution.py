@@ -301,12 +301,12 @@ class RunObserver(shapeshift.Observer):
             "columns": list(outcome.columns),
             "dtypes": dict(outcome.dtypes),
         }
-        counted = outcome.status != EntityResult.Status.CANCELLED
+        counted = outcome.status != shapeshift.EntityStatus.CANCELLED
         with self.run.claimed_write(**(TestRun.entity_counters(outcome.status) if counted else {})):
             EntityResult.objects.filter(run=self.run, entity=outcome.name).update(**fields)
-            if outcome.status == "failed":
+            if outcome.status == shapeshift.EntityStatus.FAILED:
                 self.run.log("error", outcome.error or "failed", entity=outcome.name)
-            elif outcome.status == "skipped":
+            elif outcome.status == shapeshift.EntityStatus.SKIPPED:
                 self.run.log("warning", outcome.error or "skipped", entity=outcome.name)
 
     def table_final(self, name: str, table) -> None:

@@ -11,6 +11,7 @@ from django.db.models.functions import RowNumber
 from django.urls import reverse
 from django.utils import timezone
 
+from shapeshift import EntityStatus
 from testruns.pagination import Cursor, RunPage
 
 
@@ -426,7 +427,8 @@ class TestRun(models.Model):
         remaining = self.entities_total - self.entities_completed
         if self.started_at is None or not self.entities_total or remaining <= 0:
             return None
-        durations = [r.duration_ms for r in results if r.duration_ms is not None and r.status != "pending"]
+        pending = EntityResult.Status.PENDING
+        durations = [r.duration_ms for r in results if r.duration_ms is not None and r.status != pending]
         if durations:
             return timedelta(milliseconds=sum(durations) / len(durations) * remaining)
         if self.entities_completed:
@@ -460,9 +462,9 @@ class TestRun(models.Model):
         """The counter updates for one more finished entity in ``status`` (F expressions, for an UPDATE)."""
         counters = {"entities_completed": F("entities_completed") + 1}
         field = {
-            "success": "entities_succeeded",
-            "failed": "entities_failed",
-            "skipped": "entities_skipped",
+            EntityStatus.SUCCESS: "entities_succeeded",
+            EntityStatus.FAILED: "entities_failed",
+            EntityStatus.SKIPPED: "entities_skipped",
         }.get(status)
         if field:
             counters[field] = F(field) + 1
@@ -573,12 +575,14 @@ class EntityResult(models.Model):
         DEPENDENCY = "dependency"
 
     class Status(models.TextChoices):
+        """The engine's outcomes (``shapeshift.EntityStatus``, taken as they are) and the app's own states."""
+
         PENDING = "pending"
         RUNNING = "running"
-        SUCCESS = "success"
-        FAILED = "failed"
-        SKIPPED = "skipped"
-        CANCELLED = "cancelled"
+        SUCCESS = EntityStatus.SUCCESS.value
+        FAILED = EntityStatus.FAILED.value
+        SKIPPED = EntityStatus.SKIPPED.value
+        CANCELLED = EntityStatus.CANCELLED.value
         CRASHED = "crashed"  # never finished: its run crashed or failed first
 
     run = models.ForeignKey(TestRun, on_delete=models.CASCADE, related_name="entity_results")

@@ -1,7 +1,7 @@
 """Planning and running: the only layer that knows both `config` and `sources`."""
 
-from .outcomes import EntityOutcome, Observer, RunResult
+from .outcomes import EntityOutcome, EntityStatus, Observer, RunResult
 from .planning import Plan, plan
 from .runner import run
 
-__all__ = ["EntityOutcome", "Observer", "Plan", "RunResult", "plan", "run"]
+__all__ = ["EntityOutcome", "EntityStatus", "Observer", "Plan", "RunResult", "plan", "run"]

@@ -15,7 +15,7 @@ from ..paths import parent_of
 from ..sources import SourceContext, load_table
 from .extract import apply_filters, drop_duplicates, subset, wanted_source_columns
 from .frames import unchecked
-from .link import LinkOptions, link_entity
+from .link import LinkOptions, LinkState, link_entity
 from .report import EntityReport
 from .reshape import add_surrogate_id, dedupe_with_fd_check, drop_empty_rows, is_delayed, unnest
 
@@ -42,7 +42,7 @@ class EntityContext:
     link_options: LinkOptions
     phase: Callable[[str, str], None]
     checkpoint: Callable[[Iterable], Iterable] = unchecked
-    fk_states: dict[str, dict[int, str]] = field(default_factory=dict)
+    fk_states: dict[str, dict[int, LinkState]] = field(default_factory=dict)
     released: set[str] = field(default_factory=set)
 
 
@@ -169,7 +169,7 @@ def process_entity(ctx: EntityContext, name: str, report: EntityReport) -> tuple
             table = link_entity(
                 spec, table, ctx.project.entities, ctx.store, states, ctx.link_options, report
             )
-        deferred = [i for i, s in states.items() if s == "deferred"]
+        deferred = [i for i, s in states.items() if s == LinkState.DEFERRED]
         if deferred:
             report.warn(IssueCode.FK_DEFERRED, f"foreign keys {deferred} never linked (unnest did not run)")
     if delayed:

@@ -45,7 +45,7 @@ def drop_duplicates(table: pd.DataFrame, setting, report: EntityReport | None = 
         if missing:
             if report:
                 report.info(
-                    IssueCode.COLUMNS_MISSING,
+                    IssueCode.DROP_DUPLICATES_COLUMNS_MISSING,
                     f"drop_duplicates columns not found, nothing dropped: {missing}",
                 )
             return table

@@ -22,7 +22,9 @@ def translation_map(project: Project, report: EntityReport | None = None) -> dic
         return {}
     if "arbodat_field" not in rows[0] or "english_column_name" not in rows[0]:
         if report:
-            report.warn(IssueCode.MAPPING_INVALID, "translation rows lack arbodat_field/english_column_name")
+            report.warn(
+                IssueCode.TRANSLATION_INVALID, "translation rows lack arbodat_field/english_column_name"
+            )
         return {}
     mapping = {}
     for row in rows:

@@ -7,6 +7,7 @@ remote key / extra columns pandas brings along) to the local table with one `Dat
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum, unique
 
 import pandas as pd
 
@@ -16,7 +17,21 @@ from ..hints import did_you_mean
 from ..issues import IssueCode
 from .report import EntityReport
 
-LINKED, SKIPPED, FAILED, DEFERRED = "linked", "skipped", "failed", "deferred"
+
+@unique
+class LinkState(StrEnum):
+    """Where one foreign key of an entity stands while the entity is processed.
+
+    Not an EntityStatus: it never leaves the engine, and a foreign key that is skipped or failed only
+    warns; the entity itself still succeeds.
+    """
+
+    LINKED = "linked"
+    SKIPPED = "skipped"  # the remote id column (or all its extra columns) was already there
+    FAILED = "failed"  # unknown remote entity or a key check failed: the output lacks this column
+    DEFERRED = "deferred"  # waits for unnest to create its local keys
+
+
 CARDINALITIES = {"one_to_one", "many_to_one", "one_to_many", "many_to_many"}
 KNOWN_CONSTRAINTS = {
     "cardinality",
@@ -68,25 +83,25 @@ def _config_check(spec: EntitySpec, fk: ForeignKeySpec, remote: EntitySpec) -> s
 
 def _data_check(
     spec: EntitySpec, fk: ForeignKeySpec, table: pd.DataFrame, remote_table: pd.DataFrame
-) -> tuple[str, str | None]:
+) -> tuple[LinkState, str | None]:
     unnest_names = set(spec.unnest.names) if spec.unnest else set()
     missing = [k for k in fk.local_keys if k not in table.columns and k not in unnest_names]
     if missing:
         hint = did_you_mean(missing, table.columns)
-        return FAILED, f"local keys {missing} not found in the data of '{spec.name}'" + (
+        return LinkState.FAILED, f"local keys {missing} not found in the data of '{spec.name}'" + (
             f" ({hint})" if hint else ""
         )
     if spec.unnest and not all(n in table.columns for n in spec.unnest.names):
-        return DEFERRED, None
+        return LinkState.DEFERRED, None
     if any(k not in table.columns for k in fk.local_keys):
-        return DEFERRED, None
+        return LinkState.DEFERRED, None
     missing = [k for k in fk.remote_keys if k not in remote_table.columns]
     if missing:
         hint = did_you_mean(missing, remote_table.columns)
-        return FAILED, f"remote keys {missing} not found in the data of '{fk.entity}'" + (
+        return LinkState.FAILED, f"remote keys {missing} not found in the data of '{fk.entity}'" + (
             f" ({hint})" if hint else ""
         )
-    return LINKED, None
+    return LinkState.LINKED, None
 
 
 def _cardinality(constraints: dict, report: EntityReport, label: str) -> str | None:
@@ -191,7 +206,7 @@ def link_one(
     missing_extras = [r for r in extras.values() if r not in remote_table.columns]
     if missing_extras:
         report.warn(
-            IssueCode.COLUMNS_MISSING,
+            IssueCode.FK_EXTRA_COLUMNS_MISSING,
             f"{label}: extra columns not found in '{remote.name}': {missing_extras}",
         )
     selected = list(
@@ -258,17 +273,17 @@ def link_entity(
     table: pd.DataFrame,
     entities: dict[str, EntitySpec],
     store: dict,
-    states: dict[int, str],
+    states: dict[int, LinkState],
     options: LinkOptions,
     report: EntityReport,
     defer_all: bool = False,
 ) -> pd.DataFrame:
     """Link every not-yet-linked foreign key of `spec`; `states` remembers each FK's outcome by index."""
     for fk in spec.foreign_keys:
-        if states.get(fk.index) in (LINKED, SKIPPED, FAILED):
+        if states.get(fk.index) in (LinkState.LINKED, LinkState.SKIPPED, LinkState.FAILED):
             continue
         if not fk.entity or fk.entity not in entities:
-            states[fk.index] = FAILED
+            states[fk.index] = LinkState.FAILED
             report.warn(
                 IssueCode.FK_UNKNOWN_ENTITY, f"foreign key #{fk.index}: unknown remote entity {fk.entity!r}"
             )
@@ -278,9 +293,9 @@ def link_entity(
         if remote_id in table.columns or (
             fk.extra_columns and all(local in table.columns for local in fk.extra_columns)
         ):
-            states[fk.index] = SKIPPED
+            states[fk.index] = LinkState.SKIPPED
             report.info(
-                IssueCode.FK_CHECK_FAILED,
+                IssueCode.FK_ALREADY_LINKED,
                 f"foreign key #{fk.index} to '{fk.entity}' skipped: column "
                 f"'{remote_id}' (or all its extra columns) already exists",
             )
@@ -292,14 +307,14 @@ def link_entity(
             if fk.entity not in store:
                 raise EntityError(f"foreign key #{fk.index}: remote entity '{fk.entity}' is not processed")
             if defer_all:
-                states[fk.index] = DEFERRED
+                states[fk.index] = LinkState.DEFERRED
                 continue
             state, problem = _data_check(spec, fk, table, store[fk.entity])
-            if state == DEFERRED:
-                states[fk.index] = DEFERRED
+            if state == LinkState.DEFERRED:
+                states[fk.index] = LinkState.DEFERRED
                 continue
         if problem is not None:
-            states[fk.index] = FAILED
+            states[fk.index] = LinkState.FAILED
             report.warn(
                 IssueCode.FK_CHECK_FAILED,
                 f"foreign key #{fk.index} to '{fk.entity}' not linked: {problem}",
@@ -307,5 +322,5 @@ def link_entity(
             )
             continue
         table = link_one(spec, fk, table, remote, store[fk.entity], options, report)
-        states[fk.index] = LINKED
+        states[fk.index] = LinkState.LINKED
     return table

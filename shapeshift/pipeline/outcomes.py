@@ -3,22 +3,37 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum, unique
 
 import pandas as pd
 
 from ..issues import Issue
 
 
+@unique
+class EntityStatus(StrEnum):
+    """How one entity of a run ended: the engine's whole outcome vocabulary.
+
+    A StrEnum, so a status equals the string stored in the database and written to JSON; the host app
+    adds its own states on top (pending, running, crashed) and never redefines these.
+    """
+
+    SUCCESS = "success"
+    FAILED = "failed"
+    SKIPPED = "skipped"  # not processed: something it needs failed, or stop_on_error stopped the run
+    CANCELLED = "cancelled"
+
+
 @dataclass
 class EntityOutcome:
     """What happened to one entity of a run.
 
-    status: 'success' | 'failed' | 'skipped' | 'cancelled'; role: 'requested' | 'dependency'.
-    `table` is the processed (pre-finalisation) table, or None when not kept.
+    role: 'requested' | 'dependency'. `table` is the processed (pre-finalisation) table, or None when
+    not kept.
     """
 
     name: str
-    status: str
+    status: EntityStatus
     role: str
     rows_in: int | None = None
     rows_out: int | None = None
@@ -31,11 +46,14 @@ class EntityOutcome:
     traceback: str | None = None
     table: pd.DataFrame | None = None
 
+    def __post_init__(self) -> None:
+        self.status = EntityStatus(self.status)  # a plain string is accepted; a typo fails here, not later
+
     def to_dict(self) -> dict:
         """JSON-ready summary (without the table)."""
         return {
             "name": self.name,
-            "status": self.status,
+            "status": str(self.status),
             "role": self.role,
             "rows_in": self.rows_in,
             "rows_out": self.rows_out,
@@ -67,7 +85,7 @@ class RunResult:
     @property
     def ok(self) -> bool:
         """True when nothing failed and the run was not cancelled."""
-        return not self.cancelled and all(o.status == "success" for o in self.outcomes)
+        return not self.cancelled and all(o.status == EntityStatus.SUCCESS for o in self.outcomes)
 
 
 class Observer:

@@ -61,7 +61,7 @@ def dedupe_with_fd_check(table: pd.DataFrame, columns: list, report: EntityRepor
     listed = set(columns)
     if any(c not in table.columns for c in columns):
         report.info(
-            IssueCode.COLUMNS_MISSING,
+            IssueCode.DROP_DUPLICATES_COLUMNS_MISSING,
             f"drop_duplicates columns not found, nothing dropped: "
             f"{[c for c in columns if c not in table.columns]}",
         )

@@ -20,7 +20,7 @@ from .finalise import finalise_table, translation_map
 from .frames import Checkpoint
 from .inputs import dtype_names, read_input
 from .link import LinkOptions
-from .outcomes import EntityOutcome, Observer, RunResult
+from .outcomes import EntityOutcome, EntityStatus, Observer, RunResult
 from .planning import Plan, entity_dependencies
 from .planning import plan as make_plan
 from .report import EntityReport
@@ -71,7 +71,7 @@ class _Runner:
             phase=self._phase,
             checkpoint=Checkpoint(self.observer.should_stop, Cancelled),
         )
-        self.status: dict[str, str] = {}
+        self.status: dict[str, EntityStatus] = {}
         self.consumers = self._count_consumers()
 
     # --- memory: count remaining readers of each table (kedro's _release_datasets) ---------------
@@ -145,14 +145,15 @@ class _Runner:
                 self.store[name] = read_input(name, value, self.project, self.max_rows)
             except Exception as exc:  # noqa: BLE001 - an unreadable input fails only what needs it
                 errors[name] = f"input table for '{name}' cannot be read: {type(exc).__name__}: {exc}"
-                self.status[name] = "failed"
+                self.status[name] = EntityStatus.FAILED
         return errors
 
     def _report(self, outcome: EntityOutcome, outcomes: list, started: bool = True) -> EntityOutcome:
         """Record an outcome that needed no processing and tell the observer."""
-        if outcome.error and outcome.status in ("failed", "skipped"):
-            code = IssueCode.ENTITY_SKIPPED if outcome.status == "skipped" else IssueCode.ENTITY_FAILED
-            severity = Severity.WARNING if outcome.status == "skipped" else Severity.ERROR
+        if outcome.error and outcome.status in (EntityStatus.FAILED, EntityStatus.SKIPPED):
+            skipped = outcome.status == EntityStatus.SKIPPED
+            code = IssueCode.ENTITY_SKIPPED if skipped else IssueCode.ENTITY_FAILED
+            severity = Severity.WARNING if skipped else Severity.ERROR
             outcome.issues.append(
                 Issue(
                     severity,
@@ -172,7 +173,7 @@ class _Runner:
         table = self.store[name]
         return EntityOutcome(
             name,
-            "success",
+            EntityStatus.SUCCESS,
             role,
             rows_in=len(table),
             rows_out=len(table),
@@ -186,7 +187,7 @@ class _Runner:
         deps = set(entity_dependencies(self.project, name, default))
         if default is None and self.default_entity in self.status:
             deps.add(self.default_entity)  # an undeclared input table that could not be read
-        return sorted(d for d in deps if self.status.get(d) not in (None, "success"))
+        return sorted(d for d in deps if self.status.get(d) not in (None, EntityStatus.SUCCESS))
 
     def run(self) -> RunResult:
         started = time.perf_counter()
@@ -200,32 +201,32 @@ class _Runner:
                 cancelled = True
             if cancelled or stop_reason:
                 # never started: reported through entity_finished like every other outcome
-                status = "cancelled" if cancelled else "skipped"
+                status = EntityStatus.CANCELLED if cancelled else EntityStatus.SKIPPED
                 reason = "run cancelled before this entity started" if cancelled else stop_reason
                 self._report(EntityOutcome(name, status, role, error=reason), outcomes, started=False)
                 continue
             if name in input_errors:
                 outcome = self._report(
-                    EntityOutcome(name, "failed", role, error=input_errors[name]), outcomes
+                    EntityOutcome(name, EntityStatus.FAILED, role, error=input_errors[name]), outcomes
                 )
             elif name in self.inputs:
                 outcome = self._report(self._prefilled(name, role), outcomes)
             elif name in self.plan.unresolved:
                 missing = ", ".join(repr(d) for d in self.plan.unresolved[name])
                 error = f"depends on undeclared entity {missing} (source, depends_on, foreign key or append)"
-                outcome = self._report(EntityOutcome(name, "failed", role, error=error), outcomes)
+                outcome = self._report(EntityOutcome(name, EntityStatus.FAILED, role, error=error), outcomes)
             elif blocked := self._blocked_by(name):
                 reason = "skipped: depends on " + ", ".join(f"'{b}' ({self.status[b]})" for b in blocked)
                 outcome = self._report(
-                    EntityOutcome(name, "skipped", role, error=reason), outcomes, started=False
+                    EntityOutcome(name, EntityStatus.SKIPPED, role, error=reason), outcomes, started=False
                 )
             else:
                 outcome = self._run_entity(name, role)
                 outcomes.append(outcome)
             self.status[name] = outcome.status
-            if outcome.status == "cancelled":
+            if outcome.status == EntityStatus.CANCELLED:
                 cancelled = True
-            elif outcome.status == "failed" and self.stop_on_error:
+            elif outcome.status == EntityStatus.FAILED and self.stop_on_error:
                 stop_reason = f"not started: entity '{name}' failed and stop_on_error is set"
             self._consumed(name)
             if name in self.store and name not in self.inputs and self.consumers.get(name, 0) <= 0:
@@ -241,7 +242,9 @@ class _Runner:
         report = EntityReport(name)
         started = time.perf_counter()
         self.observer.entity_started(name)
-        outcome = EntityOutcome(name, "success", role, warnings=report.warnings, issues=report.issues)
+        outcome = EntityOutcome(
+            name, EntityStatus.SUCCESS, role, warnings=report.warnings, issues=report.issues
+        )
         try:
             table, rows_in = process_entity(self.context, name, report)
             self.store[name] = table
@@ -250,9 +253,9 @@ class _Runner:
             outcome.dtypes = dtype_names(table)
             outcome.table = table if self.keep_tables else None
         except Cancelled:
-            outcome.status, outcome.error = "cancelled", "run cancelled"
+            outcome.status, outcome.error = EntityStatus.CANCELLED, "run cancelled"
         except EntityError as exc:
-            outcome.status, outcome.error = "failed", str(exc)
+            outcome.status, outcome.error = EntityStatus.FAILED, str(exc)
             report.issues.append(
                 Issue(
                     Severity.ERROR,
@@ -263,7 +266,7 @@ class _Runner:
                 )
             )
         except Exception as exc:  # noqa: BLE001 - one entity's crash must not end the run
-            outcome.status = "failed"
+            outcome.status = EntityStatus.FAILED
             outcome.error = f"{type(exc).__name__}: {exc}"
             outcome.traceback = tb.format_exc()
             report.issues.append(

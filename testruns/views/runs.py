@@ -21,18 +21,19 @@ from testruns.models import (
     RunAlreadyFinished,
     RunNotQueued,
     RunStillActive,
+    Status,
     TestRun,
 )
 from testruns.options import InvalidOptions, RunOptions
 
 # One letter per entity status: the page's state of its entity table, sent back by each poll (``seen``).
 STATUS_LETTERS = {
-    "pending": "p",
-    "running": "r",
-    "success": "s",
-    "failed": "f",
-    "skipped": "k",
-    "cancelled": "c",
+    EntityResult.Status.PENDING: "p",
+    EntityResult.Status.RUNNING: "r",
+    EntityResult.Status.SUCCESS: "s",
+    EntityResult.Status.FAILED: "f",
+    EntityResult.Status.SKIPPED: "k",
+    EntityResult.Status.CANCELLED: "c",
 }
 # What the entity table leaves out: the heavy fields stay in the database.
 ROW_DEFERRED = ("preview", "traceback", "dtypes", "columns", "issues")
@@ -126,7 +127,7 @@ def run_cancel(request, run_id):
     except RunAlreadyFinished as exc:
         messages.error(request, f"{exc} Nothing to cancel.")
     else:
-        if status == "cancelled":
+        if status == Status.CANCELLED:
             messages.success(request, f"Run {run.short_id} cancelled.")
         else:
             messages.info(request, f"Cancelling run {run.short_id}: the worker stops at its next checkpoint.")

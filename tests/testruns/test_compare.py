@@ -145,6 +145,14 @@ def test_it_matches_issues_by_code_when_the_message_changed():
     assert diff_findings(base, head) == ([], [])
 
 
+def test_it_matches_an_issue_whose_code_was_split_off_by_its_message():
+    message = "foreign key #1 to 'site' skipped: column 'site_id' (or all its extra columns) already exists"
+    base = [Finding("info", "sample", message, "fk_check_failed")]  # stored before the code was split
+    head = [Finding("info", "sample", message, "fk_already_linked")]
+
+    assert diff_findings(base, head) == ([], [])
+
+
 def test_it_matches_issues_per_entity():
     base = [Finding("warning", "site", "same text")]
     head = [Finding("warning", "sample", "same text")]

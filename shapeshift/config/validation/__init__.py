@@ -98,7 +98,7 @@ def validate(project: Project) -> list[Issue]:
         if sourceless and not default:
             c.add(
                 INFO,
-                IssueCode.DATA_MISSING_COLUMNS,
+                IssueCode.DEFAULT_ENTITY_NEEDED,
                 None,
                 f"{len(sourceless)} entities have no source and no "
                 f"loader and read the input table (default entity): {', '.join(sourceless[:8])}"
@@ -107,6 +107,6 @@ def validate(project: Project) -> list[Issue]:
             )
     except Exception as exc:  # noqa: BLE001 - validate never raises
         c.issues.append(
-            Issue(E, IssueCode.ENTITY_FAILED, None, f"validation crashed: {type(exc).__name__}: {exc}")
+            Issue(E, IssueCode.VALIDATION_CRASHED, None, f"validation crashed: {type(exc).__name__}: {exc}")
         )
     return c.issues

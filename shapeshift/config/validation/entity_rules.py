@@ -154,7 +154,7 @@ def fixed_rules(c: Collector, spec: EntitySpec) -> None:
         if any(isinstance(row, list) for row in values):
             c.add(
                 W,
-                IssueCode.FIXED_ROW_NOT_LIST,
+                IssueCode.FIXED_ROW_IS_LIST,
                 name,
                 "single-column fixed entity has list rows; each list becomes one cell",
                 "",
@@ -188,7 +188,7 @@ def unnest_rules(c: Collector, spec: EntitySpec) -> None:
     if not unnest:
         return
     if not isinstance(unnest, dict):
-        c.add(E, IssueCode.UNNEST_MISSING_VAR_NAME, name, "unnest must be a mapping", "", "unnest")
+        c.add(E, IssueCode.UNNEST_NOT_MAPPING, name, "unnest must be a mapping", "", "unnest")
         return
     if missing(unnest.get("value_vars")):
         c.add(

@@ -123,12 +123,12 @@ def foreign_key_rules(c: Collector, spec: EntitySpec, declared: dict) -> None:
     name = spec.name
     raw_fks = spec.raw.get("foreign_keys")
     if raw_fks is not None and not isinstance(raw_fks, list):
-        c.add(E, IssueCode.FK_MISSING_ENTITY, name, "foreign_keys must be a list", "", "foreign_keys")
+        c.add(E, IssueCode.FOREIGN_KEYS_NOT_LIST, name, "foreign_keys must be a list", "", "foreign_keys")
         return
     for fk in spec.foreign_keys:
         label = f"foreign key #{fk.index}"
         if "_invalid" in fk.raw:
-            c.add(E, IssueCode.FK_MISSING_ENTITY, name, f"{label} is not a mapping", "", "foreign_keys")
+            c.add(E, IssueCode.FK_NOT_MAPPING, name, f"{label} is not a mapping", "", "foreign_keys")
             continue
         if not fk.entity:
             c.add(
@@ -219,7 +219,7 @@ def foreign_key_rules(c: Collector, spec: EntitySpec, declared: dict) -> None:
         if isinstance(cardinality, str) and "-" in cardinality:
             c.add(
                 INFO,
-                IssueCode.FK_CONSTRAINT_UNKNOWN,
+                IssueCode.FK_CARDINALITY_HYPHENATED,
                 name,
                 f"{label}: cardinality '{cardinality}' is read as "
                 f"'{cardinality.replace('-', '_')}' (the reference tool ignores hyphenated values)",
@@ -391,7 +391,7 @@ def filter_rules(c: Collector, spec: EntitySpec, declared: dict) -> None:
         if other not in declared:
             c.add(
                 W,
-                IssueCode.FILTER_INVALID,
+                IssueCode.FILTER_UNKNOWN_ENTITY,
                 spec.name,
                 f"filter #{number}: other_entity '{other}' is not declared; this entity will fail",
                 "",

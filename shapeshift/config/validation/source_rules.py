@@ -53,7 +53,7 @@ def data_sources(c: Collector, spec: EntitySpec, project: Project) -> None:
         if driver in SQL_DRIVERS and config.get("type") != "sql":
             c.add(
                 E,
-                IssueCode.INVALID_TYPE,
+                IssueCode.SQL_MISSING_TYPE,
                 name,
                 f"{where} uses SQL data source '{ds}' but is not type: sql",
                 "set type: sql (or data_source: null in an append item)",
@@ -99,7 +99,7 @@ def file_inputs(c: Collector, spec: EntitySpec, project: Project) -> None:
     if not filename:
         c.add(
             E,
-            IssueCode.FILE_MISSING,
+            IssueCode.FILENAME_MISSING,
             spec.name,
             f"type {raw.get('type')} needs options.filename",
             "",
@@ -128,7 +128,7 @@ def _check_header(c: Collector, spec: EntitySpec, project: Project, relative: st
     except Exception as exc:  # noqa: BLE001 - any read problem is worth a warning, not a crash
         c.add(
             W,
-            IssueCode.FILE_MISSING,
+            IssueCode.FILE_UNREADABLE,
             spec.name,
             f"cannot read the header of {relative}: {exc}",
             "",

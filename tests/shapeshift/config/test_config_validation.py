@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import shapeshift
 from shapeshift import IssueCode as C
 from shapeshift import Severity as S
@@ -168,3 +170,62 @@ def test_csv_header_is_checked(ws):
     labels = next(i for i in issues if i.code == C.COLUMNS_MISSING and i.entity == "labels")
     assert "['label']" in labels.message and "'label' -> 'Label'" in labels.suggestion
     assert any(i.code == C.COLUMNS_MISSING and i.entity == "wrong_sep" for i in issues)
+
+
+# One code, one meaning: each case is a finding that used to share its code with another kind of finding.
+# Codes are named by attribute, so before the split each new name is simply missing (AttributeError).
+ONE_MEANING_PER_CODE = [
+    ("entities: {a: {columns: [x]}}", "DEFAULT_ENTITY_NEEDED", "read the input table"),
+    ("entities: {a: {source: b}, b: {type: fixed, surrogate_id: b_id, columns: [x], values: [1]}}",
+     "DATA_MISSING_COLUMNS", "has no columns or keys"),
+    ("entities: {a: {type: sqlite}}", "INVALID_TYPE", "is a loader name"),
+    ("""entities: {a: {data_source: db, query: select 1, columns: [x]}}
+options: {data_sources: {db: {driver: sqlite, options: {filename: db.sqlite}}}}""",
+     "SQL_MISSING_TYPE", "uses SQL data source 'db' but is not type: sql"),
+    ("entities: {a: {columns: [x], foreign_keys: {entity: a}}}", "FOREIGN_KEYS_NOT_LIST", "must be a list"),
+    ("entities: {a: {columns: [x], foreign_keys: [b]}}", "FK_NOT_MAPPING", "#1 is not a mapping"),
+    ("entities: {a: {columns: [x], foreign_keys: [{local_keys: [x], remote_keys: [x]}]}}",
+     "FK_MISSING_ENTITY", "lacks the required field entity"),
+    ("""entities:
+  a: {type: fixed, surrogate_id: a_id, columns: [x], values: [1]}
+  b:
+    columns: [x]
+    foreign_keys: [{entity: a, local_keys: [x], remote_keys: [x], constraints: {cardinality: one-to-one}}]""",
+     "FK_CARDINALITY_HYPHENATED", "is read as 'one_to_one'"),
+    ("entities: {a: {type: csv, surrogate_id: a_id, columns: [x]}}",
+     "FILENAME_MISSING", "needs options.filename"),
+    ("entities: {a: {type: csv, surrogate_id: a_id, columns: [x], options: {filename: nope.csv}}}",
+     "FILE_MISSING", "file not found: nope.csv"),
+    ("entities: {a: {type: csv, surrogate_id: a_id, columns: [x], options: {filename: empty.csv}}}",
+     "FILE_UNREADABLE", "cannot read the header"),
+    ("entities: {a: {columns: [x], unnest: [x]}}", "UNNEST_NOT_MAPPING", "unnest must be a mapping"),
+    ("entities: {a: {type: fixed, surrogate_id: a_id, columns: [x], values: [[1, 2]]}}",
+     "FIXED_ROW_IS_LIST", "has list rows"),
+    ("entities: {a: {type: fixed, surrogate_id: a_id, columns: [x, y], values: [1]}}",
+     "FIXED_ROW_NOT_LIST", "row 1 is not a list"),
+    ("entities: {a: {columns: [x], filters: [{type: exists_in, column: x, other_entity: ghost}]}}",
+     "FILTER_UNKNOWN_ENTITY", "other_entity 'ghost' is not declared"),
+    ("entities: {a: {columns: [x], filters: [{type: exists_in, column: x}]}}",
+     "FILTER_INVALID", "needs column and other_entity"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("config", "code", "fragment"), ONE_MEANING_PER_CODE, ids=[c[1] for c in ONE_MEANING_PER_CODE]
+)
+def test_each_kind_of_finding_has_its_own_code(ws, config, code, fragment):
+    ws.write("empty.csv", "")
+    issues = shapeshift.validate(ws.load(config))
+    codes = {i.code for i in issues if fragment in i.message}
+    assert codes == {C[code]}, [str(i) for i in issues]
+
+
+def test_a_crash_inside_validation_is_reported_as_such_not_as_a_failed_entity(ws, monkeypatch):
+    def crash(*args):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("shapeshift.config.validation.cycles", crash)
+    issues = shapeshift.validate(ws.load("entities: {a: {columns: [x]}}"))
+    crashed = [i for i in issues if "validation crashed" in i.message]
+    assert [(i.severity, i.code, i.entity) for i in crashed] == [(S.ERROR, C.VALIDATION_CRASHED, None)]
+    assert "RuntimeError: boom" in crashed[0].message

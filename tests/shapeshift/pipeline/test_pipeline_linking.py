@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from shapeshift import IssueCode
 from tests.shapeshift.engine_support import frame, rows
 
 SAMPLES = "sample,type_code\nP1,A\nP2,B\nP3,X\nP4,"
@@ -459,3 +460,42 @@ def test_2_12_7_same_surrogate_id_name_and_missing_local_key(ws):
     missing = result.outcome("missing_local")
     assert missing.status == "success" and "shared_id" not in missing.columns[1:]
     assert any("nope" in w for w in missing.warnings)
+
+
+LINK_FINDINGS = {
+    "FK_ALREADY_LINKED": (
+        "{columns: [k, lookup_id], foreign_keys: [{entity: lookup, local_keys: [k], remote_keys: [k]}]}",
+        "already exists",
+    ),
+    "FK_CHECK_FAILED": (
+        "{columns: [k], foreign_keys: [{entity: lookup, local_keys: [k], remote_keys: [lookup_id]}]}",
+        "not linked",
+    ),
+    "FK_EXTRA_COLUMNS_MISSING": (
+        "{columns: [k], foreign_keys: [{entity: lookup, local_keys: [k], remote_keys: [k], extra_columns: {label: nope}}]}",
+        "extra columns not found",
+    ),
+    "FK_DEFERRED": (
+        "{columns: [k, v1], unnest: {id_vars: [k], value_vars: [nope], var_name: var, value_name: value},"
+        " foreign_keys: [{entity: lookup, local_keys: [value], remote_keys: [k]}]}",
+        "never linked",
+    ),
+}
+
+
+@pytest.mark.parametrize("code", LINK_FINDINGS)
+def test_each_kind_of_link_finding_has_its_own_code(ws, code):
+    child, fragment = LINK_FINDINGS[code]
+    result = ws.run(
+        f"""
+    entities:
+      survey: {{columns: [k, v1, lookup_id]}}
+      lookup: {{type: fixed, surrogate_id: lookup_id, columns: [k], values: [a, b]}}
+      child: {child}
+    """,
+        inputs={"survey": frame("k,v1,lookup_id\na,x,7\nb,y,8")},
+    )
+    outcome = result.outcome("child")
+    assert outcome.status == "success"
+    codes = {issue.code for issue in outcome.issues if fragment in issue.message}
+    assert codes == {IssueCode[code]}, [str(issue) for issue in outcome.issues]

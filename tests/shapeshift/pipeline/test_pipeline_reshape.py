@@ -4,8 +4,10 @@ finalisation, translation and mappings (verified examples)."""
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
-from shapeshift.pipeline.finalise import finalise_table
+from shapeshift import IssueCode
+from shapeshift.pipeline.finalise import finalise_table, translation_map
 from shapeshift.pipeline.report import EntityReport
 from shapeshift.pipeline.reshape import drop_empty_rows
 from tests.shapeshift.engine_support import frame, rows
@@ -265,3 +267,38 @@ def test_finalisation_of_a_10000_column_table_turns_text_back_into_object(ws):
     assert list(final.columns) == list(table.columns)
     assert set(final.dtypes.astype(str)) == {"object"}
     assert final["c9999"].tolist() == ["a", "", "b"]
+
+
+@pytest.mark.parametrize(
+    "entity",
+    [
+        "{columns: [k, v1], drop_duplicates: [k, nope]}",
+        # delayed until after the melt, which does not run: the list's unnest column never appears
+        "{columns: [k, v1], drop_duplicates: [k, var],"
+        " unnest: {id_vars: [k], value_vars: [nope], var_name: var, value_name: value}}",
+    ],
+    ids=["at_once", "after_unnest"],
+)
+def test_drop_duplicates_on_missing_columns_is_its_own_finding(ws, entity):
+    result = ws.run(
+        f"""
+    entities:
+      survey: {{columns: [k, v1]}}
+      child: {entity}
+    """,
+        inputs={"survey": frame("k,v1\na,x\na,x")},
+    )
+    issues = [i for i in result.outcome("child").issues if "drop_duplicates columns not found" in i.message]
+    assert [i.code for i in issues] == [IssueCode.DROP_DUPLICATES_COLUMNS_MISSING]
+    assert len(result.tables["child"]) == 2  # nothing dropped
+
+
+def test_a_translation_table_without_its_columns_is_its_own_finding(ws):
+    project = ws.load("""
+    entities:
+      a: {type: fixed, surrogate_id: a_id, columns: [x], values: [1]}
+    translation: [{field: ProbNr, column: sample_number}]
+    """)
+    report = EntityReport("a")
+    assert translation_map(project, report) == {}
+    assert [i.code for i in report.issues] == [IssueCode.TRANSLATION_INVALID]
