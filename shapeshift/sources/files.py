@@ -99,19 +99,15 @@ def load_csv(
         options["sep"] = default_sep
     if ctx.max_rows is not None:
         options["nrows"] = min(ctx.max_rows, options.get("nrows") or ctx.max_rows)
-    header = None
+    header = None  # read only when columns are pruned: no file is opened more often than before
     if ctx.wanted_columns is not None and "usecols" not in options:
         header = _header(path, options)
         options["usecols"] = _prune_columns(header, ctx.wanted_columns)
     options = compact_text_dtype(options)
     try:
-        if not any(key in options for key in _NOT_SLICEABLE if key != "usecols"):
-            header = header if header is not None else _header(path, options)
-            if (
-                header is not None
-                and len(header) > WIDE_COLUMNS
-                and not isinstance(options.get("usecols"), list)
-            ):
+        sliceable = not any(key in options for key in _NOT_SLICEABLE if key != "usecols")
+        if sliceable and header is not None and len(header) > WIDE_COLUMNS:
+            if not isinstance(options.get("usecols"), list):
                 return _read_wide(path, options, header, ctx)
         return pd.read_csv(path, **options)
     except (ValueError, TypeError, UnicodeDecodeError, pd.errors.ParserError) as exc:

@@ -34,6 +34,7 @@ STATUS_LETTERS = {
     EntityResult.Status.FAILED: "f",
     EntityResult.Status.SKIPPED: "k",
     EntityResult.Status.CANCELLED: "c",
+    EntityResult.Status.CRASHED: "x",
 }
 # What the entity table leaves out: the heavy fields stay in the database.
 ROW_DEFERRED = ("preview", "traceback", "dtypes", "columns", "issues")
