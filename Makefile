@@ -22,9 +22,10 @@ chromium:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; fi; }
 
+# The demo is imported only when missing: a restart must not put the file's version back over an author's edits.
 demo: setup
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py import_configuration examples/demo/demo.yml --name demo --message "demo, loaded by make serve"
+	$(PY) manage.py import_configuration examples/demo/demo.yml --name demo --if-missing --message "demo, loaded by make serve"
 
 serve: demo
 	$(PY) manage.py collectstatic --noinput --verbosity 0

@@ -17,7 +17,7 @@ class ImportFailed(Exception):
 
 
 def import_configuration(
-    path, name: str | None = None, user=None, message: str = ""
+    path, name: str | None = None, user=None, message: str = "", *, if_missing: bool = False
 ) -> tuple[ConfigurationVersion, bool]:
     """Store the YAML at ``path`` with everything it references as the newest version of ``name``.
 
@@ -27,6 +27,9 @@ def import_configuration(
     on another machine, say) are left out; the version's validation reports them. A YAML file that cannot
     be read, or a file the storage cannot take (a full disk), raises ImportFailed and makes no version.
     Files are read as streams, in chunks: a 300 MB survey never sits in memory.
+
+    With ``if_missing`` an existing configuration of that name is left as it is (its current version is
+    returned, ``created`` False): `make serve` loads the demo this way, so a restart keeps an author's edits.
     """
     path = Path(path)
     if not path.is_file():
@@ -34,6 +37,10 @@ def import_configuration(
     name = slugify(name or path.stem)
     if not name:
         raise ImportFailed(f"{path}: cannot derive a configuration name; give one with --name")
+    if if_missing:
+        existing = Configuration.objects.filter(name=name, current_version__isnull=False)
+        if configuration := existing.select_related("current_version").first():
+            return configuration.current_version, False
     try:
         yaml_text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:

@@ -30,9 +30,17 @@ RUN_HISTORY_FIELDS = [
 ]
 
 
-class EntityResultInline(admin.TabularInline):
+class ShownPosition:
+    @admin.display(description="position", ordering="position")
+    def shown_position(self, result: EntityResult) -> int | None:
+        # Stored from 0, shown from 1 as on the run and entity pages: both name an entity by one number.
+        # (The inline's blank template row has no position.)
+        return None if result.position is None else result.position + 1
+
+
+class EntityResultInline(ShownPosition, admin.TabularInline):
     model = EntityResult
-    fields = ["position", "entity", "role", "status", "rows_in", "rows_out", "duration_ms", "error"]
+    fields = ["shown_position", "entity", "role", "status", "rows_in", "rows_out", "duration_ms", "error"]
     readonly_fields = fields
     can_delete = False
     extra = 0
@@ -98,8 +106,8 @@ class TestRunAdmin(admin.ModelAdmin):
 
 
 @admin.register(EntityResult)
-class EntityResultAdmin(ReadOnlyAdmin):
-    list_display = ["entity", "run", "position", "role", "status", "rows_in", "rows_out", "duration_ms"]
+class EntityResultAdmin(ShownPosition, ReadOnlyAdmin):
+    list_display = ["entity", "run", "shown_position", "role", "status", "rows_in", "rows_out", "duration_ms"]
     list_filter = ["status", "role"]
     list_select_related = ["run__configuration"]
     raw_id_fields = ["run"]

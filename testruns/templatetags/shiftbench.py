@@ -1,12 +1,19 @@
-"""Display formatting shared by every page: durations and option summaries."""
+"""Display formatting shared by every page: counts, durations and option summaries."""
 
 from datetime import timedelta
 
 from django import template
+from django.contrib.humanize.templatetags.humanize import intcomma
 
 from testruns.options import RunOptions
 
 register = template.Library()
+
+
+@register.filter
+def count(value) -> str:
+    """A count of rows or entities with thousands separators: "1,234"; "" for None (not known yet)."""
+    return "" if value is None or value == "" else intcomma(value)
 
 
 @register.filter

@@ -98,8 +98,8 @@ def test_it_shows_a_long_run_live_and_cancels_it(
     expect(row["finds"]).to_have_text("success", timeout=30_000)
     expect(row["taxon"]).to_have_text("success")
     expect(row["measures"]).to_have_text("running")
-    expect(page.locator(".rows-so-far")).to_have_text(str(3 + 2 + FINDS_ROWS + 97))
-    expect(page.locator("#entity-2 td.num").nth(2)).to_have_text(str(FINDS_ROWS))  # rows out, in place
+    expect(page.locator(".rows-so-far")).to_have_text(f"{3 + 2 + FINDS_ROWS + 97:,}")
+    expect(page.locator("#entity-2 td.num").nth(2)).to_have_text(f"{FINDS_ROWS:,}")  # rows out, in place
     assert page.evaluate("window.shiftbenchNoReload") is True
 
     # Cancel (a plain form: the page reloads with a message), while measures is blocked mid-entity

@@ -1,5 +1,7 @@
 """The admin: every model is listed, and run history cannot be edited."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -111,3 +113,13 @@ def test_its_pin_actions_pin_and_unpin(admin_client, run):
     run_action(admin_client, "unpin_runs", run)
     run.refresh_from_db()
     assert not run.pinned
+
+
+def test_it_numbers_entity_positions_from_1_as_the_run_page_does(admin_client, run):
+    # the fixture's only result is stored at position 0; the run page shows it as 1
+    listing = admin_client.get(reverse("admin:testruns_entityresult_changelist")).content.decode()
+    inline = admin_client.get(reverse("admin:testruns_testrun_change", args=[run.pk])).content.decode()
+
+    assert '<td class="field-shown_position">1</td>' in listing
+    assert re.search(r'<td class="field-shown_position">\s*<p>1</p>\s*</td>', inline)
+    assert "field-position" not in listing + inline

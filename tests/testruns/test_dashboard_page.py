@@ -25,6 +25,20 @@ def test_it_shows_active_and_recent_runs_and_configurations(alice_client, demo_v
     assert reverse("testruns:start", args=["demo"]) in content
 
 
+def test_it_shows_entity_counts_with_thousands_separators(alice_client, demo_version):
+    make_run(
+        demo_version,
+        status=Status.RUNNING,
+        entities_completed=1000,
+        entities_total=1200,
+        entities_failed=1001,
+    )
+
+    content = alice_client.get(URL).content.decode()
+
+    assert '1,000 / 1,200 <span class="bad">(1,001 failed)</span>' in content
+
+
 def test_it_has_the_navigation_and_logout_form(alice_client):
     content = alice_client.get(URL).content.decode()
 

@@ -57,7 +57,7 @@ def test_it_shows_progress_eta_and_rows_so_far(alice_client, run):
 
     assert "1 of 2 entities · 50%" in content
     assert '<span class="eta">4.0 s</span>' in content  # mean 4 s × 1 entity left
-    assert '<span class="rows-so-far">1200</span>' in content
+    assert '<span class="rows-so-far">1,200</span>' in content
     assert '<strong class="current-entity">' not in content  # current_entity not set on this run
     assert 'id="entity-0"' in content and 'id="entity-1"' in content
 

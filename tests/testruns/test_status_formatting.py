@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from testruns.templatetags.shiftbench import duration, options_summary
+from testruns.templatetags.shiftbench import count, duration, options_summary
 
 
 @pytest.mark.parametrize(
@@ -21,6 +21,13 @@ from testruns.templatetags.shiftbench import duration, options_summary
 )
 def test_it_formats_durations(value, text):
     assert duration(value) == text
+
+
+@pytest.mark.parametrize(
+    ("value", "text"), [(None, ""), (0, "0"), (999, "999"), (1234, "1,234"), (1_234_567, "1,234,567")]
+)
+def test_it_groups_counts_by_thousands(value, text):
+    assert count(value) == text
 
 
 def test_it_summarises_default_options():

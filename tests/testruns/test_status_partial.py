@@ -75,6 +75,22 @@ def test_it_shows_progress_eta_and_rows_so_far(alice_client, demo_version):
     assert '<strong class="current-entity">entity_1</strong>' in content
 
 
+def test_it_shows_counts_with_thousands_separators(alice_client, demo_version):
+    run = make_run(demo_version, entities=2)
+    EntityResult.objects.filter(run=run, position=0).update(rows_in=12345, rows_out=1234)
+    TestRun.objects.filter(pk=run.pk).update(
+        entities_completed=1000, entities_total=1200, entities_failed=1001
+    )
+
+    content = alice_client.get(url(run), headers=HX).content.decode()  # no cursor: the whole table
+
+    assert "1,000 of 1,200 entities" in content
+    assert '<span class="rows-so-far">1,234</span>' in content
+    assert '<span class="bad">1,001 failed</span>' in content
+    assert '<td class="num">12,345</td>' in content
+    assert '<td class="num">1,234</td>' in content
+
+
 def test_it_offers_cancel_until_a_cancel_is_requested(alice_client, demo_version):
     running = make_run(demo_version, Status.RUNNING)
     cancelling = make_run(demo_version, Status.CANCELLING)

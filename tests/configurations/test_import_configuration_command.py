@@ -1,0 +1,60 @@
+"""`manage.py import_configuration`: what `make serve` runs at every start to load the demo."""
+
+import pytest
+from django.core.management import call_command
+
+from configurations.models import Configuration
+from configurations.versioning import save_edited_version
+from tests.factories import DEMO_YAML
+
+pytestmark = pytest.mark.django_db
+
+
+def import_demo(*flags) -> str:
+    from io import StringIO
+
+    out = StringIO()
+    call_command("import_configuration", str(DEMO_YAML), "--name", "demo", *flags, stdout=out)
+    return out.getvalue()
+
+
+def test_it_imports_the_demo_when_it_is_missing():
+    out = import_demo("--if-missing")
+
+    demo = Configuration.objects.get(name="demo")
+    assert demo.current_version.number == 1
+    assert "demo v1 (imported" in out
+
+
+def test_it_changes_nothing_the_second_time():
+    import_demo("--if-missing")
+    out = import_demo("--if-missing")
+
+    demo = Configuration.objects.get(name="demo")
+    assert demo.versions.count() == 1
+    assert demo.current_version.number == 1
+    assert "demo v1 (already there, left as it is" in out
+
+
+def test_it_keeps_the_authors_edit_of_the_demo_current(alice):
+    import_demo("--if-missing")
+    demo = Configuration.objects.get(name="demo")
+    edited = save_edited_version(demo, DEMO_YAML.read_text() + "\n# my edit\n", alice, "my edit")
+
+    import_demo("--if-missing")
+
+    demo.refresh_from_db()
+    assert demo.current_version == edited
+    assert demo.versions.count() == 2
+
+
+def test_without_the_flag_it_makes_the_file_current_again(alice):
+    import_demo()
+    demo = Configuration.objects.get(name="demo")
+    save_edited_version(demo, DEMO_YAML.read_text() + "\n# my edit\n", alice, "my edit")
+
+    out = import_demo()
+
+    demo.refresh_from_db()
+    assert demo.current_version.number == 3
+    assert "demo v3 (imported" in out
