@@ -175,9 +175,10 @@ def _end_run(run: TestRun, status: str, message: str | None, outage: "DatabaseOu
             # One transaction, so the poll that sees the run end also sees the event that says how it ended.
             with transaction.atomic():
                 if run.finish(status, message or report):
-                    run.log(
-                        "error" if status == Status.FAILED else "info", message or report or f"Run {status}."
-                    )
+                    # run.status, not status: a run asked to end completed ends with its verdict.
+                    failed = run.status == Status.FAILED and run.summary
+                    ended = f"Run failed: {run.summary}." if failed else f"Run {run.status}."
+                    run.log("error" if run.status == Status.FAILED else "info", message or report or ended)
                     if message and report:
                         run.log("warning", report)
                     return run.status
@@ -224,7 +225,7 @@ def _process(run: TestRun, stop: threading.Event, outage: "DatabaseOutage | None
     )
     if result.cancelled:
         return Status.CANCELLED, ""  # finish() ends the entities that never started cancelled
-    return Status.COMPLETED, ""
+    return Status.COMPLETED, ""  # the engine ran to its end; finish() turns this into the run's verdict
 
 
 def _create_entity_results(run: TestRun, plan) -> None:

@@ -27,6 +27,14 @@ class Status(models.TextChoices):
 
 ACTIVE_STATUSES = (Status.PENDING, Status.RUNNING, Status.CANCELLING)
 FINAL_STATUSES = (Status.COMPLETED, Status.FAILED, Status.CANCELLED, Status.CRASHED)
+# What a run's verdict is read from (``TestRun.verdict``).
+COUNTERS = [
+    "entities_total",
+    "entities_completed",
+    "entities_succeeded",
+    "entities_failed",
+    "entities_skipped",
+]
 
 
 class TestRunQuerySet(models.QuerySet):
@@ -195,8 +203,10 @@ class TestRunQuerySet(models.QuerySet):
 class TestRun(models.Model):
     """One test run of one configuration version with one set of options.
 
-    ``status`` answers "where is the run in its life" (see DESIGN.md §5); whether its entities succeeded is
-    in the counters. A run is ``completed`` when every planned entity was processed, even if some failed.
+    ``status`` answers "where is the run in its life, and did it do what was asked" (see DESIGN.md §5): a
+    run that ran to its end is ``completed`` only when its verdict says so (``verdict``), else ``failed``.
+    Why it failed is derived from the counters (``summary``), never stored beside them, so the two cannot
+    drift; ``error_message`` is kept for a run that could not start or go on (the counters cannot say that).
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -258,6 +268,41 @@ class TestRun(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
+
+    def shortfalls(self) -> list[str]:
+        """What keeps the run from ``completed``, from its counters: ["19 entities failed", "33 skipped"].
+
+        Empty when every planned entity succeeded. Entities a finished run never finished (crashed, cancelled,
+        never reached) count too, so an empty list means exactly "succeeded == total". Error-level check
+        failures, once runs have checks, join the list here ("2 checks failed"). No query.
+        """
+        return self._shortfalls(ended=not self.is_active)
+
+    def _shortfalls(self, ended: bool) -> list[str]:
+        noun = "entity" if self.entities_failed == 1 else "entities"
+        parts = [f"{self.entities_failed:,} {noun} failed"] if self.entities_failed else []
+        if self.entities_skipped:
+            noun = "" if parts else (" entity" if self.entities_skipped == 1 else " entities")
+            parts.append(f"{self.entities_skipped:,}{noun} skipped")
+        unfinished = self.entities_total - self.entities_completed
+        if unfinished > 0 and ended:
+            noun = "" if parts else (" entity" if unfinished == 1 else " entities")
+            parts.append(f"{unfinished:,}{noun} not finished")
+        return parts
+
+    @property
+    def summary(self) -> str:
+        """Why the run did not succeed ("19 entities failed, 33 skipped"); "" if nothing went wrong.
+
+        Live while the run works (failures so far); a run that could not start says why in ``error_message``.
+        """
+        return ", ".join(self.shortfalls())
+
+    def verdict(self) -> str:
+        """The final status of a run whose engine ran to its end: ``completed`` when nothing falls short
+        (``shortfalls``), else ``failed``. The one place that rule lives; no query.
+        """
+        return Status.FAILED if self._shortfalls(ended=True) else Status.COMPLETED
 
     @property
     def progress_percent(self) -> int:
@@ -342,11 +387,16 @@ class TestRun(models.Model):
 
         Guarded by the claim this object read, if any, so a worker that lost its run writes nothing. The
         entities the run never finished end with it: ``cancelled`` with a cancelled run, else ``crashed``.
+        ``completed`` is what a caller asks for when the engine ran to its end; the run gets the status its
+        ``verdict`` gives, from the counters as they are in the database (``failed`` if anything fell short).
         """
         runs = TestRun.objects.filter(pk=self.pk, status__in=ACTIVE_STATUSES)
         if self.claim_token is not None:
             runs = runs.filter(claim_token=self.claim_token)
         with transaction.atomic():
+            if status == Status.COMPLETED:
+                self.refresh_from_db(fields=COUNTERS)
+                status = self.verdict()
             updated = runs.update(
                 status=status,
                 finished_at=timezone.now(),

@@ -59,6 +59,7 @@ class TestRunResult(Schema):
     current_entity: str | None
     entities_completed: int
     # ours, beyond the reference
+    summary: str | None  # why the run did not succeed, from its counters ("1 entity failed, 2 skipped")
     created_at: datetime
     version: int
     requested_by: str | None
@@ -133,6 +134,7 @@ def run_result(run, previews: bool = True, request=None) -> TestRunResult:
         options=run.options,
         current_entity=run.current_entity or None,
         entities_completed=run.entities_completed,
+        summary=run.summary or None,
         created_at=run.created_at,
         version=run.version.number,
         requested_by=run.requested_by.username if run.requested_by else None,

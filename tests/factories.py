@@ -180,3 +180,37 @@ def make_hostile_run(write_config, user, capture) -> TestRun:
     run = run_for_real(version, user, capture)
     assert run.status == Status.COMPLETED, run.error_message
     return TestRun.objects.for_export().get(pk=run.pk)
+
+
+# --- a run that ran to its end with an entity that failed ---------------------------------------------------
+
+FAILING_ENTITY = """
+entities:
+  survey:
+    type: csv
+    options: {filename: survey.csv, sep: ";", dtype: str, keep_default_na: false}
+    columns: [site, sample]
+  site:
+    type: csv
+    options: {filename: missing.csv, sep: ";"}
+    keys: [site]
+    columns: [site]
+    surrogate_id: site_id
+  site_note:
+    source: site
+    columns: [site_id]
+  sample:
+    source: survey
+    keys: [sample]
+    columns: [sample]
+    surrogate_id: sample_id
+"""  # missing.csv is never written: site fails, site_note (reading it) is skipped, the others succeed
+
+
+def run_with_a_failing_entity(write_config, user, capture, name="broken") -> TestRun:
+    """Import FAILING_ENTITY as configuration ``name`` and run it for real: one failed, one skipped."""
+    from configurations.importing import import_configuration
+
+    path = write_config(FAILING_ENTITY, name=f"{name}.yml", survey__csv="site;sample\nA;1\nB;2\n")
+    version, _ = import_configuration(path, name=name, user=user)
+    return run_for_real(version, user, capture)

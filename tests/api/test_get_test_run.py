@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from ninja.responses import NinjaJSONEncoder
 
 from testruns.models import TestRun
-from tests.factories import make_hostile_run
+from tests.factories import make_hostile_run, run_with_a_failing_entity
 
 pytestmark = pytest.mark.django_db
 
@@ -117,3 +117,20 @@ def test_it_returns_a_huge_cell_cut_in_the_preview(
     assert preview[0]["text"].endswith("… [truncated: 1,200,000 characters]")
     assert preview[1]["text"] == "#N/A"
     assert len(response.content) < 100_000
+
+
+def test_it_says_why_a_run_failed(alice_client, alice, write_config, django_capture_on_commit_callbacks):
+    failed = run_with_a_failing_entity(write_config, alice, django_capture_on_commit_callbacks)
+
+    data = alice_client.get(f"/api/v1/test-runs/{failed.pk}").json()
+
+    assert data["status"] == "failed"
+    assert data["summary"] == "1 entity failed, 1 skipped"
+    assert data["error_message"] is None  # it started: what went wrong is in the entities
+    assert (data["entities_failed"], data["entities_skipped"]) == (1, 1)
+
+
+def test_it_has_no_summary_for_a_completed_run(alice_client, make_run):
+    run = make_run(entities=2)
+
+    assert alice_client.get(f"/api/v1/test-runs/{run.pk}").json()["summary"] is None

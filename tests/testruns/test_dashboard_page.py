@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from testruns.models import Status
-from tests.factories import make_run, make_runs
+from tests.factories import make_run, make_runs, run_with_a_failing_entity
 
 pytestmark = pytest.mark.django_db
 URL = reverse("dashboard")
@@ -73,3 +73,19 @@ def test_it_rejects_a_wrong_password(client, alice):
 
     assert response.status_code == 200
     assert b"did not match" in response.content
+
+
+def test_it_shows_a_run_whose_entity_failed_as_failed_with_why(
+    alice_client, alice, write_config, django_capture_on_commit_callbacks
+):
+    failed = run_with_a_failing_entity(write_config, alice, django_capture_on_commit_callbacks)
+
+    content = alice_client.get(URL).content.decode()
+
+    recent = content.split("Recent runs")[1].split("<h2>Configurations")[0]
+    assert failed.short_id in recent
+    assert 'data-status="failed"' in recent
+    assert "(1 entity failed, 1 skipped)" in recent
+    configurations = content.split("<h2>Configurations")[1]
+    assert 'data-status="failed"' in configurations  # the configuration's last run
+    assert 'data-status="completed"' not in content

@@ -125,7 +125,10 @@ def test_it_fails_one_entity_skips_its_dependents_and_runs_the_rest(
 
     run = start(version, alice, django_capture_on_commit_callbacks)
 
-    assert run.status == Status.COMPLETED
+    assert run.status == Status.FAILED
+    assert run.summary == "1 entity failed, 1 skipped"
+    assert run.error_message == ""  # it did start: the counters say why it failed
+    assert run.events.order_by("pk").last().message == "Run failed: 1 entity failed, 1 skipped."
     results = {r.entity: r for r in run.entity_results.all()}
     assert results["site"].status == EntityResult.Status.FAILED
     assert "missing.csv" in results["site"].error

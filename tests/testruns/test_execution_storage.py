@@ -41,7 +41,7 @@ def test_it_fails_the_entity_that_reads_a_short_blob_and_runs_the_others(
     )
     assert results["record_type"].status == "success"  # a fixed table still runs
     assert results["site"].status == "skipped"  # it reads the survey
-    assert run.status == Status.COMPLETED
+    assert run.status == Status.FAILED
     assert run.entities_failed == 1
 
 
@@ -73,7 +73,7 @@ def test_a_table_that_does_not_fit_on_the_disk_fails_its_entity_and_leaves_no_pa
     assert failed.error == "Its table could not be stored: No space left on device."
     assert failed.output == ""
     assert (run.status, run.entities_completed, run.entities_succeeded, run.entities_failed) == (
-        Status.COMPLETED,
+        Status.FAILED,  # the entity failed after it had succeeded: the verdict reads the stored counters
         11,
         10,
         1,

@@ -50,3 +50,29 @@ def test_it_changes_nothing_once_the_run_has_ended(running):
     assert running.status == Status.COMPLETED
     assert running.error_message == ""
     assert statuses(running) == {"survey": "success", "site": "running", "sample": "pending"}
+
+
+def counted(run, **counters):
+    TestRun.objects.filter(pk=run.pk).update(**counters)
+
+
+def test_it_ends_a_run_completed_when_every_entity_succeeded(running):
+    counted(running, entities_completed=3, entities_succeeded=3)
+    running.entity_results.update(status="success")
+
+    assert running.finish(Status.COMPLETED) is True
+
+    assert running.status == Status.COMPLETED
+    assert running.summary == ""
+
+
+def test_it_ends_a_run_asked_to_complete_failed_when_an_entity_fell_short(running):
+    # The counters as the worker wrote them, not as this object read them when it claimed the run.
+    counted(running, entities_completed=3, entities_succeeded=1, entities_failed=1, entities_skipped=1)
+
+    assert running.finish(Status.COMPLETED) is True
+
+    running.refresh_from_db()
+    assert running.status == Status.FAILED
+    assert running.error_message == ""
+    assert running.summary == "1 entity failed, 1 skipped"

@@ -209,3 +209,16 @@ def test_it_leaves_each_versions_yaml_and_validation_out(
     page_query = queries.captured_queries[-1]["sql"]
     assert "yaml_text" not in page_query and '"validation"' not in page_query
     assert response.content.count(b">v1<") == 3
+
+
+def test_its_failed_filter_finds_a_run_whose_entity_failed(
+    alice_client, alice, write_config, django_capture_on_commit_callbacks
+):
+    failed = factories.run_with_a_failing_entity(write_config, alice, django_capture_on_commit_callbacks)
+
+    found = alice_client.get(URL, {"status": "failed"}).content.decode()
+    completed = alice_client.get(URL, {"status": "completed"}).content.decode()
+
+    assert failed.short_id in found
+    assert "(1 entity failed, 1 skipped)" in found
+    assert failed.short_id not in completed

@@ -5,7 +5,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from testruns.models import EntityResult, Status, TestRun
-from tests.factories import make_result, make_run, make_version
+from tests.factories import make_result, make_run, make_version, run_with_a_failing_entity
 
 pytestmark = pytest.mark.django_db
 
@@ -106,3 +106,16 @@ def test_it_costs_a_fixed_number_of_queries(alice_client, run, django_assert_num
     # (for "Compare with previous run"), entity results, events
     with django_assert_num_queries(6):
         alice_client.get(url(run))
+
+
+def test_it_shows_a_run_whose_entity_failed_as_failed_with_why(
+    alice_client, alice, write_config, django_capture_on_commit_callbacks
+):
+    failed = run_with_a_failing_entity(write_config, alice, django_capture_on_commit_callbacks)
+
+    content = alice_client.get(url(failed)).content.decode()
+
+    status = content.split('id="run-status"')[1].split("</section>")[0]
+    assert 'data-status="failed"' in status
+    assert '<span class="bad run-verdict">1 entity failed, 1 skipped</span>' in status
+    assert "error-box" not in status  # the run did start: no error of its own

@@ -68,8 +68,9 @@ def test_it_exits_1_when_an_entity_fails(write_config, alice):
     with pytest.raises(CommandError) as excinfo:
         run_test("broken", "--sync")
 
+    run = TestRun.objects.get()
     assert excinfo.value.returncode == 1
-    assert "completed: 2 of 3 entities succeeded, 1 failed, 0 skipped" in str(excinfo.value)
+    assert f"run {run.short_id} failed: 2 of 3 entities succeeded, 1 failed, 0 skipped" in str(excinfo.value)
     assert TestRun.objects.get().entity_results.get(entity="notes").status == "failed"
 
 

@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 
 from testruns.execution import execute_run, start_run
 from testruns.options import RunOptions
-from tests.factories import make_run
+from tests.factories import make_run, run_with_a_failing_entity
 
 pytestmark = pytest.mark.django_db
 
@@ -91,3 +91,16 @@ def test_it_rejects_an_ambiguous_prefix(demo_version):
 def test_it_rejects_ids_it_cannot_find(db, run_id, message):
     with pytest.raises(CommandError, match=message):
         show_run(run_id)
+
+
+def test_it_shows_a_run_whose_entity_failed_as_failed(
+    alice, write_config, django_capture_on_commit_callbacks
+):
+    failed = run_with_a_failing_entity(write_config, alice, django_capture_on_commit_callbacks)
+
+    lines = show_run(str(failed.pk)).splitlines()
+
+    head = f"broken v1 run {failed.short_id} failed: 2 of 4 entities succeeded, 1 failed, 1 skipped"
+    assert lines[0].startswith(head)
+    assert "  verdict:   1 entity failed, 1 skipped" in lines
+    assert not any(line.startswith("  error:") for line in lines)

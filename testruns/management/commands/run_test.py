@@ -34,8 +34,8 @@ def entity_list(value: str | None) -> list[str] | None:
 class Command(BaseCommand):
     help = (
         "Start a test run of a configuration's current version. It runs in a worker; --wait follows it "
-        "to the end, --sync runs it in this process. With either, exit status 0 means every entity "
-        "succeeded."
+        "to the end, --sync runs it in this process. With either, exit status 0 means the run completed "
+        "(every entity succeeded); 1 that it failed, was cancelled or crashed."
     )
 
     def add_arguments(self, parser):

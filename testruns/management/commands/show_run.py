@@ -33,6 +33,8 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"  working on {run.current_entity} ({run.entities_completed} of {run.entities_total} done)"
             )
+        if run.summary and not run.is_active:
+            self.stdout.write(f"  verdict:   {run.summary}")  # why it is not completed, as its page says
         if run.error_message:
             self.stdout.write(f"  error:     {run.error_message}")
         self.stdout.write(f"  page:      {run.get_absolute_url()}")
