@@ -36,7 +36,7 @@ def test_it_shows_entity_counts_with_thousands_separators(alice_client, demo_ver
 
     content = alice_client.get(URL).content.decode()
 
-    assert '1,000 / 1,200 <span class="bad">(1,001 failed)</span>' in content
+    assert '1,000 / 1,200 <span class="bad run-verdict">(1,001 entities failed)</span>' in content
 
 
 def test_it_has_the_navigation_and_logout_form(alice_client):

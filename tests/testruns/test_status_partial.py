@@ -86,7 +86,7 @@ def test_it_shows_counts_with_thousands_separators(alice_client, demo_version):
 
     assert "1,000 of 1,200 entities" in content
     assert '<span class="rows-so-far">1,234</span>' in content
-    assert '<span class="bad">1,001 failed</span>' in content
+    assert '<span class="bad run-verdict">1,001 entities failed</span>' in content
     assert '<td class="num">12,345</td>' in content
     assert '<td class="num">1,234</td>' in content
 
