@@ -192,6 +192,14 @@ class TestRunQuerySet(models.QuerySet):
             Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff)
         )
 
+    def ran_to_the_end(self):
+        """Runs whose engine went through every entity: ``completed``, or ``failed`` by the verdict alone.
+
+        A run failed by the verdict (an entity failed or was skipped) has no ``error_message``; one that
+        could not start or carry on has, and so do cancelled and crashed runs (not included).
+        """
+        return self.filter(status__in=(Status.COMPLETED, Status.FAILED), error_message="")
+
     def stale_pending(self, now=None):
         """Pending runs that no worker has taken within PENDING_TIMEOUT."""
         now = now or timezone.now()

@@ -5,7 +5,7 @@ The configuration page draws them as sparklines: inline SVG computed here, no Ja
 
 from dataclasses import dataclass, field
 
-from testruns.models import EntityResult, Status, TestRun
+from testruns.models import EntityResult, TestRun
 
 WIDTH, HEIGHT, PAD = 120, 24, 2
 
@@ -63,13 +63,17 @@ class Trend:
 
 
 def entity_trend(configuration, runs: int = 20, entities: int = 10) -> Trend:
-    """The last ``runs`` completed runs of ``configuration``, for its ``entities`` entities with most rows.
+    """The last ``runs`` runs of ``configuration`` that ran to their end, for its ``entities`` entities with
+    most rows.
 
-    One query: the entity results of those runs (a LIMIT subquery served by the (configuration, status,
-    created_at) index), with each run's time. Only succeeded entities give values.
+    A run failed by the verdict counts (its entities that succeeded give values; a configuration with an
+    entity that always fails still has a trend); one that could not start or carry on does not. One query:
+    the entity results of those runs (a LIMIT subquery served by the (configuration, status, created_at)
+    index), with each run's time. Only succeeded entities give values.
     """
     last_runs = (
-        TestRun.objects.filter(configuration=configuration, status=Status.COMPLETED)
+        TestRun.objects.filter(configuration=configuration)
+        .ran_to_the_end()
         .order_by("-created_at", "-pk")
         .values("pk")[:runs]
     )

@@ -1,4 +1,4 @@
-"""The configuration page's trend: rows out and duration per entity over the last completed runs."""
+"""The configuration page's trend: rows out and duration per entity over the last runs that ran to the end."""
 
 from datetime import timedelta
 
@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from testruns.models import EntityResult, Status
+from testruns.models import EntityResult, Status, TestRun
 from testruns.trends import HEIGHT, Sparkline, entity_trend
 from tests import factories
 
@@ -49,8 +49,11 @@ def test_it_draws_a_flat_or_empty_series():
 def test_it_follows_each_entity_over_the_last_completed_runs(demo_version, django_assert_num_queries):
     make_run(demo_version, 30, {"site": (1, 10)})  # beyond the last two
     make_run(demo_version, 20, {"site": (100, 50), "sample": (5000, 900)})
-    make_run(demo_version, 15, {"site": (999, 1)}, status=Status.FAILED)  # not completed: left out
-    make_run(demo_version, 10, {"site": (120, 40), "sample": None})  # sample failed in this run
+    could_not_run = make_run(demo_version, 15, {"site": (999, 1)}, status=Status.FAILED)
+    TestRun.objects.filter(pk=could_not_run.pk).update(error_message="The bundle could not be read")
+    make_run(demo_version, 12, {"site": (888, 1)}, status=Status.CANCELLED)  # stopped: left out
+    # sample failed in this run: failed by the verdict, it ran to its end and its site still counts
+    make_run(demo_version, 10, {"site": (120, 40), "sample": None}, status=Status.FAILED)
     make_run(factories.make_version("other"), 5, {"site": (7, 7)})
 
     with django_assert_num_queries(1):
