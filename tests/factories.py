@@ -202,9 +202,10 @@ entities:
   sample:
     source: survey
     keys: [sample]
-    columns: [sample]
+    columns: [sample, no_such_column]
     surrogate_id: sample_id
 """  # missing.csv is never written: site fails, site_note (reading it) is skipped, the others succeed
+# (sample with a warning about no_such_column)
 
 
 def run_with_a_failing_entity(write_config, user, capture, name="broken") -> TestRun:

@@ -10,38 +10,9 @@ from configurations.importing import import_configuration
 from testruns.execution import execute_run, start_run
 from testruns.models import EntityResult, RunAlreadyFinished, RunNotQueued, Status, TestRun
 from testruns.options import InvalidOptions, RunOptions
-from tests.factories import HUGE_CELL, make_hostile_run
+from tests.factories import HUGE_CELL, make_hostile_run, run_for_real, run_with_a_failing_entity
 
 pytestmark = pytest.mark.django_db
-
-BROKEN_ENTITY = """
-entities:
-  survey:
-    type: csv
-    options: {filename: survey.csv, sep: ";", dtype: str, keep_default_na: false}
-    columns: [site, sample]
-  site:
-    type: csv
-    options: {filename: missing.csv, sep: ";"}
-    keys: [site]
-    columns: [site]
-    surrogate_id: site_id
-  site_note:
-    source: site
-    columns: [site_id]
-  sample:
-    source: survey
-    keys: [sample]
-    columns: [sample, no_such_column]
-    surrogate_id: sample_id
-"""
-
-
-def start(version, user, capture, **options):
-    with capture(execute=True):
-        run = start_run(version, RunOptions(**options), user)
-    run.refresh_from_db()
-    return run
 
 
 def test_it_enqueues_the_run_only_after_commit(demo_version, alice, django_capture_on_commit_callbacks):
@@ -55,7 +26,9 @@ def test_it_enqueues_the_run_only_after_commit(demo_version, alice, django_captu
 
 
 def test_it_runs_the_demo_to_completion(demo_version, alice, django_capture_on_commit_callbacks):
-    run = start(demo_version, alice, django_capture_on_commit_callbacks, max_rows_per_entity=None)
+    run = run_for_real(
+        demo_version, alice, django_capture_on_commit_callbacks, RunOptions(max_rows_per_entity=None)
+    )
 
     assert run.status == Status.COMPLETED, run.error_message
     assert run.entities_total == len(demo_version.validation["entities"]) == 11
@@ -69,7 +42,9 @@ def test_it_runs_the_demo_to_completion(demo_version, alice, django_capture_on_c
 
 
 def test_it_stores_a_preview_and_the_full_table(demo_version, alice, django_capture_on_commit_callbacks):
-    run = start(demo_version, alice, django_capture_on_commit_callbacks, max_rows_per_entity=None)
+    run = run_for_real(
+        demo_version, alice, django_capture_on_commit_callbacks, RunOptions(max_rows_per_entity=None)
+    )
 
     abundance = run.entity_results.get(entity="abundance")
     assert len(abundance.preview) == 50
@@ -82,7 +57,9 @@ def test_it_stores_a_preview_and_the_full_table(demo_version, alice, django_capt
 
 
 def test_it_samples_the_first_rows(demo_version, alice, django_capture_on_commit_callbacks):
-    run = start(demo_version, alice, django_capture_on_commit_callbacks, max_rows_per_entity=10)
+    run = run_for_real(
+        demo_version, alice, django_capture_on_commit_callbacks, RunOptions(max_rows_per_entity=10)
+    )
 
     assert run.status == Status.COMPLETED
     assert run.entity_results.get(entity="survey").rows_out == 10
@@ -92,7 +69,7 @@ def test_it_samples_the_first_rows(demo_version, alice, django_capture_on_commit
 def test_it_runs_requested_entities_with_their_dependencies(
     demo_version, alice, django_capture_on_commit_callbacks
 ):
-    run = start(demo_version, alice, django_capture_on_commit_callbacks, entities=["site"])
+    run = run_for_real(demo_version, alice, django_capture_on_commit_callbacks, RunOptions(entities=["site"]))
 
     roles = dict(run.entity_results.values_list("entity", "role"))
     assert roles["site"] == EntityResult.Role.REQUESTED
@@ -120,10 +97,7 @@ def test_it_rejects_a_sample_size_out_of_range(demo_version, alice):
 def test_it_fails_one_entity_skips_its_dependents_and_runs_the_rest(
     write_config, alice, django_capture_on_commit_callbacks
 ):
-    path = write_config(BROKEN_ENTITY, survey__csv="site;sample\nA;1\nB;2\n")
-    version, _ = import_configuration(path, user=alice)
-
-    run = start(version, alice, django_capture_on_commit_callbacks)
+    run = run_with_a_failing_entity(write_config, alice, django_capture_on_commit_callbacks)
 
     assert run.status == Status.FAILED
     assert run.summary == "1 entity failed, 1 skipped"
@@ -145,7 +119,7 @@ def test_it_fails_a_run_whose_configuration_does_not_load(
     version, _ = import_configuration(path, user=alice)
     assert version.validation["error"]
 
-    run = start(version, alice, django_capture_on_commit_callbacks)
+    run = run_for_real(version, alice, django_capture_on_commit_callbacks)
 
     assert run.status == Status.FAILED
     assert "config.yml" in run.error_message
@@ -154,7 +128,7 @@ def test_it_fails_a_run_whose_configuration_does_not_load(
 
 
 def test_a_duplicate_delivery_does_nothing(demo_version, alice, django_capture_on_commit_callbacks):
-    run = start(demo_version, alice, django_capture_on_commit_callbacks, entities=["site"])
+    run = run_for_real(demo_version, alice, django_capture_on_commit_callbacks, RunOptions(entities=["site"]))
     finished_at = run.finished_at
 
     assert execute_run(run.pk) == Status.COMPLETED
@@ -175,7 +149,7 @@ def test_cancelling_a_pending_run_cancels_it_at_once(demo_version, alice, django
 
 
 def test_cancelling_a_finished_run_is_refused(demo_version, alice, django_capture_on_commit_callbacks):
-    run = start(demo_version, alice, django_capture_on_commit_callbacks, entities=["site"])
+    run = run_for_real(demo_version, alice, django_capture_on_commit_callbacks, RunOptions(entities=["site"]))
 
     with pytest.raises(RunAlreadyFinished, match="already finished"):
         run.request_cancel()
