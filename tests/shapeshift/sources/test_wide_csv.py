@@ -18,6 +18,19 @@ def narrow_bounds(monkeypatch):
     monkeypatch.setattr(files, "WIDE_SLICE", 300)
 
 
+@pytest.fixture
+def reads(monkeypatch) -> list[dict]:
+    """The keyword arguments of every pd.read_csv call, in order (the reads still happen)."""
+    calls, read_csv = [], pd.read_csv
+    monkeypatch.setattr(files.pd, "read_csv", lambda *a, **k: calls.append(k) or read_csv(*a, **k))
+    return calls
+
+
+def slices(reads: list[dict]) -> list[list]:
+    """The column positions of each sliced read."""
+    return [k["usecols"] for k in reads if isinstance(k.get("usecols"), list)]
+
+
 def wide_csv(ws) -> None:
     rows = [",".join(f"{column}-{row}" for column in COLUMNS) for row in range(3)]
     ws.write("wide.csv", "\n".join([",".join(COLUMNS), *rows]) + "\n")
@@ -32,44 +45,31 @@ entities:
 """
 
 
-def test_it_reads_a_wide_file_in_slices_into_the_same_table(ws, narrow_bounds, monkeypatch):
+def test_it_reads_a_wide_file_in_slices_into_the_same_table(ws, narrow_bounds, reads):
     wide_csv(ws)
-    reads = []
-    read_csv = pd.read_csv
-    monkeypatch.setattr(
-        files.pd, "read_csv", lambda *a, **k: reads.append(k.get("usecols")) or read_csv(*a, **k)
-    )
     names = list(pd.read_csv(ws.folder / "wide.csv", nrows=1).columns)
 
     result = ws.run(CONFIG % ", ".join(names), keep_tables=True)
 
     table = result.tables["wide"]
-    expected = read_csv(ws.folder / "wide.csv", dtype=str, keep_default_na=False)
+    expected = pd.read_csv(ws.folder / "wide.csv", dtype=str, keep_default_na=False)
     assert sorted(table.columns) == sorted(names)
     pd.testing.assert_frame_equal(table.reset_index(drop=True), expected[list(table.columns)].astype(object))
-    sliced = [usecols for usecols in reads if isinstance(usecols, list)]
+    sliced = slices(reads)
     assert [len(s) for s in sliced] == [300, 300, 102]
     assert sliced[0][0] == 0 and sliced[-1][-1] == len(COLUMNS) - 1
 
 
-def test_it_reads_a_file_below_the_bound_in_one_call_as_before(ws, monkeypatch):
+def test_it_reads_a_file_below_the_bound_in_one_call_as_before(ws, reads):
     wide_csv(ws)
-    reads = []
-    read_csv = pd.read_csv
-    monkeypatch.setattr(files.pd, "read_csv", lambda *a, **k: reads.append(k) or read_csv(*a, **k))
 
     ws.run(CONFIG % "c0, c5")
 
     assert [k.get("dtype") for k in reads if k.get("nrows") != 1] == ["category"]
 
 
-def test_a_cancel_lands_between_slices_of_a_wide_read(ws, narrow_bounds, monkeypatch):
+def test_a_cancel_lands_between_slices_of_a_wide_read(ws, narrow_bounds, reads):
     wide_csv(ws)
-    reads = []
-    read_csv = pd.read_csv
-    monkeypatch.setattr(
-        files.pd, "read_csv", lambda *a, **k: reads.append(k.get("usecols")) or read_csv(*a, **k)
-    )
 
     class StopInsideTheRead(Observer):
         """Asks to stop at the third check of the load phase: after the first slice was read."""
@@ -90,4 +90,4 @@ def test_a_cancel_lands_between_slices_of_a_wide_read(ws, narrow_bounds, monkeyp
     result = ws.run(CONFIG % ", ".join(names), observer=StopInsideTheRead())
 
     assert result.cancelled and result.outcome("wide").status == "cancelled"
-    assert len([usecols for usecols in reads if isinstance(usecols, list)]) == 1
+    assert len(slices(reads)) == 1
