@@ -8,6 +8,9 @@ shapeshift.write_csv(table, path_or_binary_file)  # what table.to_csv(..., index
 """
 
 from .config import (
+    FORMAT_V1,
+    FORMAT_V2,
+    FORMAT_VERSIONS,
     DirectoryResolver,
     EntitySpec,
     FileRef,
@@ -26,6 +29,9 @@ from .pipeline import EntityOutcome, EntityStatus, Observer, Plan, RunResult, pl
 from .sqlpolicy import SqlPolicy, SqlTarget
 
 __all__ = [
+    "FORMAT_V1",
+    "FORMAT_V2",
+    "FORMAT_VERSIONS",
     "load",
     "validate",
     "plan",

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from ..errors import ConfigError
+from .format import FORMAT_V1, detect_format_version
 from .resolver import FileResolver, FileUnavailable, join_relative, parent_of
 from .yaml_reader import MAX_DEPTH, Budget, LimitExceeded, parse_yaml, safe_load
 
@@ -43,6 +44,7 @@ class LoadedDocument:
     warnings: list[tuple[str, tuple]] = field(default_factory=list)  # (message, key path)
     files: list[FileRef] = field(default_factory=list)
     nodes: int = 0  # nodes of the resolved tree, as the load's budget counts them
+    format_version: int = FORMAT_V1
 
 
 def _directive_argument(text: str, directive: str) -> str:
@@ -54,8 +56,11 @@ def _key_path(path: tuple) -> str:
 
 
 class _Context:
-    def __init__(self, resolver: FileResolver, env: Mapping[str, str], prefix: str | None) -> None:
+    def __init__(
+        self, resolver: FileResolver, env: Mapping[str, str], prefix: str | None, format_version: int | None
+    ) -> None:
         self.resolver = resolver
+        self.format_version = format_version  # None until the main file's root has been read
         self.env = env
         self.prefix = prefix
         self.stack: list[str] = []
@@ -71,12 +76,21 @@ class _Context:
 
 
 def load_document(
-    name: str, resolver: FileResolver, env: Mapping[str, str], prefix: str | None = None
+    name: str,
+    resolver: FileResolver,
+    env: Mapping[str, str],
+    prefix: str | None = None,
+    format_version: int | None = None,
 ) -> LoadedDocument:
-    """Load `name` (relative to `resolver`) with every directive resolved."""
-    context = _Context(resolver, env, prefix)
+    """Load `name` (relative to `resolver`) with every directive resolved.
+
+    The format is `format_version` when given, else detected from the main file's root before its
+    directives are resolved (config/format.py); included files are read in the main file's format.
+    """
+    context = _Context(resolver, env, prefix, format_version)
     doc = _load_file(name, context)
     doc.files = context.files
+    doc.format_version = context.format_version
     return doc
 
 
@@ -111,6 +125,8 @@ def _load_file(
     data, lines = parse_yaml(text, name, budget=ctx.budget, depth=depth)
     if not isinstance(data, dict):
         raise ConfigError("the document root must be a mapping", file=name, line=1)
+    if ctx.format_version is None:
+        ctx.format_version = detect_format_version(data)
     doc = LoadedDocument(data=data, locations={path: (name, line) for path, line in lines.items()})
     doc.nodes = unspent - ctx.budget.nodes
     ctx.stack.append(name)

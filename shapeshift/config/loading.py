@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from ..errors import ConfigError
 from ..sqlpolicy import SqlPolicy
 from .directives import FileRef, load_document
+from .format import FORMAT_VERSIONS
 from .model import FILE_TYPES, Project, build_entities
 from .resolver import DirectoryResolver, FileResolver, join_relative, parent_of
 
@@ -20,6 +21,7 @@ def load(
     *,
     env_prefix: str | None = None,
     sql_policy: SqlPolicy | None = None,
+    format_version: int | None = None,
 ) -> Project:
     """Load and resolve a configuration.
 
@@ -27,6 +29,7 @@ def load(
     given, a file name relative to it. `env` replaces os.environ for ${NAME} and env overrides;
     `env_prefix` (e.g. "SEAD_NORMALIZER") enables environment overrides by prefix (spec 1.6).
     `sql_policy` restricts where its SQL sources may connect (default: anywhere, as for the CLI).
+    `format_version` (1 or 2) forces the format instead of detecting it from the file (config/format.py).
     Raises ConfigError on broken YAML, a missing/non-YAML/cyclic @include or a cyclic @value.
     """
     if resolver is None:
@@ -37,10 +40,13 @@ def load(
     else:
         main = str(source)
     environment = dict(os.environ if env is None else env)
-    doc = load_document(main, resolver, environment, env_prefix)
+    if format_version is not None and format_version not in FORMAT_VERSIONS:
+        raise ConfigError(f"unknown format version {format_version!r} (known: 1, 2)", file=str(source))
+    doc = load_document(main, resolver, environment, env_prefix, format_version)
     project = Project(
         raw=doc.data,
-        entities=build_entities(doc.data),
+        entities=build_entities(doc.data, doc.format_version),
+        format_version=doc.format_version,
         resolver=resolver,
         main=main,
         locations=doc.locations,

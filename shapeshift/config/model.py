@@ -11,11 +11,16 @@ import pathlib
 from dataclasses import dataclass, field
 
 from ..sqlpolicy import SqlPolicy
+from .format import FORMAT_V1, FORMAT_V2
 from .resolver import FileResolver
 
 FILE_TYPES = {"csv", "tsv", "xlsx", "xls", "openpyxl"}
 LOADER_TYPES = {"fixed", "sql"} | FILE_TYPES
 UNUSABLE_LOADER_TYPES = {"fixed2", "sqlite", "postgres", "ucanaccess"}
+# format 2 (format-v2.md 4, 7.1): `entity` and `merged` are kinds of their own; more loader keys exist
+V2_LOADER_TYPES = {"fixed"} | FILE_TYPES
+V2_UNUSABLE_LOADER_TYPES = {"sqlite", "postgres", "postgresql", "ucanaccess", "access"}
+V2_KINDS = {"entity", "sql", "merged"} | V2_LOADER_TYPES | V2_UNUSABLE_LOADER_TYPES
 JOIN_TYPES = {"inner", "left", "right", "outer", "cross"}
 
 
@@ -62,6 +67,7 @@ class ForeignKeySpec:
     extra_columns: dict = field(default_factory=dict)  # local name -> remote column name
     drop_remote_id: bool = False
     constraints: dict = field(default_factory=dict)
+    defer_dependency: bool = False  # format 2 (format-v2.md 12.5): the remote is not a dependency
     raw: dict = field(default_factory=dict)
     index: int = 1
 
@@ -88,6 +94,7 @@ class ForeignKeySpec:
             extra_columns=extras,
             drop_remote_id=bool(raw.get("drop_remote_id")),
             constraints=dict(constraints) if isinstance(constraints, dict) else {},
+            defer_dependency=raw.get("defer_dependency") is True,
             raw=raw,
             index=index,
         )
@@ -142,13 +149,20 @@ class EntitySpec:
     filters: list = field(default_factory=list)
     dependencies: list[str] = field(default_factory=list)
     index: int = 0
+    # format 2 only (format-v2.md 5, 16): the target-identity column, and the branches of `type: merged`
+    format_version: int = FORMAT_V1
+    public_id: str | None = None
+    branches: list[dict] = field(default_factory=list)
 
     @classmethod
-    def from_raw(cls, name: str, raw, index: int = 0) -> EntitySpec:
+    def from_raw(cls, name: str, raw, index: int = 0, format_version: int = FORMAT_V1) -> EntitySpec:
         if not isinstance(raw, dict):
             raw = {}
         raw_type = raw.get("type")
-        if isinstance(raw_type, str) and raw_type in LOADER_TYPES | UNUSABLE_LOADER_TYPES:
+        v2 = format_version == FORMAT_V2
+        if isinstance(raw_type, str) and raw_type in (
+            V2_KINDS if v2 else LOADER_TYPES | UNUSABLE_LOADER_TYPES
+        ):
             kind = raw_type
         else:
             kind = "data"
@@ -166,8 +180,9 @@ class EntitySpec:
             data_source=raw.get("data_source") if isinstance(raw.get("data_source"), str) else None,
             keys=as_name_list(raw.get("keys")),
             columns=as_name_list(raw.get("columns")),
-            # `public_id` is the later versions' name for the same column (spec section 6)
-            surrogate_id=raw.get("surrogate_id") or raw.get("public_id") or None,
+            # format 1: `public_id` is the later versions' name for the same column (spec section 6);
+            # format 2 never reads `surrogate_id` (format-v2.md 5.2)
+            surrogate_id=None if v2 else raw.get("surrogate_id") or raw.get("public_id") or None,
             surrogate_name=raw.get("surrogate_name") or None,
             extra_columns=dict(extra) if isinstance(extra, dict) else {},
             foreign_keys=[
@@ -183,11 +198,21 @@ class EntitySpec:
             else [],
             filters=list(raw.get("filters") or []) if isinstance(raw.get("filters"), list) else [],
             index=index,
+            format_version=format_version,
+            public_id=raw["public_id"]
+            if v2 and isinstance(raw.get("public_id"), str) and raw["public_id"]
+            else None,
+            branches=[b for b in raw.get("branches") or [] if isinstance(b, dict)]
+            if v2 and isinstance(raw.get("branches"), list)
+            else [],
         )
         deps = set(spec.depends_on)
         if spec.source:
             deps.add(spec.source)
-        deps.update(fk.entity for fk in spec.foreign_keys if fk.entity)
+        deps.update(fk.entity for fk in spec.foreign_keys if fk.entity and not (v2 and fk.defer_dependency))
+        deps.update(
+            b["source"] for b in spec.branches if isinstance(b.get("source"), str) and b.get("source")
+        )
         deps.update(
             item["source"]
             for item in spec.append
@@ -221,7 +246,14 @@ class EntitySpec:
 
     @property
     def has_loader(self) -> bool:
+        if self.format_version == FORMAT_V2:
+            return bool(self.data_source) or self.type in V2_LOADER_TYPES | V2_UNUSABLE_LOADER_TYPES
         return bool(self.data_source) or self.type in LOADER_TYPES | UNUSABLE_LOADER_TYPES
+
+    @property
+    def identity(self) -> str | None:
+        """The column children's foreign keys are named after: public_id (format 2) or surrogate_id."""
+        return self.public_id if self.format_version == FORMAT_V2 else self.surrogate_id
 
 
 @dataclass
@@ -237,6 +269,13 @@ class Project:
     files: list = field(default_factory=list)
     env: dict = field(default_factory=dict)
     sql_policy: SqlPolicy = field(default_factory=SqlPolicy)  # where its SQL sources may connect
+    format_version: int = FORMAT_V1  # config/format.py
+
+    @property
+    def metadata(self) -> dict:
+        """The format-2 `metadata` mapping (name, description, version, default_entity, target_model)."""
+        metadata = self.raw.get("metadata")
+        return metadata if isinstance(metadata, dict) else {}
 
     @property
     def name(self) -> str:
@@ -268,11 +307,11 @@ class Project:
         return self.location("entities", name, *path)
 
 
-def build_entities(raw: dict) -> dict[str, EntitySpec]:
+def build_entities(raw: dict, format_version: int = FORMAT_V1) -> dict[str, EntitySpec]:
     entities = raw.get("entities")
     if not isinstance(entities, dict):
         return {}
     return {
-        str(name): EntitySpec.from_raw(str(name), value, index)
+        str(name): EntitySpec.from_raw(str(name), value, index, format_version)
         for index, (name, value) in enumerate(entities.items())
     }

@@ -27,3 +27,4 @@ class SourceContext:
     sql_row_limit: int | None = None  # safety bound for SQL results in sampled runs
     sql_policy: SqlPolicy = field(default_factory=SqlPolicy)
     checkpoint: Callable[[Iterable], Iterable] = iter
+    format_version: int = 1  # 2: the loaders of format-v2.md section 7 (header sanitising, ...)
