@@ -122,6 +122,8 @@ class IssueCode(StrEnum):
     FK_DEFERRED_UNRESOLVED = "fk_deferred_unresolved"  # a deferred link never made (12.5)
     SYSTEM_ID_RENUMBERED = "system_id_renumbered"  # a given system_id was not a usable row identity (5.1)
     APPEND_DISTINCT = "append_distinct"  # append_mode: distinct removed repeated rows (15.4)
+    # format 2: link
+    FK_COLUMNS_UNEXPECTED = "fk_columns_unexpected"  # a join added other columns than its selection
 
 
 @dataclass
