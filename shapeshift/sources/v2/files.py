@@ -13,7 +13,7 @@ import pandas as pd
 
 from ...errors import EntityError
 from ..context import SourceContext
-from ..files import _header, _local_path
+from ..files import local_path, read_header
 from .headers import sanitize_headers
 
 # Option keys the loaders read themselves; the rest goes to the pandas reader.
@@ -66,14 +66,14 @@ def load_csv(name: str, options: dict, ctx: SourceContext, what: str) -> pd.Data
     read (by position, so duplicates and their pandas suffixes stay apart).
     """
     filename, sanitize, reader = _split(options)
-    path = _local_path(ctx, filename, what)
+    path = local_path(ctx, filename, what)
     if ctx.max_rows is not None:
         reader["nrows"] = min(ctx.max_rows, reader.get("nrows") or ctx.max_rows)
     names = None
     if ctx.wanted_columns is not None and "usecols" not in reader and "index_col" not in reader:
-        header = _header(path, reader)
+        header = read_header(path, reader)
         if header is not None:
-            names = sanitize_headers(header) if sanitize else [str(c) for c in header]
+            names = sanitize_headers(header) if sanitize else list(header)
             positions = [i for i, column in enumerate(names) if ctx.wanted_columns(column)] or [0]
             reader["usecols"] = positions
             names = [names[i] for i in positions]
@@ -95,7 +95,7 @@ def load_excel(name: str, options: dict, ctx: SourceContext, what: str, default_
     every workbook then ("supports loading a single sheet only", section 20 #34).
     """
     filename, sanitize, reader = _split(options)
-    path = _local_path(ctx, filename, what)
+    path = local_path(ctx, filename, what)
     reader["sheet_name"] = reader.get("sheet_name", default_sheet)
     if reader["sheet_name"] is None:
         reader["sheet_name"] = 0
@@ -169,7 +169,7 @@ def load_openpyxl(
     that row is data (section 20 #7).
     """
     filename, sanitize, reader = _split(options)
-    path = _local_path(ctx, filename, what)
+    path = local_path(ctx, filename, what)
     bounds = _range(name, reader["range"]) if reader.get("range") else {}
     rows = _read_rows(name, path, filename, reader.get("sheet_name", default_sheet), bounds)
     header = reader.get("header", True)

@@ -246,6 +246,20 @@ def test_only_wanted_columns_are_read_asked_by_their_sanitised_name(c07):
     pd.testing.assert_frame_equal(_as_text(loaded), c07.expected("pollen")[["probe_nr", "taxon_lat_1"]])
 
 
+def test_unsanitised_headers_are_asked_by_their_raw_name():
+    asked = []
+    case = Case("33_file_options_tsv_location", wanted_columns=lambda c: asked.append(c) or c == "Label")
+    loaded = case.load("csv_sanitize_flag")
+    assert asked == ["Code", "Label"] and list(loaded.columns) == ["Label"]
+
+
+def test_excel_columns_are_pruned_by_their_sanitised_name(c09):
+    case = Case("09_excel_loaders", wanted_columns=lambda column: column == "name_en")
+    loaded = case.load("sites")
+    assert list(loaded.columns) == ["name_en"]
+    pd.testing.assert_frame_equal(_as_text(loaded), c09.expected("sites")[["name_en"]])
+
+
 def test_a_table_keeps_its_rows_when_no_column_is_wanted(c07):
     case = Case("07_csv_header_sanitize", wanted_columns=lambda column: False)
     loaded = case.load("pollen_original_names")
