@@ -366,7 +366,8 @@ class _Runner:
             for fk in self.v2.deferred_foreign_keys(self.context, name):
                 report.warn(
                     IssueCode.FK_DEFERRED_UNRESOLVED,
-                    f"foreign key {fk.index} (-> {fk.entity}) was never linked: {self._why_unlinked(fk.entity)}",
+                    f"foreign key {fk.index} (-> {fk.entity}) was never linked: "
+                    + self._why_unlinked(fk.entity),
                 )
             self._settle(name)
 

@@ -50,7 +50,8 @@ def branch_parts(
         source = store.get(branch.source)
         if source is None:
             raise EntityError(
-                f"entity '{spec.name}': branch '{branch.name}': the table of '{branch.source}' is not available"
+                f"entity '{spec.name}': branch '{branch.name}': "
+                f"the table of '{branch.source}' is not available"
             )
         if "system_id" not in source.columns:
             raise EntityError(
