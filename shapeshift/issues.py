@@ -118,12 +118,16 @@ class IssueCode(StrEnum):
     # format 2: pipeline
     SUB_TABLES_EMPTY = "sub_tables_empty"  # every sub-table of an entity was empty (format-v2.md 6.5)
     DUPLICATE_KEYS = "duplicate_keys"  # rows repeat a combination of the entity's keys (6.3 step 13)
-    EXTRA_COLUMNS_UNRESOLVED = "extra_columns_unresolved"  # extra columns never computed (8.2)
     FK_DEFERRED_UNRESOLVED = "fk_deferred_unresolved"  # a deferred link never made (12.5)
     SYSTEM_ID_RENUMBERED = "system_id_renumbered"  # a given system_id was not a usable row identity (5.1)
     APPEND_DISTINCT = "append_distinct"  # append_mode: distinct removed repeated rows (15.4)
     # format 2: link
     FK_COLUMNS_UNEXPECTED = "fk_columns_unexpected"  # a join added other columns than its selection
+    # format 2: transforms (extra_columns, drop_duplicates, replacements, filters)
+    DROP_DUPLICATES_FD_VIOLATION = "drop_duplicates_fd_violation"  # non-strict FD check failed
+    REPLACEMENT_RULE_INVALID = "replacement_rule_invalid"  # unknown rule/fill/coerce/normalize: skipped
+    REPLACEMENT_REPORT = "replacement_report"  # report_replaced / report_unmatched counts
+    EXTRA_COLUMNS_UNRESOLVED = "extra_columns_unresolved"  # items still missing at the end (8.2)
 
 
 @dataclass
