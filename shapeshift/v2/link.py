@@ -76,9 +76,10 @@ def _link_one(spec, fk, table, entities, store, report, unnest_pending) -> tuple
         return FkState.FAILED, table
     if fk.how not in JOIN_TYPES:
         raise EntityError(f"{label}: invalid how {fk.how!r} (one of {sorted(JOIN_TYPES)})")
-    if fk.entity not in store:
+    remote_table = store.get(fk.entity)
+    if remote_table is None or SYSTEM_ID not in remote_table.columns:
+        # not processed yet; or stored but not numbered yet (6.3 steps 7, 15): a self-reference waits
         return FkState.DEFERRED, table
-    remote_table = store[fk.entity]
     problems = _config_problems(spec, fk, remote)
     problems += _data_problems(spec, fk, table, remote_table)
     if problems:
@@ -180,8 +181,6 @@ def _link(spec, fk, table, remote, remote_table, label, report) -> pd.DataFrame:
         if mode is NullKeys.STRICT:
             constraints.check_null_keys(fk, local_keys, table, remote_table, label)
         constraints.check_before_merge(fk, local_keys, table, remote_table, label)
-    if SYSTEM_ID not in remote_table.columns:
-        raise EntityError(f"{label}: the table of '{remote.name}' has no {SYSTEM_ID} column")
     selection = select_remote(fk, remote, remote_table)
     if selection.missing:
         report.warn(

@@ -459,3 +459,12 @@ def test_an_invalid_join_type_fails_the_entity():
     case, table, store = constraint_case({}, "sideways")
     with pytest.raises(EntityError, match=r"foreign key 1 \(-> kind\): invalid how 'sideways'"):
         link(case, "sample", table, store)
+
+
+def test_a_stored_remote_without_system_id_is_not_processed_yet():
+    # an entity is stored before its system_id is added (6.3 steps 7, 15): e.g. a self-reference
+    case, table, store = constraint_case({}, "inner")
+    store["kind"] = store["kind"].drop(columns=["system_id"])
+    result, states, _ = link(case, "sample", table, store)
+    assert states == {1: FkState.DEFERRED}
+    pd.testing.assert_frame_equal(result, table)
