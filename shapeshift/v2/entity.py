@@ -19,7 +19,7 @@ from ..pipeline.report import EntityReport
 from .append import item_config, item_label, rename_item_columns
 from .concat import concatenate, is_empty_part
 from .dedupe import dedupe_setting, drop_duplicates, is_delayed
-from .extra_columns import evaluate_extra_columns, unresolved_extra_columns
+from .extra_columns import evaluate_extra_columns, report_unresolved, unresolved_extra_columns
 from .extract import SubTable, extract, requested_columns
 from .filters import apply_filters
 from .identity import add_identity, reorder_columns
@@ -229,13 +229,7 @@ def process_entity(ctx: EntityContext, name: str, report: EntityReport) -> tuple
         ctx.phase(name, "drop_empty_rows")
         table = drop_empty_rows(table, raw["drop_empty_rows"], report=report, checkpoint=ctx.checkpoint)
     table = add_identity(table, spec, report=report)
-    unresolved = unresolved_extra_columns(table, spec.extra_columns)
-    if unresolved:
-        report.warn(
-            IssueCode.EXTRA_COLUMNS_UNRESOLVED,
-            f"Unresolved columns after normalization: {unresolved}",
-            "a formula or {placeholder} names a column the table never has (names are case-sensitive)",
-        )
+    report_unresolved(table, spec.extra_columns, entity=name, report=report)
     return reorder_columns(table, spec, ctx.project.entities), rows_in
 
 
