@@ -386,6 +386,7 @@ class _Runner:
         if error is not None:
             self.store.pop(name, None)
             outcome.status, outcome.error, outcome.table = EntityStatus.FAILED, error, None
+            outcome.rows_out, outcome.columns, outcome.dtypes = None, [], {}
             report.issues.append(Issue(Severity.ERROR, IssueCode.ENTITY_FAILED, name, error))
             self.status[name] = EntityStatus.FAILED
             self._failed(name)

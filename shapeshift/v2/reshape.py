@@ -82,7 +82,8 @@ def report_duplicate_keys(table: pd.DataFrame, keys: list, report) -> None:
     if repeated:
         report.warn(
             IssueCode.DUPLICATE_KEYS,
-            f"{repeated} row{'s' if repeated != 1 else ''} repeat a combination of the keys {list(keys)}",
+            f"{repeated} {'rows repeat' if repeated != 1 else 'row repeats'} a combination of the keys "
+            f"{list(keys)}",
             "list more columns in `keys`, or de-duplicate with `drop_duplicates`",
         )
 
