@@ -12,6 +12,14 @@ def is_empty_part(part: pd.DataFrame) -> bool:
     return part.empty
 
 
+def fresh_index(table: pd.DataFrame) -> pd.DataFrame:
+    """`table` with the index 0..n-1, without a copy of the data when it already has it."""
+    index = table.index
+    if isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1:
+        return table
+    return table.reset_index(drop=True)
+
+
 def _without_null_columns(part: pd.DataFrame) -> pd.DataFrame:
     filled = part.notna().any().to_numpy()
     return part if filled.all() else part.loc[:, filled]
@@ -31,8 +39,8 @@ def concatenate(parts: list[pd.DataFrame], requested: list, *, report) -> pd.Dat
         if not parts:
             return pd.DataFrame({name: pd.Series([], dtype=object) for name in requested})
         report.warn(IssueCode.SUB_TABLES_EMPTY, "All sub-tables are empty after processing.")
-        return parts[0].reset_index(drop=True)
+        return fresh_index(parts[0])
     columns = list(dict.fromkeys(name for part in kept for name in part.columns))
     trimmed = [_without_null_columns(part) for part in kept]
-    table = pd.concat(trimmed, ignore_index=True) if len(trimmed) > 1 else trimmed[0].reset_index(drop=True)
+    table = pd.concat(trimmed, ignore_index=True) if len(trimmed) > 1 else fresh_index(trimmed[0])
     return table if list(table.columns) == columns else table.reindex(columns=columns)

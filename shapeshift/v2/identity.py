@@ -11,6 +11,7 @@ import pandas as pd
 from ..config.model import EntitySpec
 from ..errors import EntityError
 from ..issues import IssueCode
+from .concat import fresh_index
 
 SYSTEM_ID = "system_id"
 
@@ -48,7 +49,7 @@ def add_identity(table: pd.DataFrame, spec: EntitySpec, *, report) -> pd.DataFra
     the rows (unique, no nulls) and renumbered otherwise, e.g. the source ids an append item copied
     (20 #36). An existing `public_id` column keeps its values.
     """
-    table = table.reset_index(drop=True)
+    table = fresh_index(table).copy(deep=False)  # columns are added below: never to the caller's frame
     if SYSTEM_ID in table.columns:
         ids = table[SYSTEM_ID]
         if spec.type == "fixed":
