@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import io
 import math
+import posixpath
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -126,6 +127,8 @@ class _Context:
         if self.v2 and "${" in argument:
             expanded = expand_variables(argument, self.env, self.prefix, self.path_variables)
             return join_relative("", expanded), leading_variable(argument)
+        if self.v2 and posixpath.isabs(base):  # inside a file reached through an absolute ${VAR} path
+            return posixpath.normpath(posixpath.join(base, argument)), self.via[-1]
         return join_relative(base, argument), self.via[-1] if self.via else None
 
     def path_hint(self, argument: str, target: str) -> str:
