@@ -54,7 +54,7 @@ _NODES = (
     ast.BinOp, ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow, ast.BitAnd, ast.BitOr,
     ast.Compare, ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.In, ast.NotIn,
     ast.Name, ast.Load, ast.Constant, ast.List, ast.Tuple, ast.Attribute, ast.Call, ast.keyword,
-    ast.Subscript, ast.Slice,
+    ast.Subscript,
 )  # fmt: skip
 _BACKTICKED = re.compile(r"`[^`]*`")
 
@@ -248,11 +248,8 @@ class _Checker(ast.NodeVisitor):
         self.generic_visit(node)
 
     def visit_Subscript(self, node: ast.Subscript) -> None:
-        key = node.slice
-        parts = [key.lower, key.upper, key.step] if isinstance(key, ast.Slice) else [key]
-        for part in parts:
-            if part is not None and not (_is_number(part) or _is_negative_number(part)):
-                raise ValueError("only constant integer indexes and slices are allowed")
+        if not (_is_number(node.slice) or _is_negative_number(node.slice)):
+            raise ValueError("only constant integer indexes are allowed (`name.str[0]`)")
         self.visit(node.value)
 
     def _numeric(self, node: ast.AST) -> bool:

@@ -255,7 +255,8 @@ def check(node: Node) -> None:
         else:
             expected = f"{function.minimum} to {function.maximum}"
         raise FormulaError(
-            f"Function '{node.name}' takes {expected} argument{'s' if expected != '1' else ''}, got {count}",
+            f"Function '{node.name}' takes {expected} argument{'' if expected[-2:] in ('1', ' 1') else 's'}, "
+            f"got {count}",
             node.line,
             node.column,
         )
