@@ -74,7 +74,8 @@ def test_every_kind_of_case_11():
 @needs_corpus
 def test_a_listed_column_named_like_an_extra_column_is_replaced_after_concatenation():
     config = entity_config("11", "site")
-    table = extract(read_input("11", "site"), SubTable(config), entity="site", project_raw={}, report=None)
+    report = EntityReport("site")
+    table = extract(read_input("11", "site"), SubTable(config), entity="site", project_raw={}, report=report)
     # at extraction `altitude` was only a helper of interp_number, so the constant could not be added yet
     assert "altitude" not in table.columns and table["interp_number"].tolist()[0] == "alt=12"
     assert evaluate(table, {"altitude": 0})["altitude"].tolist() == [0, 0, 0]

@@ -194,6 +194,8 @@ def test_queries_within_the_allowed_subset(samples, query, samples_kept):
         ("sample == {'a': 1}", "Dict is not allowed"),
         ("sample ==", "syntax error"),
         ("x" * 5001, "longer than 5,000 characters"),
+        ("count" + " + count" * 200 + " > 1", "nested deeper than 100 levels"),
+        ("-" * 4000 + "count > 0", "syntax error"),
     ],
 )
 def test_queries_beyond_the_subset_are_refused(samples, query, reason):

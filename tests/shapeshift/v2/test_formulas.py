@@ -149,6 +149,15 @@ def test_coalesce_takes_the_first_non_null_and_broadcasts_literals(sites):
     assert run("=lower('ABC')", sites).tolist() == ["abc"] * 3
 
 
+def test_categorical_and_nullable_columns():
+    table = pd.DataFrame(
+        {"c": pd.Series(["a", None], dtype="category"), "i": pd.Series([1, None], dtype="Int64")}
+    )
+    assert run("=coalesce(c, 'z')", table).tolist() == ["a", "z"]
+    assert run("=concat(c, i)", table).tolist() == ["a1", ""]
+    assert run("=to_float(i)", table).dtype == "float64"
+
+
 def test_conversions_keep_nulls_and_fail_with_the_value_and_row():
     table = pd.DataFrame(
         {"v": ["12", None, "7"], "f": [12.5, None, 3.0], "d": ["2024-01-05", None, " 2024-02-29 "]}
