@@ -15,6 +15,7 @@ import sys
 import pandas as pd
 
 from .config import load, validate
+from .config.format import FORMAT_V2, FORMAT_VERSIONS, format_label
 from .csvwriter import write_csv
 from .errors import ConfigError
 from .excel import MAX_CELL_TEXT, MAX_ROWS, Cells, sheet_names
@@ -95,7 +96,7 @@ def _print_issues(issues, stream) -> None:
 
 def _validate(args) -> int:
     try:
-        project = load(args.config)
+        project = load(args.config, format_version=args.format_version)
     except ConfigError as exc:
         print(f"invalid configuration: {exc}", file=sys.stderr)
         return EXIT_INVALID
@@ -106,25 +107,36 @@ def _validate(args) -> int:
         errors = sum(1 for i in issues if i.severity == Severity.ERROR)
         warnings = sum(1 for i in issues if i.severity == Severity.WARNING)
         print(
-            f"{args.config}: {len(project.entities)} entities, {errors} errors, {warnings} warnings, "
-            f"{len(issues) - errors - warnings} notes"
+            f"{args.config}: format {format_label(project.format_version)}, {len(project.entities)} "
+            f"entities, {errors} errors, {warnings} warnings, {len(issues) - errors - warnings} notes"
         )
         _print_issues(issues, sys.stdout)
     return EXIT_INVALID if any(i.severity == Severity.ERROR for i in issues) else EXIT_OK
 
 
+def _default_entity(args, project) -> str | None:
+    """--default-entity; a format-1 file may name it in `metadata.default_entity` (spec 6).
+
+    Format 2 takes it from the command line only, as the reference's CLI does (format-v2.md 3.1, 6.2).
+    """
+    if project.format_version == FORMAT_V2:
+        return args.default_entity
+    return args.default_entity or project.default_entity
+
+
 def _run(args) -> int:
     try:
-        project = load(args.config)
+        project = load(args.config, format_version=args.format_version)
     except ConfigError as exc:
         print(f"invalid configuration: {exc}", file=sys.stderr)
         return EXIT_INVALID
+    print(f"{args.config}: format {format_label(project.format_version)}")
     errors = [i for i in validate(project) if i.severity == Severity.ERROR]
     if errors:
         print("invalid configuration:", file=sys.stderr)
         _print_issues(errors, sys.stderr)
         return EXIT_INVALID
-    default = args.default_entity or project.default_entity
+    default = _default_entity(args, project)
     inputs = None
     if args.input:
         if not default:
@@ -173,6 +185,34 @@ def _run(args) -> int:
     return EXIT_OK if result.ok else EXIT_FAILED
 
 
+def _migrate(args) -> int:
+    """Write the format-2 rewrite (format-v2.md 1.4); what needs a person's eye goes to stderr."""
+    import yaml
+
+    from .config.migrate import header_renames, migrate_to_v2
+
+    try:
+        project = load(args.config, format_version=1)
+    except ConfigError as exc:
+        print(f"invalid configuration: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    if project.raw.get("metadata") is not None:
+        print(f"{args.config} is already a format-2 project (it has metadata:)", file=sys.stderr)
+        return EXIT_INVALID
+    renames = header_renames(project)
+    tree, notes = migrate_to_v2(
+        project, default_entity=args.default_entity, rename=lambda name: renames.get(name, name)
+    )
+    text = yaml.safe_dump(tree, sort_keys=False, allow_unicode=True, width=110)
+    if args.out:
+        pathlib.Path(args.out).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    for note in notes:
+        print(f"check: {note}", file=sys.stderr)
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m shapeshift", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -187,9 +227,20 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--translate", action="store_true", help="rename columns via the translation table")
     run.add_argument("--drop-foreign-keys", action="store_true", help="drop FK local-key columns")
     run.add_argument("-v", "--verbose", action="store_true", help="print every warning")
+    migrate = commands.add_parser("migrate", help="rewrite a format-1 configuration as a format-2 project")
+    migrate.add_argument("config")
+    migrate.add_argument("--out", help="file to write (default: standard output)")
+    migrate.add_argument("--default-entity", help="entity read by entities without source (made explicit)")
     check = commands.add_parser("validate", help="report configuration issues")
     check.add_argument("config")
     check.add_argument("--json", action="store_true", help="issues as JSON")
+    for command in (run, check):
+        command.add_argument(
+            "--format-version",
+            type=int,
+            choices=FORMAT_VERSIONS,
+            help="read the file in this format (default: detected; 2 when it has a metadata: mapping)",
+        )
     return parser
 
 
@@ -201,6 +252,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INVALID if exc.code else EXIT_OK
     if args.command == "validate":
         return _validate(args)
+    if args.command == "migrate":
+        return _migrate(args)
     if args.max_rows is not None and args.max_rows < 0:
         print("--max-rows must be >= 0", file=sys.stderr)
         return EXIT_INVALID
