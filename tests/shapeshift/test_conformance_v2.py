@@ -209,15 +209,7 @@ DEVIATIONS: dict[tuple[str, str], list[Callable[[pathlib.Path, Expected], None]]
 
 # --- not passing yet: strict xfails, each naming what is missing --------------------------------------
 
-NEEDS_V2_CONFIG = "format-2 directives are on branch v2-config, not merged into main yet"
-XFAIL: dict[tuple[str, str], str] = {
-    ("06_load_parquet_materialized", "expected"): f"@load of .parquet (2.4): {NEEDS_V2_CONFIG}",
-    (
-        "10_env_vars_and_include",
-        "expected",
-    ): f"${{VAR}} in strings and @include paths (2.3, 2.5): {NEEDS_V2_CONFIG}",
-    ("36_value_list_flattening", "expected"): f"@value: list splicing (2.7): {NEEDS_V2_CONFIG}",
-}
+XFAIL: dict[tuple[str, str], str] = {}  # every case passes
 
 
 def _params():
