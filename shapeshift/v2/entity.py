@@ -6,7 +6,6 @@ The runner's EntityContext is shared with format 1; `ctx.fk_states` holds the v2
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
 import pandas as pd
@@ -19,15 +18,20 @@ from ..pipeline.report import EntityReport
 from .append import item_config, item_label, rename_item_columns
 from .concat import concatenate, is_empty_part
 from .dedupe import dedupe_setting, drop_duplicates, is_delayed
-from .extra_columns import evaluate_extra_columns, report_unresolved, unresolved_extra_columns
+from .extra_columns import (
+    Kind,
+    evaluate_extra_columns,
+    kind_of,
+    references,
+    report_unresolved,
+    unresolved_extra_columns,
+)
 from .extract import SubTable, extract, requested_columns
 from .filters import apply_filters
 from .identity import add_identity, reorder_columns
 from .link import FkState, is_deferred, link_foreign_keys
 from .merged import branch_parts
 from .reshape import check_unnest_settings, drop_empty_rows, report_duplicate_keys, unnest
-
-_PLACEHOLDER = re.compile(r"(?<!\{)\{([A-Za-z_][A-Za-z0-9_]*)\}(?!\})")
 
 
 def _entity_config(ctx: EntityContext, spec: EntitySpec) -> dict:
@@ -63,18 +67,15 @@ def source_alias(sub: SubTable, entities: Mapping[str, EntitySpec]) -> str | Non
     return alias if alias in requested_columns(sub) else None
 
 
-def _wanted_columns(sub: SubTable):
-    """Which loaded columns extraction can use, ignoring case (helper columns are matched so, 8.2);
-    None (all) when a formula names columns we cannot tell without parsing it."""
+def _wanted_columns(sub: SubTable, entity: str):
+    """Which loaded columns extraction can use: the requested ones and those its extra columns read
+    (6.4 steps 1, 3), compared ignoring case as copies are matched (8.2)."""
     names = {str(c).lower() for c in requested_columns(sub)}
-    extra = sub.config.get("extra_columns")
-    for value in extra.values() if isinstance(extra, dict) else ():
-        if not isinstance(value, str):
-            continue
-        if value.startswith("=") and not value.startswith("=="):
-            return None
-        names.add(value.lower())
-        names.update(name.lower() for name in _PLACEHOLDER.findall(value))
+    for name, value in sub.extra_columns.items():
+        if kind_of(value) is Kind.TEXT:
+            names.add(value.lower())
+        else:
+            names.update(c.lower() for c in references(name, value, entity=entity))
     return lambda column: str(column).lower() in names
 
 
@@ -101,7 +102,9 @@ def _extract_parts(
     for sub, index in subs:
         sub.alias = source_alias(sub, entities)
         ctx.phase(spec.name, "load")
-        source = load_source(ctx, spec.name, sub.config, _wanted_columns(sub), report, format_version=2)
+        source = load_source(
+            ctx, spec.name, sub.config, _wanted_columns(sub, spec.name), report, format_version=2
+        )
         rows_in += len(source)
         ctx.phase(spec.name, "subset")
         part = extract(source, sub, entity=spec.name, project_raw=ctx.project.raw, report=report)

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 
 import pandas as pd
@@ -13,8 +12,7 @@ from ..errors import EntityError
 from ..issues import IssueCode
 from ..pipeline.frames import replace_columns, unchecked
 from ..pipeline.reshape import _blank_to_na, _with_na
-
-_PLACEHOLDER = re.compile(r"(?<!\{)\{[A-Za-z_][A-Za-z0-9_]*\}(?!\})")
+from .extra_columns import Kind, kind_of
 
 
 def check_unnest_settings(name: str, spec: UnnestSpec | None) -> None:
@@ -29,17 +27,17 @@ def check_unnest_settings(name: str, spec: UnnestSpec | None) -> None:
 def copied_columns(table: pd.DataFrame, extra_columns: dict) -> list[str]:
     """Extra columns of `table` that are copies of another column (format-v2.md 8.1 rule 6).
 
-    A plain string naming a column, ignoring case, that is not itself a key of the mapping.
+    A plain text naming a column, ignoring case, that is not the name of another item.
     """
     keys = {str(k).lower() for k in extra_columns}
     present = {str(c).lower() for c in table.columns}
     copies = []
     for name, value in extra_columns.items():
-        if name not in table.columns or not isinstance(value, str) or value.startswith("="):
+        if name not in table.columns or kind_of(value) is not Kind.TEXT:
             continue
-        if _PLACEHOLDER.search(value) or value.lower() in keys or value.lower() not in present:
-            continue
-        copies.append(name)
+        text = value.lower()
+        if text in present and (text == str(name).lower() or text not in keys):
+            copies.append(name)
     return copies
 
 
