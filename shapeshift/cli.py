@@ -15,7 +15,7 @@ import sys
 import pandas as pd
 
 from .config import load, validate
-from .config.format import FORMAT_V2, FORMAT_VERSIONS, format_label
+from .config.format import FORMAT_VERSIONS, format_label
 from .csvwriter import write_csv
 from .errors import ConfigError
 from .excel import MAX_CELL_TEXT, MAX_ROWS, Cells, sheet_names
@@ -115,12 +115,11 @@ def _validate(args) -> int:
 
 
 def _default_entity(args, project) -> str | None:
-    """--default-entity; a format-1 file may name it in `metadata.default_entity` (spec 6).
+    """--default-entity, else the file's `metadata.default_entity`.
 
-    Format 2 takes it from the command line only, as the reference's CLI does (format-v2.md 3.1, 6.2).
+    The reference's CLI ignores `metadata.default_entity` in format 2; we honour it (format-v2.md 20 #16),
+    so a project runs the same from the command line and from ShiftBench.
     """
-    if project.format_version == FORMAT_V2:
-        return args.default_entity
     return args.default_entity or project.default_entity
 
 

@@ -47,6 +47,13 @@ def _hashable(item) -> bool:
     return True
 
 
+def _branches(value) -> list[dict]:
+    """`branches` of a merged entity: a list of mappings (a single mapping is one branch)."""
+    if isinstance(value, dict):
+        value = [value]
+    return [b for b in value if isinstance(b, dict)] if isinstance(value, list) else []
+
+
 def key_list(value) -> list:
     """FK key list: None -> [], string -> [string] is NOT done by the reference; keep lists only."""
     if value is None:
@@ -202,12 +209,11 @@ class EntitySpec:
             public_id=raw["public_id"]
             if v2 and isinstance(raw.get("public_id"), str) and raw["public_id"]
             else None,
-            branches=[b for b in raw.get("branches") or [] if isinstance(b, dict)]
-            if v2 and isinstance(raw.get("branches"), list)
-            else [],
+            branches=_branches(raw.get("branches")) if v2 else [],
         )
         deps = set(spec.depends_on)
-        if spec.source:
+        # a format-2 file loader reads a string `source` as its sheet name, not as an entity (20 #9)
+        if spec.source and not (v2 and kind in FILE_TYPES):
             deps.add(spec.source)
         deps.update(fk.entity for fk in spec.foreign_keys if fk.entity and not (v2 and fk.defer_dependency))
         deps.update(

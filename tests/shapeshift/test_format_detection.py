@@ -66,3 +66,18 @@ def test_unknown_forced_version_is_refused(tmp_path):
     path = _write(tmp_path, "entities: {}\n")
     with pytest.raises(shapeshift.ConfigError, match="unknown format version 3"):
         shapeshift.load(path, format_version=3)
+
+
+def test_v2_dependencies_of_merged_branches_and_sheet_names(tmp_path):
+    path = _write(
+        tmp_path,
+        "metadata: {type: shapeshifter-project}\n"
+        "entities:\n"
+        "  a: {type: fixed, public_id: a_id, keys: [], columns: [x], values: [[1]]}\n"
+        "  m: {type: merged, public_id: m_id, branches: {name: one, source: a}}\n"
+        "  sheet: {type: xlsx, public_id: s_id, source: Sheet1, options: {filename: book.xlsx}}\n",
+    )
+    project = shapeshift.load(path)
+    assert project.entities["m"].dependencies == ["a"]  # one mapping is one branch
+    assert project.entities["sheet"].dependencies == []  # a sheet name, not an entity (format-v2.md 20 #9)
+    assert shapeshift.load(path, format_version=1).entities["sheet"].dependencies == ["Sheet1"]
