@@ -117,6 +117,13 @@ class IssueCode(StrEnum):
     IGNORED_FIELD = "ignored_field"
     # format 2: link
     FK_COLUMNS_UNEXPECTED = "fk_columns_unexpected"  # a join added other columns than its selection
+    # authored checks (the `checks:` section, targets/authored.py)
+    CHECKS_NOT_MAPPING = "checks_not_mapping"  # `checks:` is not a mapping entity -> list of checks
+    CHECKS_NOT_LIST = "checks_not_list"  # an entity's checks are not a list
+    CHECK_ENTITY_UNKNOWN = "check_entity_unknown"  # checks of, or a relationship to, an undeclared entity
+    CHECK_KIND_UNKNOWN = "check_kind_unknown"  # an item names no check ShiftBench knows
+    CHECK_INVALID = "check_invalid"  # an item's shape, arguments or severity
+    CHECK_COLUMN_UNKNOWN = "check_column_unknown"  # a check names a column the entity does not produce
 
 
 @dataclass
