@@ -128,6 +128,13 @@ class IssueCode(StrEnum):
     REPLACEMENT_RULE_INVALID = "replacement_rule_invalid"  # unknown rule/fill/coerce/normalize: skipped
     REPLACEMENT_REPORT = "replacement_report"  # report_replaced / report_unmatched counts
     EXTRA_COLUMNS_UNRESOLVED = "extra_columns_unresolved"  # items still missing at the end (8.2)
+    # authored checks (the `checks:` section, targets/authored.py)
+    CHECKS_NOT_MAPPING = "checks_not_mapping"  # `checks:` is not a mapping entity -> list of checks
+    CHECKS_NOT_LIST = "checks_not_list"  # an entity's checks are not a list
+    CHECK_ENTITY_UNKNOWN = "check_entity_unknown"  # checks of, or a relationship to, an undeclared entity
+    CHECK_KIND_UNKNOWN = "check_kind_unknown"  # an item names no check ShiftBench knows
+    CHECK_INVALID = "check_invalid"  # an item's shape, arguments or severity
+    CHECK_COLUMN_UNKNOWN = "check_column_unknown"  # a check names a column the entity does not produce
 
 
 @dataclass

@@ -3,8 +3,12 @@
 model = load_target_model_file("sead_standard_model.yml")    # or target_model_of(project)
 findings = check_conformance(project, model)                 # the editor's "Check Conformance" (19.2)
 results = check_data(tables, project, model)                 # data-level checks of a run's tables (19.4)
+
+checks, issues = parse_checks(project)                       # the configuration's own `checks:` section
+results = run_checks(checks, tables, baseline=None)          # ... against a run's tables
 """
 
+from .authored import AuthoredCheck, baseline_from_diff, output_columns, parse_checks, run_checks
 from .checks import CheckKind, CheckResult, CheckStatus, check_data
 from .conformance import ConformanceCode, Finding, FindingScope, check_conformance, check_model
 from .model import (
@@ -36,4 +40,9 @@ __all__ = [
     "CheckStatus",
     "CheckResult",
     "check_data",
+    "AuthoredCheck",
+    "parse_checks",
+    "run_checks",
+    "baseline_from_diff",
+    "output_columns",
 ]

@@ -46,6 +46,11 @@ class CheckKind(StrEnum):
     UNIQUE = "unique"
     REQUIRED_FK = "required_fk"
     REFERENTIAL_INTEGRITY = "referential_integrity"
+    # checks of the author's own (`checks:`, authored.py); they reuse UNIQUE and NOT_NULL
+    ROW_COUNT = "row_count"
+    ACCEPTED_VALUES = "accepted_values"
+    RELATIONSHIP = "relationship"
+    EQUALS_BASELINE = "equals_baseline"
 
 
 class CheckStatus(StrEnum):
@@ -350,6 +355,21 @@ def _not_null(name: str, column: str) -> _Check:
     return _Check(CheckKind.NOT_NULL, (column,), {}, run)
 
 
+def duplicate_rows(table: pd.DataFrame, columns: tuple[str, ...]) -> np.ndarray:
+    """Rows whose values in `columns` (all present) another row repeats; a row with a null in them never
+    collides, as in SQL: only complete values can."""
+    subset = pd.DataFrame({column: _column(table, column) for column in columns})
+    complete = np.ones(len(table), dtype=bool)
+    for column in columns:
+        complete &= ~_missing(subset[column])
+    failing = np.zeros(len(table), dtype=bool)
+    try:
+        failing[complete] = subset[complete].duplicated(keep=False).to_numpy()
+    except TypeError:  # unhashable cells: compare their text
+        failing[complete] = subset[complete].astype(str).duplicated(keep=False).to_numpy()
+    return failing
+
+
 def _unique(name: str, columns: tuple[str, ...], origin: str) -> _Check:
     """Rows with a null in the set take no part, as in SQL: only complete values can collide."""
     label = ", ".join(columns)
@@ -358,15 +378,7 @@ def _unique(name: str, columns: tuple[str, ...], origin: str) -> _Check:
         skip = _skip_absent(table, columns)
         if skip:
             return skip
-        subset = pd.DataFrame({column: _column(table, column) for column in columns})
-        complete = np.ones(len(table), dtype=bool)
-        for column in columns:
-            complete &= ~_missing(subset[column])
-        failing = np.zeros(len(table), dtype=bool)
-        try:
-            failing[complete] = subset[complete].duplicated(keep=False).to_numpy()
-        except TypeError:  # unhashable cells: compare their text
-            failing[complete] = subset[complete].astype(str).duplicated(keep=False).to_numpy()
+        failing = duplicate_rows(table, columns)
         count = int(failing.sum())
         if count:
             return _failed(
