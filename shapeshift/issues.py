@@ -115,6 +115,57 @@ class IssueCode(StrEnum):
     MAPPING_INVALID = "mapping_invalid"  # an entity's value mapping (mappings:)
     TRANSLATION_INVALID = "translation_invalid"  # the column translation table (translation:)
     IGNORED_FIELD = "ignored_field"
+    # format 2: validation (format-v2.md 1.1, 3, 4, 7.2, 16, 18, 19.1)
+    V2_METADATA_TYPE = "v2_metadata_type"  # metadata.type is not shapeshifter-project
+    V2_TOP_LEVEL_KEY = "v2_top_level_key"  # a free-form top-level key: not read by processing
+    V2_UNKNOWN_KEY = "v2_unknown_key"  # a key format 2 does not read (entity, item, metadata, options)
+    V2_KEY_NOT_READ = "v2_key_not_read"  # a format-2 key this kind of entity does not read
+    V1_KEY_IN_V2 = "v1_key_in_v2"  # a format-1 spelling or meaning in a format-2 file
+    V2_KEY_IN_V1 = "v2_key_in_v1"  # a format-2 key in a file read as format 1
+    V2_TYPE_MISSING = "v2_type_missing"
+    V2_TYPE_UNKNOWN = "v2_type_unknown"  # not an entity kind: read like type: entity
+    V2_REQUIRED_KEY_MISSING = "v2_required_key_missing"  # keys / columns absent
+    PUBLIC_ID_MISSING = "public_id_missing"
+    PUBLIC_ID_INVALID = "public_id_invalid"  # not a string, or not ending in _id
+    PUBLIC_ID_SAME_AS_SOURCE = "public_id_same_as_source"
+    PUBLIC_ID_SHARED = "public_id_shared"
+    SYSTEM_ID_IN_COLUMNS = "system_id_in_columns"  # explicit system_id values outside a fixed entity
+    SYSTEM_ID_OVERRIDE = "system_id_override"  # the entity key system_id (partially honoured)
+    SURROGATE_NAME_NOT_IN_COLUMNS = "surrogate_name_not_in_columns"
+    FIXED_VALUES_NOT_LIST = "fixed_values_not_list"
+    FIXED_VALUES_EMPTY = "fixed_values_empty"
+    FIXED_DICT_ROWS_MISSING_COLUMNS = "fixed_dict_rows_missing_columns"
+    FIXED_HAS_LOADER_KEY = "fixed_has_loader_key"  # data_source / query on a fixed entity
+    FIXED_SYSTEM_ID_VALUES = "fixed_system_id_values"  # null, non-integer or duplicate explicit ids
+    ENTITY_HAS_LOADER_KEY = "entity_has_loader_key"  # data_source / query on type: entity
+    SQL_DUPLICATE_COLUMNS = "sql_duplicate_columns"
+    SQL_POSITIONAL_COLUMNS = "sql_positional_columns"  # auto_detect_columns: false without usable columns
+    SQL_CHECK_COLUMN_NAMES_ALONE = "sql_check_column_names_alone"
+    MERGED_BRANCHES_MISSING = "merged_branches_missing"
+    MERGED_BRANCH_INVALID = "merged_branch_invalid"
+    MERGED_BRANCH_SOURCE_UNKNOWN = "merged_branch_source_unknown"
+    EXTRA_COLUMNS_NOT_MAPPING = "extra_columns_not_mapping"
+    FORMULA_INVALID = "formula_invalid"  # parse error, unknown function, wrong arity or argument kind
+    EXTRA_COLUMN_REFERENCE = "extra_column_reference"  # a formula/interpolation name that may never exist
+    EXTRA_COLUMN_CONSTANT = "extra_column_constant"  # a plain string that looks like a copy but is a constant
+    EXTRA_COLUMN_SHADOWS = "extra_column_shadows"  # named like a listed column, unnest name or id column
+    FD_FLAG_NOT_BOOL = "fd_flag_not_bool"
+    DROP_EMPTY_ROWS_TYPE = "drop_empty_rows_type"
+    REPLACEMENT_INVALID = "replacement_invalid"
+    FK_REMOTE_WITHOUT_PUBLIC_ID = "fk_remote_without_public_id"
+    FK_DEFER_DEPENDENCY_INVALID = "fk_defer_dependency_invalid"
+    UNNEST_COLUMNS_UNKNOWN = "unnest_columns_unknown"
+    APPEND_ITEM_INVALID = "append_item_invalid"
+    APPEND_ALIGN_COUNT = "append_align_count"
+    APPEND_COLUMN_MAPPING_INVALID = "append_column_mapping_invalid"
+    APPEND_COLUMNS_NOT_IN_SOURCE = "append_columns_not_in_source"
+    FILTER_STAGE_INVALID = "filter_stage_invalid"
+    FILTER_COLUMN_UNAVAILABLE = "filter_column_unavailable"
+    DEPENDS_ON_NOT_LIST = "depends_on_not_list"
+    MATERIALIZED_INVALID = "materialized_invalid"
+    FILE_LOCATION_INVALID = "file_location_invalid"
+    DEFAULT_ENTITY_UNKNOWN = "default_entity_unknown"
+    TARGET_MODEL_INVALID = "target_model_invalid"
 
 
 @dataclass

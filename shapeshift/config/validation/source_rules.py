@@ -90,7 +90,7 @@ def _source_problem(project: Project, ds: str, entry: dict, driver: str) -> str 
     return None
 
 
-def file_inputs(c: Collector, spec: EntitySpec, project: Project) -> None:
+def file_inputs(c: Collector, spec: EntitySpec, project: Project, check_header: bool = True) -> None:
     raw = spec.raw
     if spec.data_source or raw.get("type") not in FILE_TYPES:
         return
@@ -112,7 +112,7 @@ def file_inputs(c: Collector, spec: EntitySpec, project: Project) -> None:
             W, IssueCode.FILE_MISSING, spec.name, f"file not found: {filename}", "provide the file", "options"
         )
         return
-    if raw.get("type") in ("csv", "tsv"):
+    if check_header and raw.get("type") in ("csv", "tsv"):
         _check_header(c, spec, project, relative, options)
 
 

@@ -1,0 +1,810 @@
+"""Format-2 rules about one entity's own definition (format-v2.md 4, 7.2, 7.6, 9, 10, 13, 14, 16, 18).
+
+Severity as for format 1 (see the package docstring): ERROR where processing fails or cannot do what
+is written; where only the reference's validator objects and processing works, a WARNING that says so
+(format-v2.md 20 #33).
+"""
+
+from __future__ import annotations
+
+from ...hints import did_you_mean, name_list
+from ...issues import IssueCode
+from ..model import V2_KINDS, V2_UNUSABLE_LOADER_TYPES, EntitySpec
+from .collector import INFO, Collector, E, W, missing
+from .v2_names import SYSTEM_ID, branches, final_names
+
+# section 4
+ENTITY_KEYS = {
+    "type", "source", "public_id", "system_id", "surrogate_id", "surrogate_name", "keys", "columns",
+    "extra_columns", "drop_duplicates", "check_functional_dependency", "strict_functional_dependency",
+    "drop_empty_rows", "replacements", "filters", "unnest", "foreign_keys", "append", "append_mode",
+    "branches", "depends_on", "data_source", "query", "values", "options", "check_column_names",
+    "auto_detect_columns", "materialized",
+}  # fmt: skip
+UNKNOWN_KEY_HINTS = {
+    "table": "there is no table: key in format 2 (7.6); write query: select ... from <table>"
+}
+# keys read by one kind of entity only (7.2, 7.6, 16): key -> (reader, kinds whose own rules speak of it)
+KEY_READERS = {
+    "values": ("fixed", {"fixed", "sql"}),
+    "query": ("sql", {"sql", "fixed", "entity", "merged"}),
+    "auto_detect_columns": ("sql", {"sql"}),
+    "check_column_names": ("sql", {"sql"}),
+    "branches": ("merged", {"merged"}),
+}
+FD_FLAGS = ("check_functional_dependency", "strict_functional_dependency")
+UNNEST_KEYS = {"id_vars", "value_vars", "var_name", "value_name"}
+MATCH_KINDS = {
+    "equals", "in", "contains", "startswith", "endswith", "regex", "regex_sub",
+    "not_equals", "not_in", "not_contains", "not_startswith", "not_endswith", "not_regex",
+}  # fmt: skip
+COERCIONS = {"string", "str", "int", "int64", "integer", "float", "double", "number"}
+FILLS = {"forward", "backward", "none", "null", "false"}
+FILE_LOCATIONS = {"local", "global"}
+
+
+def present(raw: dict, key: str) -> bool:
+    """The reference counts a key with a null value as absent (7.2)."""
+    return raw.get(key) is not None
+
+
+def unknown_keys(c: Collector, entity: str, mapping: dict, known: set, where: str, *path) -> None:
+    """One warning per key format 2 does not read, naming it (section 4: unknown keys are ignored)."""
+    for key in mapping:
+        if key in known:
+            continue
+        hint = UNKNOWN_KEY_HINTS.get(key) or did_you_mean([key], sorted(known))
+        c.add(
+            W,
+            IssueCode.V2_UNKNOWN_KEY,
+            entity,
+            f"{where}key '{key}' is not a format-2 key and is ignored",
+            hint or "remove it, or keep @value: anchors at the top level",
+            *path,
+            key,
+        )
+
+
+def entity_keys(c: Collector, spec: EntitySpec) -> None:
+    raw, name = spec.raw, spec.name
+    unknown_keys(c, name, raw, ENTITY_KEYS, "")
+    for key, (reader, spoken_for) in KEY_READERS.items():
+        if present(raw, key) and spec.type not in spoken_for:
+            c.add(
+                W,
+                IssueCode.V2_KEY_NOT_READ,
+                name,
+                f"{key} is only read by type: {reader} entities; here (type: {raw.get('type')}) it is "
+                "ignored",
+                "remove it, or set the type",
+                key,
+            )
+
+
+def kind_rules(c: Collector, spec: EntitySpec, declared: dict) -> None:
+    """type, keys, columns, public_id, system_id, surrogate_name: the rules every entity shares."""
+    _type_rule(c, spec)
+    _name_list_rules(c, spec)
+    _public_id_rules(c, spec, declared)
+    raw, name, fixed = spec.raw, spec.name, spec.type == "fixed"
+    if SYSTEM_ID in spec.columns and not fixed:
+        c.add(
+            W,
+            IssueCode.SYSTEM_ID_IN_COLUMNS,
+            name,
+            "system_id is listed in columns: its values are taken as they come (nulls and duplicates "
+            "included) instead of numbering the rows 1..n (5.1); the reference's validator rejects this",
+            "remove system_id from columns",
+            "columns",
+        )
+    if present(raw, "system_id"):
+        c.add(
+            W,
+            IssueCode.SYSTEM_ID_OVERRIDE,
+            name,
+            "the system_id key (renaming the identity column) is only partly honoured and unsupported (5.1)",
+            "remove it",
+            "system_id",
+        )
+    surrogate_name = raw.get("surrogate_name")
+    if present(raw, "surrogate_name") and surrogate_name not in spec.columns:
+        c.add(
+            E if fixed else W,
+            IssueCode.SURROGATE_NAME_NOT_IN_COLUMNS,
+            name,
+            f"surrogate_name {surrogate_name!r} is not one of columns"
+            + (" (the fixed loader refuses the entity, 7.2)" if fixed else ""),
+            did_you_mean([surrogate_name], spec.columns) or f"add {surrogate_name!r} to columns",
+            "surrogate_name",
+        )
+    if spec.type == "entity":
+        for key in ("data_source", "query"):
+            if present(raw, key):
+                effect = (
+                    "the data source's loader is used anyway (7.1)"
+                    if key == "data_source"
+                    else "the query is not read"
+                )
+                c.add(
+                    W,
+                    IssueCode.ENTITY_HAS_LOADER_KEY,
+                    name,
+                    f"type: entity with {key}: {effect}; the reference's validator rejects this",
+                    "use type: sql with data_source and query, or remove the key",
+                    key,
+                )
+
+
+def _type_rule(c: Collector, spec: EntitySpec) -> None:
+    raw, name = spec.raw, spec.name
+    raw_type = raw.get("type")
+    if raw_type is None:
+        c.add(
+            W,
+            IssueCode.V2_TYPE_MISSING,
+            name,
+            "entity has no type: it is read like type: entity, without the source-identity alias (5.5); "
+            "the reference's validator requires a type",
+            "add type: entity (or the loader type)",
+        )
+    elif not isinstance(raw_type, str):
+        c.add(
+            W,
+            IssueCode.INVALID_TYPE,
+            name,
+            f"type {raw_type!r} is not a string; read like entity",
+            "",
+            "type",
+        )
+    elif raw_type in V2_UNUSABLE_LOADER_TYPES:
+        c.add(
+            E,
+            IssueCode.INVALID_TYPE,
+            name,
+            f"type '{raw_type}' is a data-source driver, not an entity type: its loader rejects entities "
+            "that are not type: sql (7.1)",
+            "use type: sql with a data_source",
+            "type",
+        )
+    elif raw_type not in V2_KINDS:
+        c.add(
+            W,
+            IssueCode.V2_TYPE_UNKNOWN,
+            name,
+            f"type '{raw_type}' is not a format-2 entity type; it is read like type: entity",
+            did_you_mean([raw_type], sorted(V2_KINDS - V2_UNUSABLE_LOADER_TYPES))
+            or "use entity, fixed, sql, csv, tsv, xlsx, xls, openpyxl or merged",
+            "type",
+        )
+
+
+def _name_list_rules(c: Collector, spec: EntitySpec) -> None:
+    raw, name, fixed = spec.raw, spec.name, spec.type == "fixed"
+    for key in ("keys", "columns"):
+        value = raw.get(key)
+        if value is None:
+            c.add(
+                E if fixed else W,
+                IssueCode.V2_REQUIRED_KEY_MISSING,
+                name,
+                f"{key} is missing"
+                + (
+                    ": the fixed loader refuses the entity (7.2)"
+                    if fixed
+                    else " (read as []); the reference's validator requires it"
+                ),
+                f"add {key}: [] if there are none",
+            )
+        elif not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            # 6.3 step 1: columns that are not a list of strings make the entity fail
+            code = IssueCode.COLUMNS_NOT_LIST if key == "columns" else IssueCode.KEYS_NOT_LIST
+            c.add(
+                E if key == "columns" or fixed else W,
+                code,
+                name,
+                f"{key} must be a list of strings, got {value!r}"[:200],
+                "an unresolved @value: reference?" if isinstance(value, str) else "",
+                key,
+            )
+
+
+def _public_id_rules(c: Collector, spec: EntitySpec, declared: dict) -> None:
+    raw, name = spec.raw, spec.name
+    value = raw.get("public_id")
+    if missing(value):
+        if present(raw, "surrogate_id") and spec.type != "merged":
+            return  # the format-mixture rule names surrogate_id (the fixed loader accepts it, 7.2)
+        strict = spec.type in ("fixed", "merged")
+        c.add(
+            E if strict else W,
+            IssueCode.PUBLIC_ID_MISSING,
+            name,
+            "entity has no public_id: "
+            + (
+                "the fixed loader refuses it (7.2)"
+                if spec.type == "fixed"
+                else "a merged entity needs one (16)"
+                if spec.type == "merged"
+                else "it gets no identity column and no foreign key can point to it (5.2)"
+            ),
+            f"add public_id: {name}_id",
+        )
+        return
+    if not isinstance(value, str):
+        c.add(W, IssueCode.PUBLIC_ID_INVALID, name, f"public_id {value!r} is not a string", "", "public_id")
+        return
+    if not value.endswith("_id"):
+        c.add(
+            W,
+            IssueCode.PUBLIC_ID_INVALID,
+            name,
+            f"public_id '{value}' does not end in _id (the reference's validator rejects it)",
+            f"rename it, e.g. {name}_id",
+            "public_id",
+        )
+    source = declared.get(spec.source) if spec.source else None
+    if source is not None and source.public_id == value:
+        c.add(
+            W,
+            IssueCode.PUBLIC_ID_SAME_AS_SOURCE,
+            name,
+            f"public_id '{value}' is also the public_id of its source '{spec.source}': the source's "
+            "column is taken over when listed (5.2); the reference's validator rejects this",
+            f"use {name}_id",
+            "public_id",
+        )
+
+
+# --- fixed (7.2) ------------------------------------------------------------------------------------
+
+
+def fixed_problems(config: dict, public_id) -> list[tuple]:
+    """The fixed loader's load-time checks (7.2) on an entity or append-item configuration.
+
+    Returns (severity, code, message, key) tuples; keys/columns/public_id are checked by kind_rules
+    for entities, so only what the fixed loader adds is here.
+    """
+    problems = []
+    for key in ("data_source", "query"):
+        if present(config, key):
+            problems.append(
+                (E, IssueCode.FIXED_HAS_LOADER_KEY, f"a fixed entity must not have {key} (7.2)", key)
+            )
+    values = config.get("values")
+    if values is None:
+        problems.append((E, IssueCode.FIXED_MISSING_VALUES, "fixed entity has no values (7.2)", "values"))
+        return problems
+    if not isinstance(values, list):
+        problems.append(
+            (E, IssueCode.FIXED_VALUES_NOT_LIST, f"values must be a list, got {str(values)[:80]!r}", "values")
+        )
+        return problems
+    columns = list(dict.fromkeys(c for c in config.get("columns") or [] if isinstance(c, str)))
+    if not values:
+        problems.append(
+            (W, IssueCode.FIXED_VALUES_EMPTY, "values is empty: the table has no rows of its own", "values")
+        )
+        return problems
+    if isinstance(values[0], dict):
+        found = set().union(*(row.keys() for row in values if isinstance(row, dict)))
+        absent = [name for name in columns if name not in found]
+        if absent:
+            problems.append(
+                (
+                    E,
+                    IssueCode.FIXED_DICT_ROWS_MISSING_COLUMNS,
+                    f"columns not in any loaded row: {name_list(absent)} (7.2)",
+                    "values",
+                )
+            )
+    else:
+        problems.extend(_row_length_problems(values, columns, public_id))
+    problems.extend(_system_id_problems(values, columns))
+    return problems
+
+
+def _row_length_problems(values: list, columns: list, public_id) -> list[tuple]:
+    identity = list(
+        dict.fromkeys([SYSTEM_ID] + ([public_id] if isinstance(public_id, str) else []) + columns)
+    )
+    lengths = [len(row) if isinstance(row, list) else 1 for row in values]
+    if len(set(lengths)) > 1:
+        return [
+            (E, IssueCode.FIXED_ROW_LENGTH, f"value rows differ in length: {sorted(set(lengths))}", "values")
+        ]
+    if lengths[0] in (len(columns), len(identity)):
+        return []
+    scalar = "" if isinstance(values[0], list) else " (scalar rows count as one value)"
+    return [
+        (
+            E,
+            IssueCode.FIXED_ROW_NOT_LIST if scalar else IssueCode.FIXED_ROW_LENGTH,
+            f"value rows have {lengths[0]} values{scalar} but {len(columns)} columns are defined "
+            f"({len(identity)} with the identity columns; 7.2)",
+            "values",
+        )
+    ]
+
+
+def _system_id_problems(values: list, columns: list) -> list[tuple]:
+    """Explicit system_id values are kept verbatim at run time (5.1, 20 #10); say what is wrong with them."""
+    if SYSTEM_ID not in columns:
+        return []
+    position = columns.index(SYSTEM_ID)
+    ids = []
+    for row in values:
+        if isinstance(row, dict):
+            ids.append(row.get(SYSTEM_ID))
+        elif isinstance(row, list) and len(row) == len(columns):
+            ids.append(row[position])
+    bad = [v for v in ids if not (isinstance(v, int) and not isinstance(v, bool) and v > 0)]
+    duplicated = len({v for v in ids if isinstance(v, int)}) < len([v for v in ids if isinstance(v, int)])
+    if not bad and not duplicated:
+        return []
+    what = " and ".join(
+        part for part, found in (("null or not a positive integer", bad), ("duplicated", duplicated)) if found
+    )
+    return [
+        (
+            W,
+            IssueCode.FIXED_SYSTEM_ID_VALUES,
+            f"some system_id values are {what}; they are kept as given and used as foreign-key targets "
+            "(5.1); the reference's validator rejects this",
+            "values",
+        )
+    ]
+
+
+def fixed_rules(c: Collector, spec: EntitySpec) -> None:
+    if spec.type != "fixed":
+        return
+    for severity, code, message, key in fixed_problems(spec.raw, spec.raw.get("public_id")):
+        c.add(severity, code, spec.name, message, "", key)
+    if present(spec.raw, "source"):
+        c.add(
+            W,
+            IssueCode.FIXED_HAS_SOURCE,
+            spec.name,
+            "fixed entity has a source: it is not read, only waited for (a dependency)",
+            "remove source",
+            "source",
+        )
+
+
+# --- sql (7.6) --------------------------------------------------------------------------------------
+
+
+def sql_rules(c: Collector, spec: EntitySpec) -> None:
+    raw, name = spec.raw, spec.name
+    if spec.type != "sql":
+        return
+    if not isinstance(raw.get("data_source"), str) or not raw["data_source"].strip():
+        c.add(E, IssueCode.SQL_MISSING_DATA_SOURCE, name, "type sql needs a data_source", "", "type")
+    query, values = raw.get("query"), raw.get("values")
+    if query is None and isinstance(values, str) and values.strip():
+        c.add(
+            E,
+            IssueCode.SQL_LEGACY_VALUES,
+            name,
+            'legacy `values: "sql: ..."` is not read in format 2: the entity has no query and fails (7.6)',
+            "move the SQL text to query:",
+            "values",
+        )
+    elif query is None:
+        c.add(E, IssueCode.SQL_MISSING_QUERY, name, "type sql needs a query", "", "type")
+    elif not isinstance(query, str) or not query.strip():
+        c.add(E, IssueCode.SQL_EMPTY_QUERY, name, "query must be a non-empty string", "", "query")
+    columns = [col for col in raw.get("columns") or [] if isinstance(col, str)]
+    doubled = sorted({col for col in columns if columns.count(col) > 1})
+    if doubled:
+        c.add(
+            W,
+            IssueCode.SQL_DUPLICATE_COLUMNS,
+            name,
+            f"columns listed twice: {doubled} (the reference's validator rejects this)",
+            "",
+            "columns",
+        )
+    if raw.get("auto_detect_columns") is False:
+        absent = [key for key in spec.keys if key not in columns]
+        if not columns or absent:
+            c.add(
+                W,
+                IssueCode.SQL_POSITIONAL_COLUMNS,
+                name,
+                "with auto_detect_columns: false the result columns are renamed by position to columns, "
+                + ("which is empty" if not columns else f"which lacks the keys {absent}"),
+                "list every result column in columns, keys included",
+                "auto_detect_columns",
+            )
+    elif raw.get("check_column_names") is False:
+        c.add(
+            W,
+            IssueCode.SQL_CHECK_COLUMN_NAMES_ALONE,
+            name,
+            "check_column_names: false renames result columns only together with auto_detect_columns: "
+            "false; alone the reference selects no data columns (7.6, 20 #15)",
+            "add auto_detect_columns: false",
+            "check_column_names",
+        )
+    if present(raw, "source"):
+        c.add(
+            W,
+            IssueCode.SQL_HAS_SOURCE,
+            name,
+            "sql entity has a source: it is not read, only waited for (a dependency)",
+            "remove source",
+            "source",
+        )
+
+
+# --- merged (16) ------------------------------------------------------------------------------------
+
+
+def merged_rules(c: Collector, spec: EntitySpec, declared: dict) -> None:
+    if spec.type != "merged":
+        return
+    raw, name = spec.raw, spec.name
+    items = branches(spec)
+    if not items:
+        c.add(
+            E,
+            IssueCode.MERGED_BRANCHES_MISSING,
+            name,
+            "merged entity has no branches: there is nothing to merge",
+            "add branches: [{name: ..., source: ...}]",
+            "branches",
+        )
+    seen: set = set()
+    for number, branch in enumerate(items, start=1):
+        path = ("branches", number - 1) if isinstance(raw.get("branches"), list) else ("branches",)
+        label = f"branch #{number}"
+        if not isinstance(branch, dict):
+            c.add(E, IssueCode.MERGED_BRANCH_INVALID, name, f"{label} is not a mapping", "", *path)
+            continue
+        unknown_keys(c, name, branch, {"name", "source", "keys"}, f"{label}: ", *path)
+        source, branch_name = branch.get("source"), branch.get("name")
+        if missing(branch_name):
+            c.add(
+                W,
+                IssueCode.MERGED_BRANCH_INVALID,
+                name,
+                f"{label} has no name: its rows are labelled 'branch_{number - 1}' (16)",
+                "add name:",
+                *path,
+            )
+        elif branch_name in seen:
+            c.add(
+                W,
+                IssueCode.MERGED_BRANCH_INVALID,
+                name,
+                f"{label}: the name '{branch_name}' is used twice; the discriminator cannot tell them apart",
+                "",
+                *path,
+            )
+        seen.add(branch_name)
+        if missing(source) or not isinstance(source, str):
+            c.add(
+                W,
+                IssueCode.MERGED_BRANCH_INVALID,
+                name,
+                f"{label} has no source and is skipped (16)",
+                "",
+                *path,
+            )
+        elif source not in declared:
+            c.add(
+                W,
+                IssueCode.MERGED_BRANCH_SOURCE_UNKNOWN,
+                name,
+                f"{label}: source '{source}' is not a declared entity; this entity cannot be processed",
+                did_you_mean([source], declared),
+                *path,
+            )
+        if "keys" in branch and not isinstance(branch["keys"], list):
+            c.add(W, IssueCode.MERGED_BRANCH_INVALID, name, f"{label}: keys must be a list", "", *path)
+    for key in ("source", "data_source", "query"):
+        if present(raw, key):
+            c.add(
+                W,
+                IssueCode.V2_KEY_NOT_READ,
+                name,
+                f"a merged entity reads its branches; {key} is ignored (16)",
+                f"remove {key}",
+                key,
+            )
+
+
+# --- other entity keys --------------------------------------------------------------------------------
+
+
+def materialized_rules(c: Collector, spec: EntitySpec) -> None:
+    """Editor bookkeeping (7.2): no effect on processing, but the reference checks its consistency."""
+    value = spec.raw.get("materialized")
+    if value is None:
+        return
+    if not isinstance(value, dict):
+        c.add(
+            W, IssueCode.MATERIALIZED_INVALID, spec.name, "materialized must be a mapping", "", "materialized"
+        )
+        return
+    if value.get("enabled") is not True:
+        return
+    problems = []
+    if spec.type != "fixed":
+        problems.append("the entity is not type: fixed")
+    if missing(spec.raw.get("values")):
+        problems.append("values is empty")
+    if not isinstance(value.get("source_state"), dict):
+        problems.append("source_state (the definition to restore) is missing")
+    for problem in problems:
+        c.add(
+            W,
+            IssueCode.MATERIALIZED_INVALID,
+            spec.name,
+            f"materialized.enabled is true but {problem}",
+            "",
+            "materialized",
+        )
+    if "materialized_at" not in value:
+        c.add(
+            INFO,
+            IssueCode.MATERIALIZED_INVALID,
+            spec.name,
+            "materialized has no materialized_at",
+            "",
+            "materialized",
+        )
+
+
+def drop_duplicates_rules(c: Collector, spec: EntitySpec, declared: dict) -> None:
+    raw, name = spec.raw, spec.name
+    value = raw.get("drop_duplicates")
+    for flag in FD_FLAGS:
+        if flag in raw and not isinstance(raw[flag], bool):
+            c.add(
+                W,
+                IssueCode.FD_FLAG_NOT_BOOL,
+                name,
+                f"{flag} must be true or false, got {raw[flag]!r}",
+                "",
+                flag,
+            )
+    if value is None or isinstance(value, bool):
+        return
+    if isinstance(value, str):
+        c.add(
+            W,
+            IssueCode.DROP_DUPLICATES_TYPE,
+            name,
+            f"drop_duplicates is the string {value!r}: it is read as the list of its characters and "
+            "drops nothing (9.1, 20 #12)",
+            f"write drop_duplicates: [{value}]",
+            "drop_duplicates",
+        )
+        return
+    columns = value
+    if isinstance(value, dict):
+        unknown_keys(c, name, value, {"columns", *FD_FLAGS}, "drop_duplicates: ", "drop_duplicates")
+        for flag in FD_FLAGS:
+            if flag in value and not isinstance(value[flag], bool):
+                c.add(
+                    W,
+                    IssueCode.FD_FLAG_NOT_BOOL,
+                    name,
+                    f"drop_duplicates.{flag} must be true or false, got {value[flag]!r}",
+                    "",
+                    "drop_duplicates",
+                )
+        if "columns" not in value:
+            c.add(
+                W,
+                IssueCode.DROP_DUPLICATES_TYPE,
+                name,
+                "drop_duplicates mapping without columns drops nothing",
+                "add columns: true or a list",
+                "drop_duplicates",
+            )
+        columns = value.get("columns")
+        if columns is None or isinstance(columns, bool):
+            return
+    if not isinstance(columns, list) or not all(isinstance(item, str) for item in columns):
+        c.add(
+            W,
+            IssueCode.DROP_DUPLICATES_TYPE,
+            name,
+            f"drop_duplicates columns must be true or a list of names, got {columns!r}"[:200],
+            "",
+            "drop_duplicates",
+        )
+        return
+    known = final_names(spec, declared)
+    absent = [column for column in columns if column not in known]
+    if absent and spec.keys + spec.columns and spec.type != "merged":
+        c.add(
+            W,
+            IssueCode.DROP_DUPLICATES_COLUMNS_MISSING,
+            name,
+            f"drop_duplicates names columns the entity does not have: {absent}; nothing is dropped (9.1)",
+            did_you_mean(absent, sorted(known)),
+            "drop_duplicates",
+        )
+
+
+def drop_empty_rows_rules(c: Collector, spec: EntitySpec, declared: dict) -> None:
+    value = spec.raw.get("drop_empty_rows")
+    if value is None or isinstance(value, bool):
+        return
+    if not isinstance(value, (list, dict)):
+        c.add(
+            W,
+            IssueCode.DROP_EMPTY_ROWS_TYPE,
+            spec.name,
+            f"drop_empty_rows must be true/false, a list of columns or a mapping, got {value!r}"[:200],
+            "",
+            "drop_empty_rows",
+        )
+        return
+    known = final_names(spec, declared)
+    absent = [column for column in value if isinstance(column, str) and column not in known]
+    if absent and spec.keys + spec.columns and spec.type != "merged":
+        c.add(
+            W,
+            IssueCode.DROP_EMPTY_COLUMNS_MISSING,
+            spec.name,
+            f"drop_empty_rows names columns the entity does not have: {absent}",
+            did_you_mean(absent, sorted(known)),
+            "drop_empty_rows",
+        )
+
+
+def replacement_rules(c: Collector, spec: EntitySpec) -> None:
+    """Shapes of the three forms of 10; a rule the reference skips (with a warning) is named here."""
+    value, name = spec.raw.get("replacements"), spec.name
+    if value is None:
+        return
+    if not isinstance(value, dict):
+        c.add(
+            W,
+            IssueCode.REPLACEMENT_INVALID,
+            name,
+            "replacements must be a mapping of columns",
+            "",
+            "replacements",
+        )
+        return
+    for column, rules in value.items():
+        if not (isinstance(rules, list) and rules and all(isinstance(rule, dict) for rule in rules)):
+            if isinstance(rules, list) and any(isinstance(rule, dict) for rule in rules):
+                c.add(
+                    W,
+                    IssueCode.REPLACEMENT_INVALID,
+                    name,
+                    f"replacements for '{column}' mix rules and plain values",
+                    "",
+                    "replacements",
+                    column,
+                )
+            continue
+        for number, rule in enumerate(rules, start=1):
+            for problem in _rule_problems(rule):
+                c.add(
+                    W,
+                    IssueCode.REPLACEMENT_INVALID,
+                    name,
+                    f"replacements for '{column}', rule #{number}: {problem}",
+                    "",
+                    "replacements",
+                    column,
+                    number - 1,
+                )
+
+
+def _rule_problems(rule: dict) -> list[str]:
+    problems = []
+    kind, coerce, fill = rule.get("match"), rule.get("coerce"), rule.get("fill")
+    if "match" in rule and not _one_of(kind, MATCH_KINDS):
+        problems.append(f"unknown match {kind!r}: the rule is skipped")
+    if coerce is not None and not _one_of(coerce, COERCIONS):
+        problems.append(f"unknown coerce {coerce!r}: not converted")
+    fills = _one_of(fill, FILLS) or fill in (None, False) or (isinstance(fill, dict) and "constant" in fill)
+    if "blank_out" in rule and not fills:
+        problems.append(f"unknown fill {fill!r}: nothing is filled")
+    return problems
+
+
+def _one_of(value, allowed: set) -> bool:
+    return isinstance(value, str) and value in allowed
+
+
+def unnest_rules(c: Collector, spec: EntitySpec, declared: dict) -> None:
+    raw, name = spec.raw, spec.name
+    unnest = raw.get("unnest")
+    if unnest is None:
+        return
+    if not isinstance(unnest, dict):
+        c.add(E, IssueCode.UNNEST_NOT_MAPPING, name, "unnest must be a mapping", "", "unnest")
+        return
+    unknown_keys(c, name, unnest, UNNEST_KEYS, "unnest: ", "unnest")
+    for key, code in (
+        ("var_name", IssueCode.UNNEST_MISSING_VAR_NAME),
+        ("value_name", IssueCode.UNNEST_MISSING_VALUE_NAME),
+    ):
+        if missing(unnest.get(key)):
+            c.add(E, code, name, f"unnest lacks {key}: the entity fails (13)", "", "unnest")
+    if missing(unnest.get("value_vars")):
+        c.add(
+            W,
+            IssueCode.UNNEST_MISSING_VALUE_VARS,
+            name,
+            "unnest has no value_vars: every column but id_vars is melted, extra columns included (13)",
+            "",
+            "unnest",
+        )
+    if unnest.get("id_vars") is None:
+        c.add(
+            W,
+            IssueCode.UNNEST_MISSING_ID_VARS,
+            name,
+            "unnest has no id_vars: nothing identifies the rows",
+            "",
+            "unnest",
+        )
+    known = final_names(spec, declared) - set(spec.unnest.names if spec.unnest else [])
+    if not (spec.keys + spec.columns) or spec.type == "merged":
+        return
+    for key in ("id_vars", "value_vars"):
+        names = unnest.get(key)
+        if isinstance(names, str):
+            c.add(
+                W,
+                IssueCode.UNNEST_COLUMNS_UNKNOWN,
+                name,
+                f"unnest {key} is a string, not a list",
+                "",
+                "unnest",
+            )
+            continue
+        absent = [n for n in names or [] if isinstance(n, str) and n not in known]
+        if absent:
+            c.add(
+                W,
+                IssueCode.UNNEST_COLUMNS_UNKNOWN,
+                name,
+                f"unnest {key} names columns the entity does not have: {absent}; the melt fails, the table "
+                "stays wide and its foreign keys are never linked (13)",
+                did_you_mean(absent, sorted(known)) or "list them in columns",
+                "unnest",
+                key,
+            )
+
+
+def depends_on_rules(c: Collector, spec: EntitySpec) -> None:
+    value = spec.raw.get("depends_on")
+    if value is None:
+        return
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        c.add(
+            W,
+            IssueCode.DEPENDS_ON_NOT_LIST,
+            spec.name,
+            f"depends_on must be a list of entity names, got {value!r}"[:200],
+            "",
+            "depends_on",
+        )
+
+
+def file_options_rules(c: Collector, spec: EntitySpec) -> None:
+    options = spec.raw.get("options")
+    if not isinstance(options, dict) or "location" not in options:
+        return
+    if options["location"] not in FILE_LOCATIONS:
+        c.add(
+            W,
+            IssueCode.FILE_LOCATION_INVALID,
+            spec.name,
+            f"options.location {options['location']!r} is neither local nor global (7.5)",
+            "",
+            "options",
+            "location",
+        )
