@@ -92,7 +92,7 @@ def validate_v2(project: Project) -> list[Issue]:
                 rules(c, spec, declared)
         shared_public_ids(c, project)
         _unresolved_literals(c, entities)
-        _default_entity(c, project, usable)
+        _default_entity(c, usable)
     except Exception as exc:  # noqa: BLE001 - validate never raises
         c.issues.append(
             Issue(E, IssueCode.VALIDATION_CRASHED, None, f"validation crashed: {type(exc).__name__}: {exc}")
@@ -125,15 +125,17 @@ def _unresolved_literals(c: Collector, entities: dict) -> None:
         )
 
 
-def _default_entity(c: Collector, project: Project, usable: list[EntitySpec]) -> None:
-    """Entities without loader and source read the default entity (6.2, 7.1 step 3)."""
+def _default_entity(c: Collector, usable: list[EntitySpec]) -> None:
+    """Entities without loader and source read the default entity, which only the caller names (6.2, 7.1)."""
     sourceless = [s.name for s in usable if not s.has_loader and not s.source and s.type != "merged"]
-    if sourceless and not project.default_entity:
+    if sourceless:
         c.add(
             INFO,
             IssueCode.DEFAULT_ENTITY_NEEDED,
             None,
-            f"{len(sourceless)} entities have no source and no loader and read the default entity, which "
-            f"metadata does not name: {', '.join(sourceless[:8])}" + (" ..." if len(sourceless) > 8 else ""),
-            "set metadata.default_entity, or give them a source",
+            f"{len(sourceless)} entities have no source and no loader and read the default entity: "
+            f"{', '.join(sourceless[:8])}"
+            + (" ..." if len(sourceless) > 8 else "")
+            + "; a format-2 run takes it from the caller only, metadata.default_entity is informational (3.1)",
+            "run with --default-entity, or give them a source",
         )

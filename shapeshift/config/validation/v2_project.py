@@ -50,10 +50,10 @@ def metadata_rules(c: Collector, project: Project) -> None:
     default = metadata.get("default_entity")
     if default is not None and default not in project.entities:
         c.add(
-            W,
+            INFO,
             IssueCode.DEFAULT_ENTITY_UNKNOWN,
             None,
-            f"metadata.default_entity {default!r} is not a declared entity",
+            f"metadata.default_entity {default!r} is not a declared entity (the key is informational, 3.1)",
             did_you_mean([str(default)], project.entities),
             "metadata",
             "default_entity",
