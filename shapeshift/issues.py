@@ -166,6 +166,11 @@ class IssueCode(StrEnum):
     FILE_LOCATION_INVALID = "file_location_invalid"
     DEFAULT_ENTITY_UNKNOWN = "default_entity_unknown"
     TARGET_MODEL_INVALID = "target_model_invalid"
+    # format 2: transforms (extra_columns, drop_duplicates, replacements, filters)
+    DROP_DUPLICATES_FD_VIOLATION = "drop_duplicates_fd_violation"  # non-strict FD check failed
+    REPLACEMENT_RULE_INVALID = "replacement_rule_invalid"  # unknown rule/fill/coerce/normalize: skipped
+    REPLACEMENT_REPORT = "replacement_report"  # report_replaced / report_unmatched counts
+    EXTRA_COLUMNS_UNRESOLVED = "extra_columns_unresolved"  # items still missing at the end (8.2)
 
 
 @dataclass
