@@ -10,7 +10,7 @@ from __future__ import annotations
 from ...issues import IssueCode
 from ..model import EntitySpec, Project
 from .collector import INFO, Collector, W
-from .expressions import extra_column_kind
+from .expressions import Kind, kind_of
 
 READ_AS_V1 = (
     "this file is read as format 1 (no `metadata:`); add `metadata: {type: shapeshifter-project}` to use "
@@ -144,8 +144,8 @@ def v2_keys_in_v1(c: Collector, spec: EntitySpec) -> None:
             *path,
         )
     for column, value in spec.extra_columns.items():
-        kind = extra_column_kind(value)
-        if kind in ("formula", "interpolation"):
+        kind = kind_of(value)
+        if kind in (Kind.FORMULA, Kind.INTERPOLATION):
             c.add(
                 W,
                 IssueCode.V2_KEY_IN_V1,

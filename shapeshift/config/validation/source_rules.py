@@ -90,7 +90,8 @@ def _source_problem(project: Project, ds: str, entry: dict, driver: str) -> str 
     return None
 
 
-def file_inputs(c: Collector, spec: EntitySpec, project: Project, check_header: bool = True) -> None:
+def file_inputs(c: Collector, spec: EntitySpec, project: Project, check_header=None) -> None:
+    """Files of file entities exist; CSV/TSV headers have the columns (`check_header`, else format 1's)."""
     raw = spec.raw
     if spec.data_source or raw.get("type") not in FILE_TYPES:
         return
@@ -112,8 +113,8 @@ def file_inputs(c: Collector, spec: EntitySpec, project: Project, check_header: 
             W, IssueCode.FILE_MISSING, spec.name, f"file not found: {filename}", "provide the file", "options"
         )
         return
-    if check_header and raw.get("type") in ("csv", "tsv"):
-        _check_header(c, spec, project, relative, options)
+    if raw.get("type") in ("csv", "tsv"):
+        (check_header or _check_header)(c, spec, project, relative, options)
 
 
 def _check_header(c: Collector, spec: EntitySpec, project: Project, relative: str, options: dict) -> None:

@@ -35,6 +35,7 @@ from .v2_references import (
     foreign_key_rules,
     shared_public_ids,
 )
+from .v2_sources import check_header_v2
 
 CYCLE_EDGES = "source, depends_on, foreign keys without defer_dependency, filters, append or branch sources"
 
@@ -72,8 +73,7 @@ def validate_v2(project: Project) -> list[Issue]:
         )
         for spec in usable:
             data_sources(c, spec, project)
-            # headers are sanitised in format 2 (7.3): the format-1 header comparison would mislead
-            file_inputs(c, spec, project, check_header=False)
+            file_inputs(c, spec, project, check_header=check_header_v2)
             file_options_rules(c, spec)
         for rules in (fixed_rules, sql_rules, materialized_rules, replacement_rules, depends_on_rules):
             for spec in usable:
@@ -136,6 +136,6 @@ def _default_entity(c: Collector, usable: list[EntitySpec]) -> None:
             f"{len(sourceless)} entities have no source and no loader and read the default entity: "
             f"{', '.join(sourceless[:8])}"
             + (" ..." if len(sourceless) > 8 else "")
-            + "; a format-2 run takes it from the caller only, metadata.default_entity is informational (3.1)",
+            + "; a format-2 run takes it from the caller, not from metadata.default_entity (3.1)",
             "run with --default-entity, or give them a source",
         )

@@ -139,12 +139,16 @@ def _type_rule(c: Collector, spec: EntitySpec) -> None:
     raw, name = spec.raw, spec.name
     raw_type = raw.get("type")
     if raw_type is None:
+        read = (
+            "its data source's loader reads it (7.1)"
+            if present(raw, "data_source")
+            else "it is read like type: entity, without the source-identity alias (5.5)"
+        )
         c.add(
             W,
             IssueCode.V2_TYPE_MISSING,
             name,
-            "entity has no type: it is read like type: entity, without the source-identity alias (5.5); "
-            "the reference's validator requires a type",
+            f"entity has no type: {read}; the reference's validator requires a type",
             "add type: entity (or the loader type)",
         )
     elif not isinstance(raw_type, str):

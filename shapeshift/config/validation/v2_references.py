@@ -7,21 +7,13 @@ from __future__ import annotations
 
 from ...hints import did_you_mean, name_list
 from ...issues import IssueCode
+from ...v2.formulas import FormulaError
 from ..model import JOIN_TYPES, EntitySpec, Project
 from .collector import INFO, Collector, E, W, missing
-from .expressions import FormulaError, extra_column_kind, formula_columns, interpolation_names, query_columns
+from .expressions import Kind, check_query, formula_columns, interpolation_names, kind_of, query_columns
 from .v2_entity import ENTITY_KEYS, fixed_problems, unknown_keys
-from .v2_names import (
-    SYSTEM_ID,
-    declares_columns,
-    extracted_names,
-    final_names,
-    fk_names,
-    linked_names,
-)
-from .v2_names import (
-    name_list as names_of,
-)
+from .v2_names import SYSTEM_ID, declares_columns, extracted_names, final_names, fk_names, linked_names
+from .v2_names import name_list as names_of
 
 FK_KEYS = {
     "entity", "local_keys", "remote_keys", "how", "extra_columns", "drop_remote_id", "defer_dependency",
@@ -230,8 +222,8 @@ def extra_column_rules(c: Collector, spec: EntitySpec, declared: dict) -> None:
         return
     available = linked_names(spec, declared) | set(spec.unnest.names if spec.unnest else [])
     for column, value in extra.items():
-        kind = extra_column_kind(value)
-        if kind == "formula":
+        kind = kind_of(value)
+        if kind is Kind.FORMULA:
             try:
                 references = formula_columns(value)
             except FormulaError as exc:
@@ -245,10 +237,10 @@ def extra_column_rules(c: Collector, spec: EntitySpec, declared: dict) -> None:
                     column,
                 )
                 continue
-        elif kind == "interpolation":
+        elif kind is Kind.INTERPOLATION:
             references = interpolation_names(value)
         else:
-            if kind == "plain":
+            if kind is Kind.TEXT:
                 _plain_string_rule(c, spec, column, value, declared)
             continue
         _reference_rule(c, spec, column, [r for r in references if r not in available], available, declared)
@@ -314,8 +306,9 @@ def _plain_string_rule(c: Collector, spec: EntitySpec, column: str, value: str, 
         {n.lower() for n in (spec.unnest.value_vars or []) if isinstance(n, str)} if spec.unnest else set()
     )
     lowered = value.lower()
-    if lowered in extra_names:
-        why = "it names an extra column of the same mapping, which is never copied (8.1)"
+    severity = W
+    if lowered in extra_names:  # often meant as the text (`type: abundance`), so only a note
+        why, severity = "it names an extra column of the same mapping, which is never copied (8.1)", INFO
     elif lowered in late:
         why = "that column only exists after linking or unnesting, and copies are never deferred (8.2)"
     elif lowered in melted:
@@ -333,7 +326,7 @@ def _plain_string_rule(c: Collector, spec: EntitySpec, column: str, value: str, 
     else:
         return
     c.add(
-        W,
+        severity,
         IssueCode.EXTRA_COLUMN_CONSTANT,
         spec.name,
         f"extra column '{column}' is the constant text '{value}', not a copy: {why}",
@@ -376,7 +369,7 @@ def shared_public_ids(c: Collector, project: Project) -> None:
     for public_id, names in users.items():
         if len(names) > 1:
             c.add(
-                W,
+                INFO,
                 IssueCode.PUBLIC_ID_SHARED,
                 names[0],
                 f"public_id '{public_id}' is used by {', '.join(names)}: a foreign-key column is named after "
@@ -739,6 +732,19 @@ def _query_rules(c: Collector, spec: EntitySpec, item: dict, stage, label, path,
             f"{label} (query) has no query and is skipped (11)",
             "",
             *path,
+        )
+        return
+    try:
+        check_query(query)
+    except ValueError as exc:
+        c.add(
+            E,
+            IssueCode.FILTER_INVALID,
+            spec.name,
+            f"{label}: the query {query!r} is refused: {exc}; the entity fails (11)",
+            "keep to comparisons, column methods and literals",
+            *path,
+            "query",
         )
         return
     names = query_columns(query)
