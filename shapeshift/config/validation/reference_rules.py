@@ -32,7 +32,7 @@ def entity_exists(c: Collector, spec: EntitySpec, declared: dict) -> None:
             )
     source = raw.get("source")
     if isinstance(source, str) and source and source not in declared:
-        hint = " (a file name? use options.filename)" if raw.get("type") in FILE_TYPES else ""
+        hint = " (a file name? use options.filename)" if str(raw.get("type")) in FILE_TYPES else ""
         c.add(
             W,
             IssueCode.SOURCE_UNKNOWN,

@@ -11,7 +11,7 @@ from ...hints import did_you_mean, name_list
 from ...issues import IssueCode
 from ..model import V2_KINDS, V2_UNUSABLE_LOADER_TYPES, EntitySpec
 from .collector import INFO, Collector, E, W, missing
-from .v2_names import SYSTEM_ID, branches, final_names
+from .v2_names import SYSTEM_ID, branches, entity, final_names, strings, unnest_names
 
 # section 4
 ENTITY_KEYS = {
@@ -87,7 +87,7 @@ def kind_rules(c: Collector, spec: EntitySpec, declared: dict) -> None:
     _name_list_rules(c, spec)
     _public_id_rules(c, spec, declared)
     raw, name, fixed = spec.raw, spec.name, spec.type == "fixed"
-    if SYSTEM_ID in spec.columns and not fixed:
+    if SYSTEM_ID in strings(spec.columns) and not fixed:
         c.add(
             W,
             IssueCode.SYSTEM_ID_IN_COLUMNS,
@@ -107,14 +107,15 @@ def kind_rules(c: Collector, spec: EntitySpec, declared: dict) -> None:
             "system_id",
         )
     surrogate_name = raw.get("surrogate_name")
-    if present(raw, "surrogate_name") and surrogate_name not in spec.columns:
+    if present(raw, "surrogate_name") and surrogate_name not in strings(spec.columns):
         c.add(
             E if fixed else W,
             IssueCode.SURROGATE_NAME_NOT_IN_COLUMNS,
             name,
             f"surrogate_name {surrogate_name!r} is not one of columns"
             + (" (the fixed loader refuses the entity, 7.2)" if fixed else ""),
-            did_you_mean([surrogate_name], spec.columns) or f"add {surrogate_name!r} to columns",
+            did_you_mean([str(surrogate_name)], strings(spec.columns))
+            or f"add {surrogate_name!r} to columns",
             "surrogate_name",
         )
     if spec.type == "entity":
@@ -246,7 +247,7 @@ def _public_id_rules(c: Collector, spec: EntitySpec, declared: dict) -> None:
             f"rename it, e.g. {name}_id",
             "public_id",
         )
-    source = declared.get(spec.source) if spec.source else None
+    source = entity(declared, spec.source)
     if source is not None and source.public_id == value:
         c.add(
             W,
@@ -283,7 +284,7 @@ def fixed_problems(config: dict, public_id) -> list[tuple]:
             (E, IssueCode.FIXED_VALUES_NOT_LIST, f"values must be a list, got {str(values)[:80]!r}", "values")
         )
         return problems
-    columns = list(dict.fromkeys(c for c in config.get("columns") or [] if isinstance(c, str)))
+    columns = list(dict.fromkeys(strings(config.get("columns"))))
     if not values:
         problems.append(
             (W, IssueCode.FIXED_VALUES_EMPTY, "values is empty: the table has no rows of its own", "values")
@@ -398,7 +399,7 @@ def sql_rules(c: Collector, spec: EntitySpec) -> None:
         c.add(E, IssueCode.SQL_MISSING_QUERY, name, "type sql needs a query", "", "type")
     elif not isinstance(query, str) or not query.strip():
         c.add(E, IssueCode.SQL_EMPTY_QUERY, name, "query must be a non-empty string", "", "query")
-    columns = [col for col in raw.get("columns") or [] if isinstance(col, str)]
+    columns = strings(raw.get("columns"))
     doubled = sorted({col for col in columns if columns.count(col) > 1})
     if doubled:
         c.add(
@@ -410,7 +411,7 @@ def sql_rules(c: Collector, spec: EntitySpec) -> None:
             "columns",
         )
     if raw.get("auto_detect_columns") is False:
-        absent = [key for key in spec.keys if key not in columns]
+        absent = [key for key in strings(spec.keys) if key not in columns]
         if not columns or absent:
             c.add(
                 W,
@@ -477,7 +478,7 @@ def merged_rules(c: Collector, spec: EntitySpec, declared: dict) -> None:
                 "add name:",
                 *path,
             )
-        elif branch_name in seen:
+        elif isinstance(branch_name, str) and branch_name in seen:
             c.add(
                 W,
                 IssueCode.MERGED_BRANCH_INVALID,
@@ -486,7 +487,7 @@ def merged_rules(c: Collector, spec: EntitySpec, declared: dict) -> None:
                 "",
                 *path,
             )
-        seen.add(branch_name)
+        seen.add(str(branch_name))
         if missing(source) or not isinstance(source, str):
             c.add(
                 W,
@@ -624,7 +625,7 @@ def drop_duplicates_rules(c: Collector, spec: EntitySpec, declared: dict) -> Non
         return
     known = final_names(spec, declared)
     absent = [column for column in columns if column not in known]
-    if absent and spec.keys + spec.columns and spec.type != "merged":
+    if absent and strings(spec.keys + spec.columns) and spec.type != "merged":
         c.add(
             W,
             IssueCode.DROP_DUPLICATES_COLUMNS_MISSING,
@@ -651,7 +652,7 @@ def drop_empty_rows_rules(c: Collector, spec: EntitySpec, declared: dict) -> Non
         return
     known = final_names(spec, declared)
     absent = [column for column in value if isinstance(column, str) and column not in known]
-    if absent and spec.keys + spec.columns and spec.type != "merged":
+    if absent and strings(spec.keys + spec.columns) and spec.type != "merged":
         c.add(
             W,
             IssueCode.DROP_EMPTY_COLUMNS_MISSING,
@@ -754,8 +755,8 @@ def unnest_rules(c: Collector, spec: EntitySpec, declared: dict) -> None:
             "",
             "unnest",
         )
-    known = final_names(spec, declared) - set(spec.unnest.names if spec.unnest else [])
-    if not (spec.keys + spec.columns) or spec.type == "merged":
+    known = final_names(spec, declared) - set(unnest_names(spec))
+    if not strings(spec.keys + spec.columns) or spec.type == "merged":
         return
     for key in ("id_vars", "value_vars"):
         names = unnest.get(key)
@@ -769,7 +770,7 @@ def unnest_rules(c: Collector, spec: EntitySpec, declared: dict) -> None:
                 "unnest",
             )
             continue
-        absent = [n for n in names or [] if isinstance(n, str) and n not in known]
+        absent = [n for n in strings(names) if n not in known]
         if absent:
             c.add(
                 W,
@@ -802,7 +803,7 @@ def file_options_rules(c: Collector, spec: EntitySpec) -> None:
     options = spec.raw.get("options")
     if not isinstance(options, dict) or "location" not in options:
         return
-    if options["location"] not in FILE_LOCATIONS:
+    if not _one_of(options["location"], FILE_LOCATIONS):
         c.add(
             W,
             IssueCode.FILE_LOCATION_INVALID,

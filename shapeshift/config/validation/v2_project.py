@@ -48,7 +48,7 @@ def metadata_rules(c: Collector, project: Project) -> None:
         )
     unknown_keys(c, None, metadata, METADATA_KEYS, "metadata: ", "metadata")
     default = metadata.get("default_entity")
-    if default is not None and default not in project.entities:
+    if default is not None and (not isinstance(default, str) or default not in project.entities):
         c.add(
             INFO,
             IssueCode.DEFAULT_ENTITY_UNKNOWN,

@@ -12,8 +12,17 @@ from ..model import JOIN_TYPES, EntitySpec, Project
 from .collector import INFO, Collector, E, W, missing
 from .expressions import Kind, check_query, formula_columns, interpolation_names, kind_of, query_columns
 from .v2_entity import ENTITY_KEYS, fixed_problems, unknown_keys
-from .v2_names import SYSTEM_ID, declares_columns, extracted_names, final_names, fk_names, linked_names
-from .v2_names import name_list as names_of
+from .v2_names import (
+    SYSTEM_ID,
+    declares_columns,
+    entity,
+    extracted_names,
+    final_names,
+    fk_names,
+    linked_names,
+    strings,
+    unnest_names,
+)
 
 FK_KEYS = {
     "entity", "local_keys", "remote_keys", "how", "extra_columns", "drop_remote_id", "defer_dependency",
@@ -51,7 +60,7 @@ def foreign_key_rules(c: Collector, spec: EntitySpec, declared: dict) -> None:
         return
     for fk in spec.foreign_keys:
         path = ("foreign_keys", fk.index - 1)
-        remote = declared.get(fk.entity) if fk.entity else None
+        remote = entity(declared, fk.entity)
         label = f"foreign key #{fk.index}" + (f" (-> {fk.entity})" if fk.entity else "")
         if "_invalid" in fk.raw:
             c.add(E, IssueCode.FK_NOT_MAPPING, name, f"{label} is not a mapping", "", *path)
@@ -131,9 +140,8 @@ def _key_rules(c: Collector, spec: EntitySpec, fk, remote, label: str, path: tup
     if remote is None or not fk.remote_keys:
         return
     # 12.1: remote keys are looked up in the remote's configuration, not in its table
-    known = set(remote.keys) | set(remote.columns) | set(remote.fk_local_keys) | set(remote.extra_columns)
-    if remote.unnest:
-        known |= set(remote.unnest.names)
+    known = set(strings(remote.keys + remote.columns + remote.fk_local_keys + list(remote.extra_columns)))
+    known |= set(unnest_names(remote))
     absent = [key for key in fk.remote_keys if isinstance(key, str) and key not in known]
     if absent and remote.type != "merged":
         c.add(
@@ -190,7 +198,7 @@ def _fk_option_rules(c: Collector, spec: EntitySpec, fk, label: str, path: tuple
             *path,
             "constraints",
         )
-    elif cardinality is not None and cardinality not in CARDINALITIES:
+    elif cardinality is not None and (not isinstance(cardinality, str) or cardinality not in CARDINALITIES):
         c.add(
             W,
             IssueCode.FK_CONSTRAINT_UNKNOWN,
@@ -220,7 +228,7 @@ def extra_column_rules(c: Collector, spec: EntitySpec, declared: dict) -> None:
             "extra_columns",
         )
         return
-    available = linked_names(spec, declared) | set(spec.unnest.names if spec.unnest else [])
+    available = linked_names(spec, declared) | set(unnest_names(spec))
     for column, value in extra.items():
         kind = kind_of(value)
         if kind is Kind.FORMULA:
@@ -270,7 +278,7 @@ def _reference_rule(
         unknown = [n for n in unknown if n not in case]
         if not unknown:
             return
-    source = declared.get(spec.source) if spec.source else None
+    source = entity(declared, spec.source)
     if source is not None and declares_columns(source):
         absent = [n for n in unknown if n not in final_names(source, declared)]
         if absent:
@@ -301,10 +309,8 @@ def _reference_rule(
 def _plain_string_rule(c: Collector, spec: EntitySpec, column: str, value: str, declared: dict) -> None:
     """8.1 rules 6-7 and 8.2: plain strings that look like copies but are (or become) constants."""
     extra_names = {str(key).lower() for key in spec.extra_columns}
-    late = {n.lower() for n in fk_names(spec, declared) | set(spec.unnest.names if spec.unnest else [])}
-    melted = (
-        {n.lower() for n in (spec.unnest.value_vars or []) if isinstance(n, str)} if spec.unnest else set()
-    )
+    late = {n.lower() for n in fk_names(spec, declared) | set(unnest_names(spec))}
+    melted = {n.lower() for n in strings(spec.unnest.value_vars)} if spec.unnest else set()
     lowered = value.lower()
     severity = W
     if lowered in extra_names:  # often meant as the text (`type: abundance`), so only a note
@@ -338,8 +344,8 @@ def _plain_string_rule(c: Collector, spec: EntitySpec, column: str, value: str, 
 
 def _shadow_rule(c: Collector, spec: EntitySpec) -> None:
     reserved = {
-        **{n: "a listed column, which is then not extracted (8.5)" for n in spec.columns},
-        **{n: "an unnest column" for n in (spec.unnest.names if spec.unnest else [])},
+        **{n: "a listed column, which is then not extracted (8.5)" for n in strings(spec.columns)},
+        **{n: "an unnest column" for n in unnest_names(spec)},
         SYSTEM_ID: "the identity column: its values are kept as the row ids (5.1)",
     }
     if spec.public_id:
@@ -433,11 +439,11 @@ def item_config(spec: EntitySpec, item: dict, declared: dict) -> dict:
         and not (source_based and key in SOURCE_ITEM_NOT_INHERITED)
     }
     config.update(item)
-    source = declared.get(item.get("source")) if source_based else None
+    source = entity(declared, item.get("source")) if source_based else None
     renaming = item.get("align_by_position") or item.get("column_mapping")
     if renaming and source is not None and "columns" not in item and "keys" not in item:
         config["columns"], config["keys"] = source.raw.get("columns"), source.raw.get("keys")
-    config["columns"] = [col for col in names_of(config.get("columns")) if col != spec.public_id]
+    config["columns"] = [col for col in strings(config.get("columns")) if col != spec.public_id]
     return config
 
 
@@ -486,7 +492,7 @@ def _source_item_rules(
     c: Collector, spec: EntitySpec, item: dict, config: dict, label, path, declared
 ) -> None:
     name, source_name = spec.name, item["source"]
-    source = declared.get(source_name) if isinstance(source_name, str) else None
+    source = entity(declared, source_name)
     if source is None:
         c.add(
             W,
@@ -550,7 +556,7 @@ def _offered_columns(config: dict, source: EntitySpec, spec: EntitySpec, declare
     if not declares_columns(source):
         return None
     have = final_names(source, declared)
-    wanted = list(dict.fromkeys(names_of(config.get("keys")) + config["columns"]))
+    wanted = list(dict.fromkeys(strings(config.get("keys")) + config["columns"]))
     return [col for col in wanted if col in have]
 
 
@@ -588,7 +594,7 @@ def _align_rule(c: Collector, spec: EntitySpec, offered, label: str, path: tuple
     if offered is None:
         return
     skip = {SYSTEM_ID, spec.public_id}
-    parent = [col for col in spec.columns if col not in skip]
+    parent = [col for col in strings(spec.columns) if col not in skip]
     mine = [col for col in offered if col not in skip]
     if len(parent) != len(mine):
         c.add(
@@ -664,7 +670,7 @@ def _stage_names(spec: EntitySpec, stage: str, declared: dict) -> set | None:
     if stage == "extract":
         return extracted_names(spec, declared)
     names = linked_names(spec, declared)
-    return names | set(spec.unnest.names) if stage == "after_unnest" and spec.unnest else names
+    return names | set(unnest_names(spec)) if stage == "after_unnest" else names
 
 
 def _unavailable(
@@ -673,7 +679,7 @@ def _unavailable(
     available = _stage_names(spec, stage, declared)
     if available is None:
         return
-    absent = [n for n in names if n not in available]
+    absent = [n for n in names if not isinstance(n, str) or n not in available]
     if absent:
         later = [n for n in absent if n in final_names(spec, declared)]
         c.add(
@@ -698,7 +704,7 @@ def _exists_in_rules(c: Collector, spec: EntitySpec, item: dict, stage, label, p
         )
         return
     _unavailable(c, spec, [column], stage, label, path, declared)
-    target = declared.get(other)
+    target = entity(declared, other)
     if target is None:
         c.add(
             W,

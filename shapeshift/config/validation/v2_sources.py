@@ -10,6 +10,7 @@ from ...sources.v2.files import LOADER_KEYS
 from ...sources.v2.headers import sanitize_headers, sanitize_name
 from ..model import EntitySpec, Project
 from .collector import Collector, W
+from .v2_names import strings, unnest_names
 
 
 def check_header_v2(c: Collector, spec: EntitySpec, project: Project, relative: str, options: dict) -> None:
@@ -31,10 +32,12 @@ def check_header_v2(c: Collector, spec: EntitySpec, project: Project, relative: 
         )
         return
     header = sanitize_headers(raw) if options.get("sanitize_header", True) is not False else raw
-    skipped = set(spec.extra_columns) | set(spec.unnest.names if spec.unnest else [])
+    skipped = set(spec.extra_columns) | set(unnest_names(spec))
     for fk in spec.foreign_keys:
         skipped |= set(fk.extra_columns)
-    wanted = [n for n in dict.fromkeys(spec.keys + spec.columns + spec.fk_local_keys) if n not in skipped]
+    wanted = [
+        n for n in dict.fromkeys(strings(spec.keys + spec.columns + spec.fk_local_keys)) if n not in skipped
+    ]
     absent = [name for name in wanted if name not in header]
     if not absent:
         return
