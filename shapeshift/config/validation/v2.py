@@ -13,23 +13,20 @@ from .collector import INFO, Collector, E, W, find_literals
 from .mixture import v1_keys_in_v2, v1_top_level_in_v2
 from .reference_rules import cycles, entity_exists
 from .source_rules import data_sources, file_inputs
+from .v2_append import append_rules
 from .v2_entity import (
     depends_on_rules,
     drop_duplicates_rules,
     drop_empty_rows_rules,
     entity_keys,
     file_options_rules,
-    fixed_rules,
     kind_rules,
-    materialized_rules,
-    merged_rules,
     replacement_rules,
-    sql_rules,
     unnest_rules,
 )
+from .v2_kinds import fixed_rules, materialized_rules, merged_rules, sql_rules
 from .v2_project import metadata_rules, top_level_rules
 from .v2_references import (
-    append_rules,
     extra_column_rules,
     filter_rules,
     foreign_key_rules,
