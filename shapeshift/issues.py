@@ -166,6 +166,8 @@ class IssueCode(StrEnum):
     FILE_LOCATION_INVALID = "file_location_invalid"
     DEFAULT_ENTITY_UNKNOWN = "default_entity_unknown"
     TARGET_MODEL_INVALID = "target_model_invalid"
+    # format 2: link
+    FK_COLUMNS_UNEXPECTED = "fk_columns_unexpected"  # a join added other columns than its selection
     # format 2: transforms (extra_columns, drop_duplicates, replacements, filters)
     DROP_DUPLICATES_FD_VIOLATION = "drop_duplicates_fd_violation"  # non-strict FD check failed
     REPLACEMENT_RULE_INVALID = "replacement_rule_invalid"  # unknown rule/fill/coerce/normalize: skipped

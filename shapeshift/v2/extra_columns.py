@@ -177,11 +177,11 @@ def evaluate_extra_columns(
 
 
 def _constant(value, index: pd.Index) -> pd.Series:
-    if isinstance(value, (list, dict, set, tuple)):  # one object per cell, not spread over the rows
+    if value is None or isinstance(value, (list, dict, set, tuple)):  # containers: one per cell
         cells = np.empty(len(index), dtype=object)
         cells[:] = [value] * len(index)
         return pd.Series(cells, index=index, dtype=object)
-    return pd.Series(value, index=index, dtype=object if value is None else None)
+    return pd.Series(value, index=index)
 
 
 def _formula_column(tree, columns: _Columns, index: pd.Index, entity: str, name, value: str) -> pd.Series:

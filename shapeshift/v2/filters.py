@@ -11,6 +11,7 @@ checked first (`check_query`) against what a row filter needs:
 * attributes and method calls only from a list of Series accessors and methods (`.str`, `.dt`,
   `.notna()`, `.isin([...])`, `.str.contains('x')`, ...), never names starting with `_`; the few plain
   functions pandas itself offers in queries (`abs`, `sqrt`, `log`, ...);
+* at most 5,000 characters nested at most 100 levels deep;
 * literals: numbers, texts up to 10,000 characters, lists of literals; regular expressions given to
   `.str.contains/match/fullmatch` go through the same bound as everywhere else (`bounded_regex`).
 
@@ -36,6 +37,7 @@ MAX_QUERY_LENGTH = 5_000
 MAX_TEXT_LITERAL = 10_000
 MAX_LIST_LITERAL = 10_000
 MAX_EXPONENT = 64
+MAX_QUERY_DEPTH = 100  # pandas evaluates the tree recursively too
 
 ATTRIBUTES = frozenset(
     """str dt notna notnull isna isnull isin between abs round astype
@@ -54,7 +56,7 @@ _NODES = (
     ast.BinOp, ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow, ast.BitAnd, ast.BitOr,
     ast.Compare, ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.In, ast.NotIn,
     ast.Name, ast.Load, ast.Constant, ast.List, ast.Tuple, ast.Attribute, ast.Call, ast.keyword,
-    ast.Subscript, ast.Slice,
+    ast.Subscript,
 )  # fmt: skip
 _BACKTICKED = re.compile(r"`[^`]*`")
 
@@ -168,7 +170,19 @@ def check_query(query: str, table: pd.DataFrame | None = None) -> None:
         tree = ast.parse(text.strip(), mode="eval")
     except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
         raise ValueError(f"syntax error: {getattr(error, 'msg', error)}") from None
+    if _depth(tree) > MAX_QUERY_DEPTH:
+        raise ValueError(f"expression nested deeper than {MAX_QUERY_DEPTH} levels")
     _Checker(table, names).visit(tree)
+
+
+def _depth(tree: ast.AST) -> int:
+    """Nesting depth of the tree, without recursion (a long `a+a+...` chain is a deep tree)."""
+    deepest, stack = 0, [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return deepest
 
 
 class _Checker(ast.NodeVisitor):
@@ -248,11 +262,8 @@ class _Checker(ast.NodeVisitor):
         self.generic_visit(node)
 
     def visit_Subscript(self, node: ast.Subscript) -> None:
-        key = node.slice
-        parts = [key.lower, key.upper, key.step] if isinstance(key, ast.Slice) else [key]
-        for part in parts:
-            if part is not None and not (_is_number(part) or _is_negative_number(part)):
-                raise ValueError("only constant integer indexes and slices are allowed")
+        if not (_is_number(node.slice) or _is_negative_number(node.slice)):
+            raise ValueError("only constant integer indexes are allowed (`name.str[0]`)")
         self.visit(node.value)
 
     def _numeric(self, node: ast.AST) -> bool:

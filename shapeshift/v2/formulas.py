@@ -255,7 +255,8 @@ def check(node: Node) -> None:
         else:
             expected = f"{function.minimum} to {function.maximum}"
         raise FormulaError(
-            f"Function '{node.name}' takes {expected} argument{'s' if expected != '1' else ''}, got {count}",
+            f"Function '{node.name}' takes {expected} argument{'' if expected[-2:] in ('1', ' 1') else 's'}, "
+            f"got {count}",
             node.line,
             node.column,
         )
@@ -359,6 +360,8 @@ def _substr(node, args, index):
 
 def _coalesce(node, args, index):
     result = _series(args[0], index)
+    if isinstance(result.dtype, pd.CategoricalDtype):  # other values are no categories of it
+        result = result.astype(object)
     for arg in args[1:]:
         result = result.where(result.notna(), _series(arg, index))
     return result
@@ -392,7 +395,7 @@ def _regex_extract(node, args, index):
 
 def _numbers(values: np.ndarray, index: pd.Index, integral: bool) -> pd.Series:
     """int64 when every row has a value (float64 for to_float), else float64 with NaN (6.7)."""
-    missing = np.array([v is None for v in values], dtype=bool)
+    missing = pd.isna(values)
     if not missing.any() and integral:
         try:
             return pd.Series(np.array(values.tolist(), dtype=np.int64), index=index)

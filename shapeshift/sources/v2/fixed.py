@@ -81,9 +81,10 @@ def fixed_problems(config: dict) -> list[str]:
         problems.append("`type` must be set")
     if not (config.get("public_id") or config.get("surrogate_id")):
         problems.append("`public_id` is required")
-    columns = list(dict.fromkeys(config["columns"])) if _is_name_list(config.get("columns")) else []
+    named = _is_name_list(config.get("columns"))
+    columns = list(dict.fromkeys(config["columns"])) if named else []
     surrogate_name = config.get("surrogate_name")
-    if surrogate_name is not None and _is_name_list(config.get("columns")) and surrogate_name not in columns:
+    if surrogate_name is not None and named and surrogate_name not in columns:
         problems.append(f"surrogate_name {surrogate_name!r} is not one of columns {columns}")
     problems += [
         f"a fixed entity must not have `{key}`" for key in ("data_source", "query") if _present(config, key)
@@ -92,7 +93,7 @@ def fixed_problems(config: dict) -> list[str]:
     if not isinstance(values, list):
         shown = "missing" if values is None else f"{type(values).__name__} {values!r}"
         problems.append(f"`values` must be a list of rows, got {shown}")
-    elif _is_name_list(config.get("columns")):
+    elif named:
         problems += _row_problems(config, columns, values)
     return problems
 
