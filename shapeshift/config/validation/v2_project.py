@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from ...hints import did_you_mean
 from ...issues import IssueCode
+from ...targets.model import TargetModelError, target_model_of
 from ..format import V2_PROJECT_TYPE
 from ..model import Project
 from .collector import INFO, Collector, W
@@ -19,17 +20,6 @@ OPTIONS_KEYS = {
     "reconciliation", "finally",
 }  # fmt: skip
 METADATA_KEYS = {"type", "name", "description", "version", "default_entity", "target_model"}
-# 19.1: the values the reference's target-model schema accepts
-ROLES = {"fact", "lookup", "classifier", "bridge"}
-IDENTITY_TRACKING = {"tracked", "reconciled", "derived", "child"}
-RECONCILIATION = {
-    "allocate",
-    "reconcile-exact",
-    "reconcile-fuzzy",
-    "lookup-only",
-    "lookup-extensible",
-    "derive",
-}
 
 
 def metadata_rules(c: Collector, project: Project) -> None:
@@ -58,8 +48,7 @@ def metadata_rules(c: Collector, project: Project) -> None:
             "metadata",
             "default_entity",
         )
-    if "target_model" in metadata:
-        target_model_rules(c, metadata["target_model"])
+    target_model_rules(c, project)
 
 
 def top_level_rules(c: Collector, project: Project) -> None:
@@ -86,49 +75,18 @@ def top_level_rules(c: Collector, project: Project) -> None:
         )
 
 
-def target_model_rules(c: Collector, model) -> None:
-    """The shape of 19.1 that the reference's strict schema needs; unknown extra keys are fine."""
-    problems = _target_model_problems(model)
-    for problem in problems[:10]:
-        c.add(
-            W,
-            IssueCode.TARGET_MODEL_INVALID,
-            None,
-            f"metadata.target_model: {problem}; conformance checks cannot use the model (19.1)",
-            "",
-            "metadata",
-            "target_model",
-        )
-
-
-def _target_model_problems(model) -> list[str]:
-    if isinstance(model, str):
-        return [f"not loaded ({model[:80]!r})"]
-    if not isinstance(model, dict):
-        return ["must be a mapping or an @include of a model file"]
-    problems = []
-    header = model.get("model")
-    if not isinstance(header, dict):
-        problems.append("model: {name, version} is missing")
-    else:
-        problems += [f"model.{key} is missing" for key in ("name", "version") if not header.get(key)]
-    entities = model.get("entities", {})
-    if not isinstance(entities, dict):
-        return problems + ["entities must be a mapping"]
-    for name, entity in entities.items():
-        if not isinstance(entity, dict):
-            problems.append(f"entity '{name}' is not a mapping")
-            continue
-        for key, allowed in (
-            ("role", ROLES),
-            ("identity_tracking", IDENTITY_TRACKING),
-            ("reconciliation", RECONCILIATION),
-        ):
-            if entity.get(key) is not None and entity[key] not in allowed:
-                problems.append(f"entity '{name}': {key} {entity[key]!r} is not one of {sorted(allowed)}")
-        if entity.get("columns") is not None and not isinstance(entity["columns"], dict):
-            problems.append(f"entity '{name}': columns must be a mapping")
-        fks = entity.get("foreign_keys") or []
-        if not isinstance(fks, list) or not all(isinstance(fk, dict) and fk.get("entity") for fk in fks):
-            problems.append(f"entity '{name}': every foreign key needs an entity")
-    return problems
+def target_model_rules(c: Collector, project: Project) -> None:
+    """The model must parse as the reference's strict schema reads it (19.1); unknown keys are fine."""
+    try:
+        target_model_of(project)
+    except TargetModelError as exc:
+        for problem in exc.problems[:10]:
+            c.add(
+                W,
+                IssueCode.TARGET_MODEL_INVALID,
+                None,
+                f"{problem}; conformance checks cannot use the model (19.1)",
+                "",
+                "metadata",
+                "target_model",
+            )
