@@ -5,11 +5,15 @@ validator (whose verdict its own CLI inverts): ERROR only when the configuration
 definition cannot be processed as written; WARNING when an entity will fail or lose data for a
 reason outside its definition (unreachable source, undeclared dependency) or behaves surprisingly;
 INFO for harmless notes. See docs/compatibility.md for every severity that differs.
+
+Format-2 projects are checked by `validate_v2` (v2.py); a format-1 file is also told about the
+format-2 keys it holds (mixture.py), which format 1 ignores.
 """
 
 from __future__ import annotations
 
 from ...issues import Issue, IssueCode
+from ..format import FORMAT_V2
 from ..model import EntitySpec, Project
 from .collector import INFO, Collector, E, W, find_literals
 from .entity_rules import (
@@ -20,6 +24,7 @@ from .entity_rules import (
     sql_rules,
     unnest_rules,
 )
+from .mixture import v2_keys_in_v1
 from .reference_rules import (
     append_rules,
     cycles,
@@ -29,12 +34,15 @@ from .reference_rules import (
     surrogate_ids,
 )
 from .source_rules import data_sources, file_inputs
+from .v2 import validate_v2
 
 __all__ = ["validate"]
 
 
 def validate(project: Project) -> list[Issue]:
     """Check a loaded configuration; return issues in rule order, entity by entity. Never raises."""
+    if project.format_version == FORMAT_V2:
+        return validate_v2(project)
     c = Collector(project)
     try:
         for message, path in project.load_warnings:
@@ -105,6 +113,8 @@ def validate(project: Project) -> list[Issue]:
                 + (" ..." if len(sourceless) > 8 else ""),
                 "run with an input table as default entity",
             )
+        for spec in usable:
+            v2_keys_in_v1(c, spec)
     except Exception as exc:  # noqa: BLE001 - validate never raises
         c.issues.append(
             Issue(E, IssueCode.VALIDATION_CRASHED, None, f"validation crashed: {type(exc).__name__}: {exc}")

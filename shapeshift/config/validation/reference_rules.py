@@ -32,7 +32,7 @@ def entity_exists(c: Collector, spec: EntitySpec, declared: dict) -> None:
             )
     source = raw.get("source")
     if isinstance(source, str) and source and source not in declared:
-        hint = " (a file name? use options.filename)" if raw.get("type") in FILE_TYPES else ""
+        hint = " (a file name? use options.filename)" if str(raw.get("type")) in FILE_TYPES else ""
         c.add(
             W,
             IssueCode.SOURCE_UNKNOWN,
@@ -43,7 +43,10 @@ def entity_exists(c: Collector, spec: EntitySpec, declared: dict) -> None:
         )
 
 
-def cycles(c: Collector, project: Project) -> None:
+CYCLE_EDGES = "source, depends_on, foreign keys, filters or append sources"
+
+
+def cycles(c: Collector, project: Project, edges: str = CYCLE_EDGES, suggestion: str = "") -> None:
     entities = project.entities
     graph = {name: [d for d in spec.dependencies if d in entities] for name, spec in entities.items()}
     index, low, stack, on_stack, counter = {}, {}, [], set(), [0]
@@ -95,9 +98,8 @@ def cycles(c: Collector, project: Project) -> None:
             E,
             IssueCode.CIRCULAR_DEPENDENCY,
             ordered[0],
-            f"circular dependency {' -> '.join(path)} (through source, depends_on, foreign keys, filters or "
-            "append sources)",
-            "break the cycle; an entity cannot link to itself",
+            f"circular dependency {' -> '.join(path)} (through {edges})",
+            suggestion or "break the cycle; an entity cannot link to itself",
         )
 
 

@@ -90,9 +90,10 @@ def _source_problem(project: Project, ds: str, entry: dict, driver: str) -> str 
     return None
 
 
-def file_inputs(c: Collector, spec: EntitySpec, project: Project) -> None:
+def file_inputs(c: Collector, spec: EntitySpec, project: Project, check_header=None) -> None:
+    """Files of file entities exist; CSV/TSV headers have the columns (`check_header`, else format 1's)."""
     raw = spec.raw
-    if spec.data_source or raw.get("type") not in FILE_TYPES:
+    if spec.data_source or not isinstance(raw.get("type"), str) or raw["type"] not in FILE_TYPES:
         return
     options = raw.get("options")
     filename = options.get("filename") if isinstance(options, dict) else None
@@ -113,7 +114,7 @@ def file_inputs(c: Collector, spec: EntitySpec, project: Project) -> None:
         )
         return
     if raw.get("type") in ("csv", "tsv"):
-        _check_header(c, spec, project, relative, options)
+        (check_header or _check_header)(c, spec, project, relative, options)
 
 
 def _check_header(c: Collector, spec: EntitySpec, project: Project, relative: str, options: dict) -> None:
