@@ -123,9 +123,13 @@ def _unresolved_literals(c: Collector, entities: dict) -> None:
 
 
 def _default_entity(c: Collector, usable: list[EntitySpec]) -> None:
-    """Entities without loader and source read the default entity, which only the caller names (6.2, 7.1)."""
+    """Entities without loader and source read the default entity (6.2, 7.1).
+
+    ShiftBench reads it from `metadata.default_entity` unless the caller names one (20 #16), so only a
+    project that names none is told.
+    """
     sourceless = [s.name for s in usable if not s.has_loader and not s.source and s.type != "merged"]
-    if sourceless:
+    if sourceless and c.project.default_entity not in c.project.entities:
         c.add(
             INFO,
             IssueCode.DEFAULT_ENTITY_NEEDED,
@@ -133,6 +137,6 @@ def _default_entity(c: Collector, usable: list[EntitySpec]) -> None:
             f"{len(sourceless)} entities have no source and no loader and read the default entity: "
             f"{', '.join(sourceless[:8])}"
             + (" ..." if len(sourceless) > 8 else "")
-            + "; a format-2 run takes it from the caller, not from metadata.default_entity (3.1)",
-            "run with --default-entity, or give them a source",
+            + "; name it in metadata.default_entity or give the run one (an input table, --default-entity)",
+            "set metadata.default_entity, or give them a source",
         )
