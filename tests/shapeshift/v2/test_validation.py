@@ -60,7 +60,10 @@ NOT_STATIC = {
     },
     "21_fk_misc": {"fk_extra_columns_list"},  # 20 #5: a list is read as {name: name} (a warning here)
     "29_sql_sqlite": {"taxa_missing_column", "taxa_options_filename"},  # the query's result; 20 #4
-    "30_default_entity": {"site", "taxon"},  # the reference ignores metadata.default_entity; we read it (20 #16)
+    "30_default_entity": {
+        "site",
+        "taxon",
+    },  # the reference ignores metadata.default_entity; we read it (20 #16)
     "33_file_options_tsv_location": {"csv_location_local", "csv_sanitize_flag"},  # 20 #1, #2
 }
 
