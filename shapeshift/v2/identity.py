@@ -45,14 +45,15 @@ def add_identity(table: pd.DataFrame, spec: EntitySpec, *, report) -> pd.DataFra
     """Steps 15-16 of format-v2.md 6.3: `system_id` 1..n first (5.1), then an empty `public_id` (5.2).
 
     A `system_id` column that is already there is the entity's own: a fixed entity's values are kept
-    (nulls filled, duplicates refused, 20 #10); any other entity's are kept only while they identify
-    the rows (unique, no nulls) and renumbered otherwise, e.g. the source ids an append item copied
-    (20 #36). An existing `public_id` column keeps its values.
+    (nulls filled, duplicates refused, 20 #10); any other entity's, and those of a fixed entity that
+    append items fill, are kept only while they identify the rows (unique, no nulls) and renumbered
+    otherwise, e.g. the source ids an append item copied (20 #36; the reference's `bugs` project).
+    An existing `public_id` column keeps its values.
     """
     table = fresh_index(table).copy(deep=False)  # columns are added below: never to the caller's frame
     if SYSTEM_ID in table.columns:
         ids = table[SYSTEM_ID]
-        if spec.type == "fixed":
+        if spec.type == "fixed" and not spec.append:
             table[SYSTEM_ID] = _fixed_system_ids(spec.name, ids)
         elif ids.isna().any() or ids.duplicated().any():
             report.warn(

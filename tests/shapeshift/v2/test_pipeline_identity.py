@@ -58,6 +58,16 @@ def test_it_renumbers_ids_copied_twice_into_a_non_fixed_entity():
     assert [i.code for i in report.issues] == [IssueCode.SYSTEM_ID_RENUMBERED]
 
 
+def test_it_renumbers_a_fixed_entity_filled_by_append_items():
+    # the reference's `bugs` project: `ab` (fixed, values: []) appends a and b, each with system_id 1
+    report = EntityReport("ab")
+    table = pd.DataFrame({"system_id": [1, 1], "ab_type": ["A", "B"]})
+    raw = {"type": "fixed", "public_id": "ab_id", "values": [], "append": [{"source": "a"}, {"source": "b"}]}
+    out = add_identity(table, spec("ab", **raw), report=report)
+    assert out["system_id"].tolist() == [1, 2]
+    assert [i.code for i in report.issues] == [IssueCode.SYSTEM_ID_RENUMBERED]
+
+
 def test_it_orders_columns_as_the_reference():
     # [C01] find.csv header; [C28] analysis_entity header (extra column `kind`, FK remote site)
     entities = {
