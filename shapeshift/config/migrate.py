@@ -77,6 +77,11 @@ class _Migration:
             options.setdefault("sanitize_header", False)  # keep the sheet's names, as format 1 read them
         for key in ("keys", "columns"):
             config[key] = _names(config[key], rename)
+        surrogate_name = config.get("surrogate_name")
+        if surrogate_name and isinstance(config["columns"], list) and surrogate_name not in config["columns"]:
+            # informational in format 1; format 2's fixed loader refuses a name it cannot find (7.2)
+            del config["surrogate_name"]
+            self.note(name, f"surrogate_name '{surrogate_name}' is not one of its columns: left out")
         values = config.get("values")
         if (
             kind == "sql"
@@ -121,8 +126,11 @@ class _Migration:
             config["drop_duplicates"] = _names(dedupe, rename)
             melted = {unnest.get("var_name"), unnest.get("value_name")} if isinstance(unnest, dict) else set()
             if not melted & set(config["drop_duplicates"]):
-                # format 1 kept the first row per key without checking; format 2 checks, strictly (9.2)
-                config.setdefault("check_functional_dependency", False)
+                # format 1 kept the first row per key without checking, whatever the entity's
+                # check_functional_dependency said (old spec 2.15); format 2 checks, strictly (9.2)
+                if config.get("check_functional_dependency"):
+                    self.note(name, "check_functional_dependency was ignored by format 1: set to false")
+                config["check_functional_dependency"] = False
         elif isinstance(dedupe, str):
             config["drop_duplicates"] = rename(dedupe)
         if config.get("append_mode") == "distinct" and not dedupe:
@@ -146,6 +154,39 @@ class _Migration:
                         item[key] = _names(item[key], rename)
         return config
 
+    def melted_codes(self, entities: dict) -> None:
+        """Codes that name melted columns follow the columns' new names.
+
+        An unnest turns column names into values of `var_name`, often linked to a fixed lookup listing
+        those names; once format 2 sanitises the names, the lookup's codes must be renamed alike.
+        """
+        for name, config in entities.items():
+            unnest = config.get("unnest") if isinstance(config, dict) else None
+            if not isinstance(unnest, dict) or not unnest.get("var_name"):
+                continue
+            for fk in config.get("foreign_keys") or []:
+                if not isinstance(fk, dict) or fk.get("local_keys") != [unnest["var_name"]]:
+                    continue
+                remote = entities.get(fk.get("entity"))
+                keys = fk.get("remote_keys")
+                if (
+                    not isinstance(remote, dict)
+                    or remote.get("type") != "fixed"
+                    or not isinstance(keys, list)
+                ):
+                    continue
+                columns = remote.get("columns")
+                if len(keys) != 1 or not isinstance(columns, list) or keys[0] not in columns:
+                    continue
+                at = columns.index(keys[0])
+                values = remote.get("values") if isinstance(remote.get("values"), list) else []
+                for i, row in enumerate(values):
+                    if isinstance(row, list) and at < len(row) and isinstance(row[at], str):
+                        row[at] = self.rename(row[at])
+                    elif isinstance(row, str) and len(columns) == 1:  # scalar rows of a one-column lookup
+                        values[i] = self.rename(row)
+                self.note(str(fk["entity"]), f"codes in '{keys[0]}' renamed like the columns '{name}' melts")
+
     def run(self) -> dict:
         raw = self.project.raw
         result: dict = {
@@ -158,6 +199,7 @@ class _Migration:
             name: self.entity(str(name), value) if isinstance(value, dict) else value
             for name, value in entities.items()
         }
+        self.melted_codes(result["entities"])
         options = copy.deepcopy(raw.get("options")) if isinstance(raw.get("options"), dict) else {}
         for key in ("mappings", "translation"):
             if key in raw:

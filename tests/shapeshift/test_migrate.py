@@ -1,5 +1,7 @@
 """migrate_to_v2 (format-v2.md 1.4): a format-1 configuration rewritten as a format-2 project."""
 
+import pytest
+
 import shapeshift
 from shapeshift.config.migrate import migrate_to_v2
 
@@ -98,3 +100,26 @@ def test_cli_migrate_renames_columns_as_format_2_reads_the_csv_header(tmp_path, 
     assert tree["entities"]["trench"]["keys"] == ["trench"]
     assert "check: entity 'trench': extra columns copying" in capsys.readouterr().err
     assert main(["migrate", str(out)]) == 2  # already format 2
+
+
+@pytest.mark.slow
+def test_arbodat_migrated_to_format_2_gives_tables_of_the_same_rows(tmp_path):
+    """The real Arbodat configuration, rewritten by `migrate`, runs in format 2 entity for entity."""
+    import shutil
+
+    from shapeshift.cli import main
+    from tests.shapeshift.engine_support import ARBODAT
+
+    for name in ("reduced-arbodat.yml", "mappings.yml", "translations.tsv", "survey.csv"):
+        shutil.copy(ARBODAT / name, tmp_path / name)
+    assert main(["migrate", str(tmp_path / "reduced-arbodat.yml"), "--out", str(tmp_path / "v2.yml")]) == 0
+    shapes = {}
+    for config, version in (("reduced-arbodat.yml", 1), ("v2.yml", 2)):
+        project = shapeshift.load(tmp_path / config)
+        assert project.format_version == version
+        tables = {}
+        result = shapeshift.run(project, on_table=lambda name, table: tables.__setitem__(name, len(table)))
+        assert result.ok, [(o.name, o.error) for o in result.outcomes if o.error]
+        shapes[version] = tables
+    assert len(shapes[2]) == 55
+    assert shapes[2] == shapes[1]
