@@ -8,9 +8,14 @@ which also writes every table as CSV. It prints wall times, each process's peak 
 os.wait4) and the ratio of (b) and (c) to (a). With --repeat N each process runs N times,
 interleaved, and min and median are shown (ratios of the mins and of the medians).
 
+A second table runs (b) and (c) on the same data in format 2: the configuration rewritten by
+`python -m shapeshift migrate` (55 tables of the same rows), beside format 1, with format 2's time
+and peak RSS as ratios of format 1's.
+
     .venv/bin/python benchmarks/engine.py [--sizes 1,10,50] [--repeat 1]
 
-Targets at 50x: engine <= 2.5x, CLI with writing <= 3x the read-only time, peak RSS under ~420 MiB.
+Targets at 50x: engine <= 2.5x, CLI with writing <= 3x the read-only time, peak RSS under ~420 MiB;
+format 2 within 1.1x of format 1.
 """
 
 from __future__ import annotations
@@ -58,7 +63,24 @@ def make_folder(base: pathlib.Path, times: int) -> pathlib.Path:
         handle.write(header + b"\n")
         for _ in range(times):
             handle.write(body)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "shapeshift",
+            "migrate",
+            str(folder / "reduced-arbodat.yml"),
+            "--out",
+            str(folder / V2),
+        ],
+        check=True,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     return folder
+
+
+V2 = "arbodat-v2.yml"  # the configuration as `python -m shapeshift migrate` writes it
 
 
 def measure(argv: list[str]) -> tuple[float, float, int]:
@@ -105,26 +127,35 @@ def main() -> None:
     header = f"{'size':>5} {'rows':>8} {'MiB':>6} | {'s min':>6} {'s med':>6} {'peak':>5} | {part} | {part}"
     print(header)
     print("-" * len(header))
+    versions: list[tuple] = []
     with tempfile.TemporaryDirectory() as temp:
         base = pathlib.Path(temp)
         for times in sizes:
             folder = make_folder(base, times)
             survey = folder / "survey.csv"
             config = str(folder / "reduced-arbodat.yml")
+            v2 = str(folder / V2)
             commands = {
                 "read-only": [python, "-c", READ_ONLY, str(survey)],
                 "engine": [python, "-c", ENGINE, config],
                 "CLI": [python, "-m", "shapeshift", "run", config, "--out", str(folder / "out")],
+                "engine v2": [python, "-c", ENGINE, v2],
+                "CLI v2": [python, "-m", "shapeshift", "run", v2, "--out", str(folder / "out")],
             }
             runs: dict[str, list] = {name: [] for name in commands}
-            for _ in range(args.repeat):  # interleaved, so a busy moment slows all three alike
+            for _ in range(args.repeat):  # interleaved, so a busy moment slows all alike
                 for name, argv in commands.items():
                     runs[name].append(measure(argv))
                     shutil.rmtree(folder / "out", ignore_errors=True)
-            read, engine, cli = (Summary(runs[name]) for name in commands)
+            read, engine, cli, engine_v2, cli_v2 = (Summary(runs[name]) for name in commands)
             failed = "".join(
                 f"  ({name} exit status {summary.status})"
-                for name, summary in (("engine", engine), ("CLI", cli))
+                for name, summary in (
+                    ("engine", engine),
+                    ("CLI", cli),
+                    ("engine v2", engine_v2),
+                    ("CLI v2", cli_v2),
+                )
                 if summary.status
             )
             size = survey.stat().st_size / 2**20
@@ -133,7 +164,23 @@ def main() -> None:
                 f"{engine.against(read)} | {cli.against(read)}{failed}",
                 flush=True,
             )
+            versions.append((times, engine, engine_v2, cli, cli_v2))
             shutil.rmtree(folder)
+
+    print()
+    print("format 2 (migrated configuration) beside format 1 on the same data: seconds, v2/v1 ratios")
+    part = f"{'v1 min':>6} {'v2 min':>6} {'ratio':>5} {'ratio':>5} {'peak':>5}"
+    print(f"{'size':>5} | {'engine only':<31} | {'CLI with writing':<31}")
+    print(f"{'':>5} | {part} | {part}")
+    for times, engine, engine_v2, cli, cli_v2 in versions:
+        print(f"{times:>4}x | {_versus(engine, engine_v2)} | {_versus(cli, cli_v2)}")
+
+
+def _versus(v1: Summary, v2: Summary) -> str:
+    return (
+        f"{v1.min:6.2f} {v2.min:6.2f} {v2.min / v1.min:4.2f}x {v2.median / v1.median:4.2f}x "
+        f"{v2.peak / v1.peak:4.2f}x"
+    )
 
 
 if __name__ == "__main__":

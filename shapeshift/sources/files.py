@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 
 from ..errors import EntityError, FileUnavailable, SourceUnavailable
@@ -65,16 +67,15 @@ def _prune_columns(header: list | None, wanted):
     return header[:1] or None
 
 
-def _read_wide(path, options: dict, header: list, ctx: SourceContext) -> pd.DataFrame:
+def _read_wide(path, options: dict, positions: list[int], ctx: SourceContext) -> pd.DataFrame:
     """`read_csv` of a very wide file, WIDE_SLICE columns at a time, text as text; cancellable between.
 
-    `usecols` (from pruning) is turned into positions, so duplicate names and their pandas suffixes keep
-    their order; the slices are joined side by side in file order.
+    Columns are read by position, so duplicate names and their pandas suffixes keep their order; the
+    slices are joined side by side in file order.
     """
-    wanted = options.pop("usecols", None)
+    options.pop("usecols", None)
     if options.get("dtype") == "category":
         options["dtype"] = str
-    positions = [i for i, column in enumerate(header) if wanted is None or wanted(column)] or [0]
     frames, chunk = [], []
     for position in ctx.checkpoint(positions):
         chunk.append(position)
@@ -87,31 +88,59 @@ def _read_wide(path, options: dict, header: list, ctx: SourceContext) -> pd.Data
 
 
 def load_csv(
-    name: str, options: dict, ctx: SourceContext, *, default_sep: str = ",", what: str | None = None
+    name: str,
+    options: dict,
+    ctx: SourceContext,
+    *,
+    default_sep: str | None = ",",
+    what: str | None = None,
+    rename: Callable[[list], list] | None = None,
 ) -> pd.DataFrame:
-    """Read a delimited file; every option except `filename` goes to pandas.read_csv unchanged."""
+    """Read a delimited file; every option except `filename` goes to pandas.read_csv unchanged.
+
+    `rename` turns the file's header into the table's column names (format 2 sanitises them); columns
+    are then pruned by their final names. `default_sep=None` leaves pandas' own default.
+    """
     options = dict(options)
     filename = options.pop("filename", None)
     if not filename:
         raise EntityError(f"entity '{name}': load options have no filename")
     path = local_path(ctx, filename, what or f"CSV source of entity '{name}'")
-    if "sep" not in options and "delimiter" not in options:
+    if default_sep is not None and "sep" not in options and "delimiter" not in options:
         options["sep"] = default_sep
     if ctx.max_rows is not None:
         options["nrows"] = min(ctx.max_rows, options.get("nrows") or ctx.max_rows)
-    header = None  # read only when columns are pruned: no file is opened more often than before
-    if ctx.wanted_columns is not None and "usecols" not in options:
+    header = names = None  # read only when columns are pruned: no file is opened more often than before
+    wanted = ctx.wanted_columns
+    if wanted is not None and "usecols" not in options:
         header = read_header(path, options)
-        options["usecols"] = _prune_columns(header, ctx.wanted_columns)
+        if rename is None:
+            options["usecols"] = _prune_columns(header, wanted)
+        elif header is not None:
+            final = rename(header)
+            options["usecols"] = [i for i, column in enumerate(final) if wanted(column)] or [0]
+            names = [final[i] for i in options["usecols"]]
     options = compact_text_dtype(options)
     try:
         sliceable = not any(key in options for key in _NOT_SLICEABLE if key != "usecols")
         if sliceable and header is not None and len(header) > WIDE_COLUMNS:
-            if not isinstance(options.get("usecols"), list):
-                return _read_wide(path, options, header, ctx)
-        return pd.read_csv(path, **options)
+            usecols = options.get("usecols")
+            if names is not None:
+                table = _read_wide(path, options, usecols, ctx)
+            elif not isinstance(usecols, list):
+                positions = [i for i, column in enumerate(header) if usecols is None or usecols(column)]
+                table = _read_wide(path, options, positions or [0], ctx)
+            else:
+                table = pd.read_csv(path, **options)
+        else:
+            table = pd.read_csv(path, **options)
     except (ValueError, TypeError, UnicodeDecodeError, pd.errors.ParserError) as exc:
         raise EntityError(f"entity '{name}': cannot read {filename}: {exc}") from None
+    if rename is not None:
+        table.columns = (
+            names if names is not None and len(names) == table.shape[1] else rename(list(table.columns))
+        )
+    return table
 
 
 def load_excel(name: str, options: dict, ctx: SourceContext, what: str | None = None) -> pd.DataFrame:

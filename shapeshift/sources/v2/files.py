@@ -12,8 +12,9 @@ from collections.abc import Callable
 import pandas as pd
 
 from ...errors import EntityError
+from .. import files
 from ..context import SourceContext
-from ..files import local_path, read_header
+from ..files import local_path
 from .headers import sanitize_headers
 
 # Option keys the loaders read themselves; the rest goes to the pandas reader.
@@ -59,33 +60,15 @@ def _pruned(table: pd.DataFrame, wanted: Callable[[str], bool] | None) -> pd.Dat
 
 
 def load_csv(name: str, options: dict, ctx: SourceContext, what: str) -> pd.DataFrame:
-    """A delimited file through pandas.read_csv; headers sanitised, wanted columns only.
+    """A delimited file through the shared CSV reader, headers sanitised (7.3) and pruned by those names.
 
-    No default separator, not even for `tsv` (7.3: the reference's tsv loader is its csv loader). With
-    `ctx.wanted_columns`, the header is read first and only the columns whose final name is wanted are
-    read (by position, so duplicates and their pandas suffixes stay apart).
+    No default separator, not even for `tsv` (7.3: the reference's tsv loader is its csv loader).
     """
     filename, sanitize, reader = _split(options)
-    path = local_path(ctx, filename, what)
-    if ctx.max_rows is not None:
-        reader["nrows"] = min(ctx.max_rows, reader.get("nrows") or ctx.max_rows)
-    names = None
-    if ctx.wanted_columns is not None and "usecols" not in reader and "index_col" not in reader:
-        header = read_header(path, reader)
-        if header is not None:
-            names = sanitize_headers(header) if sanitize else list(header)
-            positions = [i for i, column in enumerate(names) if ctx.wanted_columns(column)] or [0]
-            reader["usecols"] = positions
-            names = [names[i] for i in positions]
-    try:
-        table = pd.read_csv(path, **reader)
-    except (ValueError, TypeError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise EntityError(f"entity '{name}': cannot read {filename}: {exc}") from None
-    if names is not None and len(names) == table.shape[1]:
-        table.columns = names
-    elif sanitize:
-        table.columns = sanitize_headers(table.columns)
-    return table
+    rename = sanitize_headers if sanitize else None
+    return files.load_csv(
+        name, {**reader, "filename": filename}, ctx, default_sep=None, what=what, rename=rename
+    )
 
 
 def load_excel(name: str, options: dict, ctx: SourceContext, what: str, default_sheet=None) -> pd.DataFrame:

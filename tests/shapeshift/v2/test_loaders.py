@@ -247,7 +247,7 @@ def test_unsanitised_headers_are_asked_by_their_raw_name():
     asked = []
     case = Case("33_file_options_tsv_location", wanted_columns=lambda c: asked.append(c) or c == "Label")
     loaded = case.load("csv_sanitize_flag")
-    assert asked == ["Code", "Label"] and list(loaded.columns) == ["Label"]
+    assert set(asked) == {"Code", "Label"} and list(loaded.columns) == ["Label"]
 
 
 def test_excel_columns_are_pruned_by_their_sanitised_name(c09):
