@@ -15,6 +15,7 @@ import sys
 import pandas as pd
 
 from .config import load, validate
+from .config.format import FORMAT_V2, FORMAT_VERSIONS, format_label
 from .csvwriter import write_csv
 from .errors import ConfigError
 from .excel import MAX_CELL_TEXT, MAX_ROWS, Cells, sheet_names
@@ -95,7 +96,7 @@ def _print_issues(issues, stream) -> None:
 
 def _validate(args) -> int:
     try:
-        project = load(args.config)
+        project = load(args.config, format_version=args.format_version)
     except ConfigError as exc:
         print(f"invalid configuration: {exc}", file=sys.stderr)
         return EXIT_INVALID
@@ -106,25 +107,36 @@ def _validate(args) -> int:
         errors = sum(1 for i in issues if i.severity == Severity.ERROR)
         warnings = sum(1 for i in issues if i.severity == Severity.WARNING)
         print(
-            f"{args.config}: {len(project.entities)} entities, {errors} errors, {warnings} warnings, "
-            f"{len(issues) - errors - warnings} notes"
+            f"{args.config}: format {format_label(project.format_version)}, {len(project.entities)} "
+            f"entities, {errors} errors, {warnings} warnings, {len(issues) - errors - warnings} notes"
         )
         _print_issues(issues, sys.stdout)
     return EXIT_INVALID if any(i.severity == Severity.ERROR for i in issues) else EXIT_OK
 
 
+def _default_entity(args, project) -> str | None:
+    """--default-entity; a format-1 file may name it in `metadata.default_entity` (spec 6).
+
+    Format 2 takes it from the command line only, as the reference's CLI does (format-v2.md 3.1, 6.2).
+    """
+    if project.format_version == FORMAT_V2:
+        return args.default_entity
+    return args.default_entity or project.default_entity
+
+
 def _run(args) -> int:
     try:
-        project = load(args.config)
+        project = load(args.config, format_version=args.format_version)
     except ConfigError as exc:
         print(f"invalid configuration: {exc}", file=sys.stderr)
         return EXIT_INVALID
+    print(f"{args.config}: format {format_label(project.format_version)}")
     errors = [i for i in validate(project) if i.severity == Severity.ERROR]
     if errors:
         print("invalid configuration:", file=sys.stderr)
         _print_issues(errors, sys.stderr)
         return EXIT_INVALID
-    default = args.default_entity or project.default_entity
+    default = _default_entity(args, project)
     inputs = None
     if args.input:
         if not default:
@@ -190,6 +202,13 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("validate", help="report configuration issues")
     check.add_argument("config")
     check.add_argument("--json", action="store_true", help="issues as JSON")
+    for command in (run, check):
+        command.add_argument(
+            "--format-version",
+            type=int,
+            choices=FORMAT_VERSIONS,
+            help="read the file in this format (default: detected; 2 when it has a metadata: mapping)",
+        )
     return parser
 
 

@@ -4,6 +4,10 @@ Applied in the reference tool's fixed order. Directives are recognised only in s
 (never in keys), at any depth. Everything that cannot be resolved is either a ConfigError (broken
 YAML, missing or non-YAML include, include cycle, cyclic @value) or, as in the reference tool,
 left in place with a warning (@load failures, @value to a missing path).
+
+Format 2 (format-v2.md 2) changes four steps, each in a small branch marked "format 2": `${NAME}`
+anywhere in a string and in @include/@load paths, the env prefix SHAPE_SHIFTER, @load of parquet,
+and @value: list items spliced into their list. Format-1 loading is unchanged.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import copy
 import io
 import math
+import posixpath
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -18,21 +23,42 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from ..errors import ConfigError
-from .format import FORMAT_V1, detect_format_version
+from .format import FORMAT_V1, FORMAT_V2, detect_format_version
 from .resolver import FileResolver, FileUnavailable, join_relative, parent_of
-from .yaml_reader import MAX_DEPTH, Budget, LimitExceeded, parse_yaml, safe_load
+from .yaml_reader import MAX_DEPTH, MAX_NODES, Budget, LimitExceeded, parse_yaml, safe_load
 
 Location = tuple[str, int]
 _ENV_WHOLE = re.compile(r"^\$\{([^}]+)\}$")
+_ENV_ANYWHERE = re.compile(r"\$\{([^}]+)\}")  # format 2 (format-v2.md 2.5)
+_ENV_LEADING = re.compile(r"^\$\{([^}]+)\}")
+V2_ENV_PREFIX = "SHAPE_SHIFTER"
+"""The environment prefix of format 2 (format-v2.md 2.6): the reference's CLI and backend both use it."""
 
 
 @dataclass
 class FileRef:
-    """A file referenced by a configuration, relative to the main file's folder."""
+    """A file referenced by a configuration, relative to the main file's folder.
+
+    `variable` (format 2) is the `${VAR}` a path starts with (or that the file including it went
+    through): `path` is then where the variable's value led, possibly absolute or outside the folder.
+    """
 
     path: str
     kind: str  # 'include' | 'load' | 'data'
     exists: bool
+    variable: str | None = None
+
+
+class LoadWarning(str):
+    """The message of a load warning; `level` is what the reference tool logs it at."""
+
+    level = "warning"
+
+
+class LoadError(LoadWarning):
+    """A load message the reference logs as an error, though loading goes on (format-v2.md 2.7)."""
+
+    level = "error"
 
 
 @dataclass
@@ -45,6 +71,10 @@ class LoadedDocument:
     files: list[FileRef] = field(default_factory=list)
     nodes: int = 0  # nodes of the resolved tree, as the load's budget counts them
     format_version: int = FORMAT_V1
+    # format 2: the text of each string that had `${...}` substituted, by key path (which variables a
+    # data file name went through, for bundling)
+    templates: dict[tuple, str] = field(default_factory=dict)
+    path_variables: dict[str, str] = field(default_factory=dict)  # variable -> value, of @include/@load paths
 
 
 def _directive_argument(text: str, directive: str) -> str:
@@ -62,17 +92,99 @@ class _Context:
         self.resolver = resolver
         self.format_version = format_version  # None until the main file's root has been read
         self.env = env
-        self.prefix = prefix
+        self.format1_prefix = prefix
         self.stack: list[str] = []
+        self.via: list[str | None] = []  # per file on the stack: the ${VAR} its path went through
         self.files: list[FileRef] = []
         self.seen: set[tuple[str, str]] = set()
+        self.path_variables: dict[str, str] = {}
         self.budget = Budget()  # one for the whole load: every @include re-parses its file
         self.depth = 0  # nesting at which the file being resolved sits in the main document
 
-    def note_file(self, path: str, kind: str, exists: bool) -> None:
+    @property
+    def v2(self) -> bool:
+        return self.format_version == FORMAT_V2
+
+    @property
+    def prefix(self) -> str | None:
+        """The environment prefix: the caller's in format 1, SHAPE_SHIFTER in format 2 (format-v2.md 2.6)."""
+        return V2_ENV_PREFIX if self.v2 else self.format1_prefix
+
+    def note_file(self, path: str, kind: str, exists: bool, variable: str | None = None) -> None:
         if (path, kind) not in self.seen:
             self.seen.add((path, kind))
-            self.files.append(FileRef(path, kind, exists))
+            self.files.append(FileRef(path, kind, exists, variable))
+
+    def target(self, argument: str, base: str) -> tuple[str, str | None]:
+        """Where an @include/@load path leads (resolver-relative or absolute) and the ${VAR} it went through.
+
+        Format 2 expands `${VAR}` in the path first (format-v2.md 2.3). The reference then resolves the
+        result against the process's working directory (a trap, 20 #19); we resolve it against the
+        configuration's folder (the resolver's root), so the result does not depend on where the
+        process runs; an absolute result stays absolute. Paths without `${...}` stay relative to the
+        including file's folder, and inherit the variable that file was reached through.
+        """
+        if self.v2 and "${" in argument:
+            expanded = expand_variables(argument, self.env, self.prefix, self.path_variables)
+            return join_relative("", expanded), leading_variable(argument)
+        if self.v2 and posixpath.isabs(base):  # inside a file reached through an absolute ${VAR} path
+            return posixpath.normpath(posixpath.join(base, argument)), self.via[-1]
+        return join_relative(base, argument), self.via[-1] if self.via else None
+
+    def path_hint(self, argument: str, target: str) -> str:
+        """Why a `${...}` path led where it did: each variable's value, and a confined folder's refusal."""
+        if not (self.v2 and "${" in argument):
+            return ""
+        values = []
+        for name in variables_in(argument):
+            value = env_value(name, self.env, self.prefix)
+            values.append(f"{name}={value!r}" if value else f"{name} is not set (or empty)")
+        hint = f" (the path came from {argument!r}: {', '.join(values)}"
+        outside = target.startswith("/") or target == ".." or target.startswith("../")
+        if outside and getattr(self.resolver, "confined", False):
+            hint += "; a path outside the configuration's folder cannot be read here"
+        return hint + ")"
+
+
+def env_value(name: str, env: Mapping[str, str], prefix: str | None) -> str:
+    """`${NAME}`'s value (format-v2.md 2.5): NAME, else PREFIX_NAME (or NAME without PREFIX_), else ""."""
+    if name in env:
+        return env[name]
+    if prefix:
+        head = prefix + "_"
+        other = name[len(head) :] if name.startswith(head) else head + name
+        if other in env:
+            return env[other]
+    return ""
+
+
+def variables_in(text: str) -> list[str]:
+    """The names of the `${NAME}`s in `text`, in order, without repeats."""
+    return list(dict.fromkeys(match.group(1).strip() for match in _ENV_ANYWHERE.finditer(text)))
+
+
+def leading_variable(text: str) -> str | None:
+    """NAME when `text` starts with `${NAME}` (the variable whose value is the path's folder), else None."""
+    match = _ENV_LEADING.match(text)
+    return match.group(1).strip() if match else None
+
+
+def expand_variables(
+    text: str, env: Mapping[str, str], prefix: str | None, used: dict[str, str] | None = None
+) -> str:
+    """Every `${NAME}` in `text` replaced once, the result not scanned again (format-v2.md 2.5).
+
+    `used`, when given, receives each variable's name and value.
+    """
+
+    def value(match: re.Match) -> str:
+        name = match.group(1).strip()
+        found = env_value(name, env, prefix)
+        if used is not None:
+            used[name] = found
+        return found
+
+    return _ENV_ANYWHERE.sub(value, text)
 
 
 def load_document(
@@ -86,16 +198,25 @@ def load_document(
 
     The format is `format_version` when given, else detected from the main file's root before its
     directives are resolved (config/format.py); included files are read in the main file's format.
+    `prefix` is the environment prefix of format 1 (None: no overrides); format 2 always uses
+    SHAPE_SHIFTER (format-v2.md 2.6).
     """
     context = _Context(resolver, env, prefix, format_version)
     doc = _load_file(name, context)
     doc.files = context.files
     doc.format_version = context.format_version
+    doc.path_variables = context.path_variables
     return doc
 
 
 def _load_file(
-    name: str, ctx: _Context, origin: Location | None = None, origin_path: tuple = ()
+    name: str,
+    ctx: _Context,
+    origin: Location | None = None,
+    origin_path: tuple = (),
+    *,
+    via: str | None = None,
+    hint: str = "",
 ) -> LoadedDocument:
     if name in ctx.stack:
         chain = " -> ".join(ctx.stack + [name])
@@ -108,9 +229,9 @@ def _load_file(
     except FileNotFoundError as exc:
         file, line = origin or (None, None)
         if origin is not None:
-            ctx.note_file(name, "include", False)
+            ctx.note_file(name, "include", False, via)
         raise ConfigError(
-            str(exc) if isinstance(exc, FileUnavailable) else f"included file not found: {name}",
+            str(exc) if isinstance(exc, FileUnavailable) else f"included file not found: {name}{hint}",
             file=file or name,
             line=line,
             key_path=_key_path(origin_path) or None,
@@ -130,19 +251,36 @@ def _load_file(
     doc = LoadedDocument(data=data, locations={path: (name, line) for path, line in lines.items()})
     doc.nodes = unspent - ctx.budget.nodes
     ctx.stack.append(name)
+    ctx.via.append(via)
     outer_depth, ctx.depth = ctx.depth, depth
     try:
         base = parent_of(name)
         doc.data = _resolve_includes(doc.data, (), base, doc, ctx)
         doc.data = _resolve_loads(doc.data, (), doc.data, base, doc, ctx)
-        if ctx.prefix:
-            _apply_env_prefix(doc.data, ctx.env, ctx.prefix)
-        doc.data = _substitute_env(doc.data, ctx.env)
+        if ctx.v2:
+            # every file, included ones too, gets the overrides at its root (format-v2.md 2.3)
+            _apply_env_prefix_v2(doc, ctx.env, ctx.prefix, warn=len(ctx.stack) == 1)
+            doc.data = _substitute_env_v2(doc.data, (), ctx.env, ctx.prefix, doc.templates)
+        else:
+            if ctx.prefix:
+                _apply_env_prefix(doc.data, ctx.env, ctx.prefix)
+            doc.data = _substitute_env(doc.data, ctx.env)
         unspent = ctx.budget.nodes
-        doc.data = resolve_values(doc.data, doc.data, doc, budget=ctx.budget, depth=depth)
+        # format 2: only the main file's pass reports missing references; an included file's own
+        # pass leaves them for the main file's, which can still resolve them (old spec 1.3)
+        doc.data = resolve_values(
+            doc.data,
+            doc.data,
+            doc,
+            budget=ctx.budget,
+            depth=depth,
+            format_version=ctx.format_version,
+            report_missing=ctx.v2 and len(ctx.stack) == 1,
+        )
         doc.nodes += unspent - ctx.budget.nodes
     finally:
         ctx.stack.pop()
+        ctx.via.pop()
         ctx.depth = outer_depth
     return doc
 
@@ -157,7 +295,8 @@ def _resolve_includes(node, path: tuple, base: str, doc: LoadedDocument, ctx: _C
     if isinstance(node, str) and node.startswith("@include"):
         argument = _directive_argument(node, "@include")
         origin = doc.locations.get(path)
-        if not argument.lower().endswith((".yml", ".yaml")):
+        target, via = ctx.target(argument, base)
+        if not (target if ctx.v2 else argument).lower().endswith((".yml", ".yaml")):
             file, line = origin or (None, None)
             raise ConfigError(
                 f"@include needs a .yml/.yaml file, got {argument!r}",
@@ -165,15 +304,16 @@ def _resolve_includes(node, path: tuple, base: str, doc: LoadedDocument, ctx: _C
                 line=line,
                 key_path=_key_path(path),
             )
-        target = join_relative(base, argument)
-        included = _load_file(target, ctx, origin, path)
+        included = _load_file(target, ctx, origin, path, via=via, hint=ctx.path_hint(argument, target))
         # The passes of this file walk the included tree once more (and so do those of every file above
         # it): pay for that too, so a long chain of includes costs no more than the budget allows.
         ctx.budget.spend(included.nodes, 0, *(origin or (None, None)))
         doc.nodes += included.nodes
-        ctx.note_file(target, "include", True)
+        ctx.note_file(target, "include", True, via)
         for sub_path, location in included.locations.items():
             doc.locations.setdefault(path + sub_path, location)
+        for sub_path, template in included.templates.items():
+            doc.templates[path + sub_path] = template
         doc.warnings.extend((message, path + sub) for message, sub in included.warnings)
         return included.data
     return node
@@ -208,6 +348,8 @@ def _resolve_loads(node, path: tuple, root: dict, base: str, doc: LoadedDocument
             filename, delimiter = str(target["filename"]), target.get("delimiter") or ","
         else:
             filename, delimiter = argument, ","
+        if ctx.v2:
+            return _load_table_v2(argument, filename, delimiter, path, base, doc, ctx)
         relative = join_relative(base, filename)
         try:
             content = ctx.resolver.read_bytes(relative)
@@ -227,6 +369,70 @@ def _resolve_loads(node, path: tuple, root: dict, base: str, doc: LoadedDocument
     return node
 
 
+def _load_table_v2(
+    argument: str, filename: str, delimiter, path: tuple, base: str, doc: LoadedDocument, ctx: _Context
+):
+    """@load in format 2 (format-v2.md 2.4): `${VAR}` in the path, .parquet keeps its column types.
+
+    Any other file is read as text (every value a string, empty cells NaN). On failure the value
+    becomes the argument text, with a warning, as in format 1.
+    """
+    relative, via = ctx.target(filename, base)
+    parquet = relative.lower().endswith(".parquet")
+    try:
+        content = ctx.resolver.read_bytes(relative)
+        if parquet:
+            table = pd.read_parquet(io.BytesIO(content))
+        else:
+            table = pd.read_csv(io.BytesIO(content), sep=delimiter, dtype=str)
+    except FileNotFoundError as exc:
+        ctx.note_file(relative, "load", False, via)
+        why = exc if isinstance(exc, FileUnavailable) else f"file not found: {relative}"
+        doc.warnings.append((LoadWarning(f"@load: {why}{ctx.path_hint(filename, relative)}"), path))
+        return argument
+    except ImportError:  # pandas reads parquet through pyarrow, an optional dependency
+        ctx.note_file(relative, "load", True, via)
+        message = f"@load: cannot read {relative}: reading .parquet needs pyarrow, which is not installed"
+        doc.warnings.append((LoadWarning(message), path))
+        return argument
+    except Exception as exc:  # noqa: BLE001 - the reference tool warns on any parse problem
+        ctx.note_file(relative, "load", True, via)
+        doc.warnings.append((LoadWarning(f"@load: cannot read {relative}: {exc}"), path))
+        return argument
+    ctx.note_file(relative, "load", True, via)
+    _pay_for_table(table, relative, path, doc, ctx)
+    if not parquet:
+        table = table.astype(object).where(table.notna(), math.nan)
+    return table.to_dict(orient="records")
+
+
+def _pay_for_table(table: pd.DataFrame, name: str, path: tuple, doc: LoadedDocument, ctx: _Context) -> None:
+    """Count @load rows against the load's bounds as the YAML they replace would count (format 2).
+
+    A list of row mappings: one node for the list, one per row, one per column name and one per
+    value; two levels of nesting; the text of the names and of the string values.
+    """
+    file, line = doc.locations.get(path, (None, None))
+    where = {"file": file, "line": line, "key_path": _key_path(path) or None}
+    if ctx.depth + len(path) + 2 > MAX_DEPTH:
+        raise LimitExceeded(f"@load: {name}'s rows make nesting deeper than {MAX_DEPTH} levels", **where)
+    rows, columns = table.shape
+    nodes = 1 + rows * (1 + 2 * columns)
+    if nodes > ctx.budget.nodes:
+        raise LimitExceeded(
+            f"@load: {name} ({rows:,} rows, {columns} columns) brings the configuration past {MAX_NODES:,} "
+            "nodes (aliases, @include, @value: and @load rows count at every use)",
+            **where,
+        )
+    # bounded by the node check: at most MAX_NODES / 2 cells are measured
+    text = table.select_dtypes(include="object")
+    chars = rows * sum(len(str(column)) for column in table.columns)
+    lengths = (text[column].map(lambda v: len(v) if isinstance(v, str) else 0).sum() for column in text)
+    chars += int(sum(lengths))
+    ctx.budget.spend(nodes, chars, file, line)
+    doc.nodes += nodes
+
+
 def _apply_env_prefix(data: dict, env: Mapping[str, str], prefix: str) -> None:
     lowered = prefix.lower()
     for name, value in sorted(env.items()):
@@ -239,6 +445,41 @@ def _apply_env_prefix(data: dict, env: Mapping[str, str], prefix: str) -> None:
                 node[part] = {}
             node = node[part]
         node[parts[-1]] = value
+
+
+def _apply_env_prefix_v2(doc: LoadedDocument, env: Mapping[str, str], prefix: str, *, warn: bool) -> None:
+    """Format-2 overrides (format-v2.md 2.6): as format 1; PREFIX without "_" after it is skipped, warned."""
+    lowered = prefix.lower()
+    usable = {}
+    for name, value in env.items():
+        if not name.lower().startswith(lowered):
+            continue
+        if name[len(prefix) : len(prefix) + 1] != "_" or len(name) <= len(prefix) + 1:
+            if warn:
+                message = f"environment variable {name} starts with {prefix} but not with {prefix}_: ignored"
+                doc.warnings.append((LoadWarning(message), ()))
+            continue
+        usable[name] = value
+    _apply_env_prefix(doc.data, usable, prefix)
+
+
+def _substitute_env_v2(node, path: tuple, env: Mapping[str, str], prefix: str, templates: dict):
+    """`${NAME}` anywhere in a string, replaced once (format-v2.md 2.5); keys are never substituted.
+
+    Each substituted string's original text is kept in `templates` under its key path.
+    """
+    if isinstance(node, dict):
+        for key in list(node):
+            node[key] = _substitute_env_v2(node[key], path + (key,), env, prefix, templates)
+        return node
+    if isinstance(node, list):
+        return [_substitute_env_v2(item, path + (i,), env, prefix, templates) for i, item in enumerate(node)]
+    if isinstance(node, str) and "${" in node:
+        expanded = expand_variables(node, env, prefix)
+        if expanded != node:
+            templates[path] = node
+        return expanded
+    return node
 
 
 def _substitute_env(node, env: Mapping[str, str]):
@@ -326,8 +567,18 @@ def _measure(value, budget: Budget) -> tuple[int, int, int]:
 class _ValueResolver:
     """Resolves @value: references in place; every copy is paid from the load's budget."""
 
-    def __init__(self, root, doc: LoadedDocument | None, budget: Budget, depth: int) -> None:
+    def __init__(
+        self,
+        root,
+        doc: LoadedDocument | None,
+        budget: Budget,
+        depth: int,
+        format_version: int = FORMAT_V1,
+        report_missing: bool = False,
+    ) -> None:
         self.root, self.doc, self.budget, self.depth = root, doc, budget, depth
+        self.splice = format_version == FORMAT_V2  # format-v2.md 2.7: list items resolving to lists
+        self.report_missing = report_missing
 
     def where(self, path: tuple) -> dict:
         """file, line and key path of `path` (or of its nearest parent with a known line)."""
@@ -344,10 +595,23 @@ class _ValueResolver:
                 node[key] = self.resolve(node[key], path + (key,), stack)
             return node
         if isinstance(node, list):
+            if self.splice:
+                return self.spliced(node, path, stack)
             return [self.resolve(item, path + (i,), stack) for i, item in enumerate(node)]
         if isinstance(node, str) and ("@value:" in node or "+" in node and "[" in node):
             return self.string(node, path, stack)
         return node
+
+    def spliced(self, node: list, path: tuple, stack: tuple) -> list:
+        """Format 2 (format-v2.md 2.7): an item `@value: x` whose value is a list is spliced in."""
+        items: list = []
+        for i, item in enumerate(node):
+            value = self.resolve(item, path + (i,), stack)
+            if isinstance(item, str) and item.strip().startswith("@value:") and isinstance(value, list):
+                items.extend(value)
+            else:
+                items.append(value)
+        return items
 
     def string(self, text: str, path: tuple, stack: tuple):
         if "+" in text and ("@value:" in text or "[" in text):
@@ -376,6 +640,10 @@ class _ValueResolver:
         if text.startswith("@value:"):
             found, value, where = _find_reference(self.root, text[len("@value:") :].replace(" ", ""))
             if not found:
+                if self.report_missing and self.doc is not None:
+                    reference = text[len("@value:") :].strip()
+                    message = f"Reference path '{reference}' not found in configuration data."
+                    self.doc.warnings.append((LoadError(message), path))
                 return text
             return self.found(value, where, path, stack)
         return text
@@ -401,11 +669,22 @@ class _ValueResolver:
 
 
 def resolve_values(
-    node, root, doc: LoadedDocument | None = None, stack: tuple = (), *, budget=None, depth: int = 0
+    node,
+    root,
+    doc: LoadedDocument | None = None,
+    stack: tuple = (),
+    *,
+    budget=None,
+    depth: int = 0,
+    format_version: int = FORMAT_V1,
+    report_missing: bool = False,
 ):
     """Resolve every `@value:` reference in `node` against `root`; unresolvable ones stay literal.
 
+    In format 2 list items resolving to lists are spliced in, and with `report_missing` a simple
+    reference to a missing path adds an error-level warning to `doc` (format-v2.md 2.7).
     Raises ConfigError for a cyclic reference, LimitExceeded when the copies pass `budget` (one per
     load), nest deeper than MAX_DEPTH (`node` sits `depth` levels deep) or chain too far.
     """
-    return _ValueResolver(root, doc, budget or Budget(), depth).resolve(node, (), stack)
+    resolver = _ValueResolver(root, doc, budget or Budget(), depth, format_version, report_missing)
+    return resolver.resolve(node, (), stack)

@@ -1,0 +1,82 @@
+"""migrate_to_v2 (format-v2.md 1.4): a format-1 configuration rewritten as a format-2 project."""
+
+import shapeshift
+from shapeshift.config.migrate import migrate_to_v2
+
+OLD = """\
+entities:
+  finds_raw:
+    type: csv
+    options: {filename: finds.csv, sep: ";"}
+    columns: [Trench, trench_name, find]
+  trench:
+    source: finds_raw
+    surrogate_id: trench_id
+    keys: [Trench]
+    columns: [Trench]
+    extra_columns: {label: trench_name, formula_like: "=x", braces: "{Trench} literal"}
+    drop_duplicates: [Trench]
+  find:
+    surrogate_id: find_id
+    columns: [find, Trench]
+    foreign_keys:
+      - {entity: trench, local_keys: [Trench], remote_keys: [Trench], extra_columns: [label]}
+  legacy_sql:
+    type: sql
+    data_source: db
+    values: "sql: select 1 as a"
+    columns: [a]
+mappings:
+  trench: {local_key: Trench, remote_key: trench_id, mapping: {T1: 101}}
+"""
+
+
+def _migrated(tmp_path, **kwargs):
+    path = tmp_path / "old.yml"
+    path.write_text(OLD)
+    tree, notes = migrate_to_v2(shapeshift.load(path), **kwargs)
+    return tree, notes
+
+
+def test_identity_types_and_options(tmp_path):
+    tree, _ = _migrated(tmp_path, default_entity="finds_raw")
+    assert tree["metadata"]["type"] == "shapeshifter-project"
+    trench = tree["entities"]["trench"]
+    assert trench["public_id"] == "trench_id" and "surrogate_id" not in trench
+    assert trench["type"] == "entity"
+    assert tree["entities"]["find"]["source"] == "finds_raw"  # the default entity, made explicit
+    assert tree["entities"]["find"]["keys"] == []
+    assert "mappings" not in tree and tree["options"]["mappings"]["trench"]["remote_key"] == "trench_id"
+
+
+def test_format_1_meanings_are_kept(tmp_path):
+    tree, notes = _migrated(tmp_path)
+    trench = tree["entities"]["trench"]
+    assert trench["extra_columns"]["formula_like"] == "==x"  # a constant, not a formula
+    assert trench["extra_columns"]["braces"] == "{{Trench}} literal"  # a constant, not an interpolation
+    assert trench["check_functional_dependency"] is False  # format 1 never checked list de-duplication
+    fk = tree["entities"]["find"]["foreign_keys"][0]
+    assert fk["extra_columns"] == {"label": "label"}
+    sql = tree["entities"]["legacy_sql"]
+    assert sql["query"] == "select 1 as a" and "values" not in sql
+    assert any("'find': reads the default entity" in note for note in notes)
+    assert any("'trench': extra columns copying ['trench_name']" in note for note in notes)
+
+
+def test_rename_applies_to_every_column_reference(tmp_path):
+    tree, _ = _migrated(tmp_path, rename=str.lower)
+    trench, find = tree["entities"]["trench"], tree["entities"]["find"]
+    assert trench["keys"] == ["trench"] and trench["drop_duplicates"] == ["trench"]
+    assert find["foreign_keys"][0]["local_keys"] == ["trench"]
+    assert tree["options"]["mappings"]["trench"]["local_key"] == "trench"
+
+
+def test_the_result_loads_as_format_2(tmp_path):
+    import yaml
+
+    tree, _ = _migrated(tmp_path, default_entity="finds_raw")
+    path = tmp_path / "new.yml"
+    path.write_text(yaml.safe_dump(tree, sort_keys=False, allow_unicode=True))
+    project = shapeshift.load(path)
+    assert project.format_version == 2
+    assert project.entities["trench"].public_id == "trench_id"
