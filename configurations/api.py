@@ -89,7 +89,7 @@ def version_out(version: ConfigurationVersion, configuration: Configuration, req
         loads=not version.validation.get("error"),
         errors=version.error_count,
         warnings=version.warning_count,
-        url=request.build_absolute_uri(version.get_absolute_url()),
+        url=request.build_absolute_uri(f"{configuration.get_absolute_url()}?version={version.number}"),
     )
 
 

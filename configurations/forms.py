@@ -93,7 +93,7 @@ class ImportForm(forms.Form):
         main = _write(folder, self.cleaned_data["yaml_file"])
         uploaded = {_write(folder, f).name for f in self.cleaned_data["extra_files"]}
         try:
-            references = referenced_files(main, format_version=self.cleaned_data.get("format_version"))
+            references = referenced_files(main)
         except shapeshift.ConfigError:
             return main  # the import reports the error
         for ref in references.files:

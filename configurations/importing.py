@@ -63,7 +63,7 @@ def import_configuration(
         raise ImportFailed(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
 
     try:
-        references = referenced_files(path, format_version=format_version)
+        references = referenced_files(path)
     except shapeshift.ConfigError as exc:
         references, load_error = References(), exc
     else:
@@ -116,17 +116,18 @@ def bundle_files(path: Path, references: References) -> tuple[dict, dict[str, st
     1. The YAML itself, and each existing file of its folder that it references, at its path there. A
        file outside the folder is never bundled through a plain path ("../../etc/passwd"): a stored
        configuration must never carry (or later read) a file of the server's own.
-    2. A file reached through ``${VAR}`` goes under ``_env/<VAR>/``, at its path relative to the folder
-       the variable named at import; so does a file reached from such a file by a relative path.
-    3. Every ``${VAR}`` a file path went through is a path variable of the version, ``{VAR: "_env/VAR"}``,
-       even one whose file was missing: the stored version then looks for it in its bundle too, never in
-       a worker's environment.
+    2. A file whose path starts with ``${VAR}`` goes under ``_env/<VAR>/``, at its path relative to the
+       folder the variable named at import; so does a file reached from such a file by a relative path.
+    3. The path variables say what each ``${VAR}`` of a file path stands for at every later load: a
+       variable a path starts with, ``"_env/<VAR>"`` (even when its file was missing: the version then
+       looks for it in its bundle too); one inside a path (``sources/${NAME}.yml``), its value at import.
+       So the version never needs a worker's environment to find its files.
     """
     folder = path.parent.resolve()
-    names = [ref.variable for ref in references.files if getattr(ref, "variable", None)]
+    leading = list(dict.fromkeys(ref.variable for ref in references.files if ref.variable))
     roots = {
         variable: (folder / references.variables[variable]).resolve()
-        for variable in dict.fromkeys(names)
+        for variable in leading
         if references.variables.get(variable)
     }
     files = {path.name: ("main", path)}
@@ -134,14 +135,16 @@ def bundle_files(path: Path, references: References) -> tuple[dict, dict[str, st
         target = (folder / ref.path).resolve()
         if not (ref.exists and target.is_file()):
             continue
-        variable = getattr(ref, "variable", None)
-        candidates = [(variable, roots.get(variable))] if variable else [(None, folder), *roots.items()]
+        candidates = (
+            [(ref.variable, roots.get(ref.variable))] if ref.variable else [(None, folder), *roots.items()]
+        )
         for name, root in candidates:
             if root is not None and target.is_relative_to(root):
                 inside = target.relative_to(root).as_posix()
                 files[f"{bundled_variable(name)}/{inside}" if name else inside] = (ref.kind, target)
                 break
-    return files, {name: bundled_variable(name) for name in dict.fromkeys(names)}
+    variables = {name: value for name, value in references.variables.items() if name not in leading}
+    return files, {**variables, **{name: bundled_variable(name) for name in leading}}
 
 
 def _reads_as(version: ConfigurationVersion, reading: dict) -> bool:

@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import connections
 
 import shapeshift
+from shapeshift.config.loading import path_variables as engine_path_variables
 from shapeshift.paths import join_relative
 from shapeshift.sqlpolicy import SERVER_STARTED_SQL
 
@@ -91,10 +92,10 @@ def bundled_variable(name: str) -> str:
 
 
 def stored_env(path_variables: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The environment a stored version is loaded with: the allowed one, its bundled variables over it.
+    """The environment a stored version is loaded with: the allowed one, its path variables over it.
 
-    A bundled variable wins over the worker's own value, so the version reads the files it was imported
-    with, inside its bundle, on any machine.
+    A path variable wins over the worker's own value, so the version reads the files it was imported
+    with, inside its bundle, on any machine (``importing.bundle_files``).
     """
     return {**allowed_env(), **(path_variables or {})}
 
@@ -165,19 +166,18 @@ class References:
     variables: dict[str, str] = field(default_factory=dict)  # each ${VAR} a path went through: its value
 
 
-def referenced_files(path, *, format_version: int | None = None) -> References:
+def referenced_files(path) -> References:
     """``shapeshift.collect_files`` for the YAML at ``path`` being imported; raises shapeshift.ConfigError.
 
     Confined to the YAML's folder and to the folders the allowed variables name (``ImportResolver``):
-    a file reached through ``${VAR}`` is read from where the importing process's variable points.
+    a file reached through ``${VAR}`` is read from where the importing process's variable points. The
+    files are those of the format detected from the file (collect_files cannot be given another).
     """
     path = Path(path)
     env = allowed_env()
     resolver = ImportResolver(path.parent, env.values())
-    from shapeshift.config.loading import path_variables  # TODO top-level once v2-config is merged
-
-    files = shapeshift.collect_files(path.name, resolver, env=env, format_version=format_version)
-    variables = path_variables(path.name, resolver, env=env)
+    files = shapeshift.collect_files(path.name, resolver, env=env)
+    variables = engine_path_variables(path.name, resolver, env=env)
     return References(files, dict(variables))
 
 

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils.functional import cached_property
 
 import shapeshift
+from configurations.loading import bundled_variable
 from configurations.storage import (
     CHUNK_SIZE,
     Finding,
@@ -217,8 +218,9 @@ class ConfigurationVersion(models.Model):
     format_forced = models.BooleanField(
         default=False, help_text="The format was chosen at import instead of detected from the file."
     )
-    # The ${VAR}s its file paths went through at import, each bundled under _env/<VAR>: {VAR: "_env/VAR"}.
-    # Every load sets them so, over the allowed environment: the version never needs a worker's variables.
+    # The ${VAR}s its file paths went through at import, and what each stands for at every load, over the
+    # allowed environment: "_env/VAR" (the bundle's copy of its folder) for one a path starts with, its
+    # value at import for one inside a path. The version never needs a worker's variables to find its files.
     path_variables = models.JSONField(default=dict, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -263,6 +265,16 @@ class ConfigurationVersion(models.Model):
         if self.format_version is None:
             return "format unknown"
         return f"format {self.format_version}, {'forced' if self.format_forced else 'detected'}"
+
+    @property
+    def bundled_variables(self) -> dict[str, str]:
+        """The path variables whose files are bundled: ``{VAR: "_env/VAR"}`` (see ``path_variables``)."""
+        return {name: value for name, value in self.path_variables.items() if value == bundled_variable(name)}
+
+    @property
+    def fixed_variables(self) -> dict[str, str]:
+        """The path variables used inside paths, fixed to their value at import."""
+        return {name: value for name, value in self.path_variables.items() if value != bundled_variable(name)}
 
     @property
     def forced_format(self) -> int | None:

@@ -39,7 +39,7 @@ class Command(BaseCommand):
             f"{version.files.count()} files, {version.error_count} errors, "
             f"{version.warning_count} warnings)"
         )
-        for variable, folder in version.path_variables.items():
+        for variable, folder in version.bundled_variables.items():
             bundled = version.files.filter(path__startswith=f"{folder}/").count()
             files = "file" if bundled == 1 else "files"
             self.stdout.write(f"  ${{{variable}}}: {bundled} {files} bundled in {folder}/")
