@@ -185,6 +185,34 @@ def _run(args) -> int:
     return EXIT_OK if result.ok else EXIT_FAILED
 
 
+def _migrate(args) -> int:
+    """Write the format-2 rewrite (format-v2.md 1.4); what needs a person's eye goes to stderr."""
+    import yaml
+
+    from .config.migrate import header_renames, migrate_to_v2
+
+    try:
+        project = load(args.config, format_version=1)
+    except ConfigError as exc:
+        print(f"invalid configuration: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    if project.raw.get("metadata") is not None:
+        print(f"{args.config} is already a format-2 project (it has metadata:)", file=sys.stderr)
+        return EXIT_INVALID
+    renames = header_renames(project)
+    tree, notes = migrate_to_v2(
+        project, default_entity=args.default_entity, rename=lambda name: renames.get(name, name)
+    )
+    text = yaml.safe_dump(tree, sort_keys=False, allow_unicode=True, width=110)
+    if args.out:
+        pathlib.Path(args.out).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    for note in notes:
+        print(f"check: {note}", file=sys.stderr)
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m shapeshift", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -199,6 +227,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--translate", action="store_true", help="rename columns via the translation table")
     run.add_argument("--drop-foreign-keys", action="store_true", help="drop FK local-key columns")
     run.add_argument("-v", "--verbose", action="store_true", help="print every warning")
+    migrate = commands.add_parser("migrate", help="rewrite a format-1 configuration as a format-2 project")
+    migrate.add_argument("config")
+    migrate.add_argument("--out", help="file to write (default: standard output)")
+    migrate.add_argument("--default-entity", help="entity read by entities without source (made explicit)")
     check = commands.add_parser("validate", help="report configuration issues")
     check.add_argument("config")
     check.add_argument("--json", action="store_true", help="issues as JSON")
@@ -220,6 +252,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INVALID if exc.code else EXIT_OK
     if args.command == "validate":
         return _validate(args)
+    if args.command == "migrate":
+        return _migrate(args)
     if args.max_rows is not None and args.max_rows < 0:
         print("--max-rows must be >= 0", file=sys.stderr)
         return EXIT_INVALID

@@ -115,6 +115,8 @@ class IssueCode(StrEnum):
     MAPPING_INVALID = "mapping_invalid"  # an entity's value mapping (mappings:)
     TRANSLATION_INVALID = "translation_invalid"  # the column translation table (translation:)
     IGNORED_FIELD = "ignored_field"
+    # format 2: link
+    FK_COLUMNS_UNEXPECTED = "fk_columns_unexpected"  # a join added other columns than its selection
 
 
 @dataclass

@@ -140,7 +140,7 @@ class _Context:
             value = env_value(name, self.env, self.prefix)
             values.append(f"{name}={value!r}" if value else f"{name} is not set (or empty)")
         hint = f" (the path came from {argument!r}: {', '.join(values)}"
-        outside = target.startswith("/") or target == ".." or target.startswith("../")
+        outside = posixpath.isabs(target) or target == ".." or target.startswith("../")
         if outside and getattr(self.resolver, "confined", False):
             hint += "; a path outside the configuration's folder cannot be read here"
         return hint + ")"
@@ -299,7 +299,7 @@ def _resolve_includes(node, path: tuple, base: str, doc: LoadedDocument, ctx: _C
         if not (target if ctx.v2 else argument).lower().endswith((".yml", ".yaml")):
             file, line = origin or (None, None)
             raise ConfigError(
-                f"@include needs a .yml/.yaml file, got {argument!r}",
+                f"@include needs a .yml/.yaml file, got {argument!r}{ctx.path_hint(argument, target)}",
                 file=file,
                 line=line,
                 key_path=_key_path(path),
@@ -456,7 +456,7 @@ def _apply_env_prefix_v2(doc: LoadedDocument, env: Mapping[str, str], prefix: st
             continue
         if name[len(prefix) : len(prefix) + 1] != "_" or len(name) <= len(prefix) + 1:
             if warn:
-                message = f"environment variable {name} starts with {prefix} but not with {prefix}_: ignored"
+                message = f"environment variable {name} ignored: it names no key after {prefix}_"
                 doc.warnings.append((LoadWarning(message), ()))
             continue
         usable[name] = value

@@ -70,6 +70,11 @@ class _Migration:
                     self.note(name, "reads the default entity: give it a `source:`")
         config.setdefault("keys", [])
         config.setdefault("columns", [])
+        options = config.get("options")
+        if isinstance(options, dict) and kind == "tsv":
+            options.setdefault("sep", "\t")  # format 2 gives tsv no tab default (7.3)
+        if isinstance(options, dict) and kind in ("xlsx", "xls", "openpyxl"):
+            options.setdefault("sanitize_header", False)  # keep the sheet's names, as format 1 read them
         for key in ("keys", "columns"):
             config[key] = _names(config[key], rename)
         values = config.get("values")
@@ -168,6 +173,40 @@ class _Migration:
             if key not in ("entities", "options", "mappings", "translation", "metadata"):
                 result[key] = copy.deepcopy(value)
         return result
+
+
+def header_renames(project: Project) -> dict[str, str]:
+    """Original -> sanitised name of every CSV/TSV header a format-1 entity reads (format-v2.md 7.3).
+
+    Format 2 sanitises the headers of every CSV file, so the names a format-1 configuration uses for
+    them change; Excel sheets keep theirs only with `sanitize_header: false`, which the migration sets.
+    """
+    from ..paths import parent_of
+    from ..sources.context import SourceContext
+    from ..sources.files import local_path, read_header
+    from ..sources.loaders import file_options
+    from ..sources.v2.headers import sanitize_headers
+
+    context = SourceContext(resolver=project.resolver, base_dir=parent_of(project.main))
+    renames: dict[str, str] = {}
+    for name, spec in project.entities.items():
+        entry = project.data_sources.get(spec.data_source) if spec.data_source else None
+        driver = entry.get("driver") if isinstance(entry, dict) else spec.type
+        if driver not in ("csv", "tsv"):
+            continue
+        options = file_options(spec.raw, entry if isinstance(entry, dict) else None) or {}
+        if not options.get("filename"):
+            continue
+        try:
+            path = local_path(context, options["filename"], f"entity '{name}'")
+        except Exception:  # noqa: BLE001 - a missing file keeps its names; the run will say it is missing
+            continue
+        read = {k: v for k, v in options.items() if k != "filename"}
+        if driver == "tsv":
+            read.setdefault("sep", "\t")
+        header = read_header(path, read) or []
+        renames.update(zip(map(str, header), sanitize_headers(header), strict=True))
+    return {old: new for old, new in renames.items() if old != new}
 
 
 def migrate_to_v2(

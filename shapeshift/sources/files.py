@@ -9,7 +9,7 @@ from ..paths import join_relative
 from .context import SourceContext
 
 
-def _local_path(ctx: SourceContext, filename: str, what: str):
+def local_path(ctx: SourceContext, filename: str, what: str):
     relative = join_relative(ctx.base_dir, str(filename))
     try:
         return ctx.resolver.local_path(relative)
@@ -44,7 +44,7 @@ WIDE_SLICE = 5_000
 _NOT_SLICEABLE = ("usecols", "index_col", "names", "header", "converters", "iterator", "chunksize")
 
 
-def _header(path, options: dict) -> list | None:
+def read_header(path, options: dict) -> list | None:
     """The column names a read with `options` would give, or None when the file cannot be read so."""
     header_options = {
         k: v for k, v in options.items() if k not in ("nrows", "dtype", "converters", "usecols")
@@ -94,14 +94,14 @@ def load_csv(
     filename = options.pop("filename", None)
     if not filename:
         raise EntityError(f"entity '{name}': load options have no filename")
-    path = _local_path(ctx, filename, what or f"CSV source of entity '{name}'")
+    path = local_path(ctx, filename, what or f"CSV source of entity '{name}'")
     if "sep" not in options and "delimiter" not in options:
         options["sep"] = default_sep
     if ctx.max_rows is not None:
         options["nrows"] = min(ctx.max_rows, options.get("nrows") or ctx.max_rows)
     header = None  # read only when columns are pruned: no file is opened more often than before
     if ctx.wanted_columns is not None and "usecols" not in options:
-        header = _header(path, options)
+        header = read_header(path, options)
         options["usecols"] = _prune_columns(header, ctx.wanted_columns)
     options = compact_text_dtype(options)
     try:
@@ -120,7 +120,7 @@ def load_excel(name: str, options: dict, ctx: SourceContext, what: str | None = 
     filename = options.pop("filename", None)
     if not filename:
         raise EntityError(f"entity '{name}': load options have no filename")
-    path = _local_path(ctx, filename, what or f"Excel source of entity '{name}'")
+    path = local_path(ctx, filename, what or f"Excel source of entity '{name}'")
     options.pop("sanitize_header", None)
     options.pop("range", None)
     options.setdefault("sheet_name", 0)

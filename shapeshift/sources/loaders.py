@@ -10,6 +10,7 @@ from .context import SourceContext
 from .files import load_csv, load_excel
 from .fixed import load_fixed
 from .sql import SQL_DRIVERS
+from .v2 import load_table as load_table_v2
 
 CSV_DRIVERS = {"csv": ",", "tsv": "\t"}
 EXCEL_DRIVERS = {"xlsx", "xls", "openpyxl"}
@@ -81,6 +82,8 @@ def conform_sql_result(name: str, config: dict, table: pd.DataFrame) -> pd.DataF
 
 def load_table(name: str, config: dict, data_sources: dict, ctx: SourceContext) -> pd.DataFrame | None:
     """The loader output for an entity (or append item) configuration; None when no loader applies."""
+    if ctx.format_version == 2:
+        return load_table_v2(name, config, data_sources, ctx)  # format-v2.md section 7
     ds_name = config.get("data_source")
     kind = config.get("type")
     if ds_name:

@@ -80,3 +80,21 @@ def test_the_result_loads_as_format_2(tmp_path):
     project = shapeshift.load(path)
     assert project.format_version == 2
     assert project.entities["trench"].public_id == "trench_id"
+
+
+def test_cli_migrate_renames_columns_as_format_2_reads_the_csv_header(tmp_path, capsys):
+    import yaml
+
+    from shapeshift.cli import main
+
+    (tmp_path / "finds.csv").write_text("Trench;trench_name;find\nT1;North;F1\n", encoding="utf-8")
+    (tmp_path / "old.yml").write_text(OLD)
+    out = tmp_path / "new.yml"
+    assert (
+        main(["migrate", str(tmp_path / "old.yml"), "--out", str(out), "--default-entity", "finds_raw"]) == 0
+    )
+    tree = yaml.safe_load(out.read_text(encoding="utf-8"))
+    assert tree["entities"]["finds_raw"]["columns"] == ["trench", "trench_name", "find"]
+    assert tree["entities"]["trench"]["keys"] == ["trench"]
+    assert "check: entity 'trench': extra columns copying" in capsys.readouterr().err
+    assert main(["migrate", str(out)]) == 2  # already format 2

@@ -119,7 +119,7 @@ def test_prefix_without_underscore_is_skipped_with_a_warning(ws):
     project = ws.load(V2 + "entities: {}\n", env={"SHAPE_SHIFTERX": "1", "SHAPE_SHIFTER": "2"})
     assert project.raw == {"metadata": {"type": "shapeshifter-project"}, "entities": {}}
     messages = sorted(message for message, _ in project.load_warnings)
-    assert len(messages) == 2 and all("not with SHAPE_SHIFTER_" in m for m in messages)
+    assert len(messages) == 2 and all("names no key after SHAPE_SHIFTER_" in m for m in messages)
 
 
 # --- 2.3: ${VAR} in @include paths, and the deviation from the reference's working-directory trap ---
@@ -200,6 +200,16 @@ def test_strucke_v5_needs_its_target_model_next_to_it(tmp_path):
     shutil.copy(UPSTREAM / "target_models" / "sead_standard_model.yml", tmp_path)
     project = shapeshift.load(tmp_path / "shapeshifter.yml", env={})
     assert project.metadata["target_model"]["model"]["name"] == "SEAD Clearinghouse Extended"
+    refs = shapeshift.collect_files(tmp_path / "shapeshifter.yml", env={})
+    assert {(ref.path, ref.kind, ref.exists) for ref in refs} == {
+        ("sead_standard_model.yml", "include", True),
+        ("c14_master_v05.xlsx", "data", False),  # not copied here
+    }
+
+
+def test_include_of_an_unset_variable_alone_names_it(ws):
+    with pytest.raises(ConfigError, match=r"got '\$\{MODEL\}' \(the path came from .*MODEL is not set"):
+        ws.load(V2 + "entities: {}\nm: '@include: ${MODEL}'\n", env={})
 
 
 # --- 2.4: @load ---

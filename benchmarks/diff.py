@@ -1,0 +1,109 @@
+"""Benchmark diffing two full runs of the Arbodat survey (issue #11: goal under 5 s and 400 MiB at 50x).
+
+Plain script, no pass/fail. For each size it writes two runs with the CLI (not timed): the survey
+repeated N times, and the same survey without its first data row. Then, as separate processes side
+by side, it times (a) reading every stored table of both runs (what any diff must at least do),
+(b) `shapeshift.diff.diff_runs` with the tables' sha256 digests given (as the app has them: a table
+identical in both runs is not read) and (c) the same without digests (every table read and matched).
+Wall seconds (min and median with --repeat), peak RSS from os.wait4, and (b)/(c) as ratios of (a).
+
+    .venv/bin/python benchmarks/diff.py [--sizes 1,50] [--repeat 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import pathlib
+import subprocess
+import sys
+import tempfile
+
+from engine import Summary, make_folder, measure
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+READ = """
+import pathlib, sys
+from shapeshift.diff import read_table
+rows = sum(read_table(p).num_rows for d in sys.argv[1:3] for p in sorted(pathlib.Path(d).glob("*.csv")))
+print(rows)
+"""
+
+DIFF = """
+import hashlib, pathlib, sys, shapeshift
+from shapeshift.diff import StoredTable, diff_runs, identities, read_table
+base, head, config, digests = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4] == "1"
+def stored(folder):
+    return {
+        p.stem: StoredTable(read=lambda p=p: read_table(p), digest=hashlib.sha256(p.read_bytes()).hexdigest() if digests else None)
+        for p in sorted(pathlib.Path(folder).glob("*.csv"))
+    }
+base, head = stored(base), stored(head)  # digests come from the database in the app: not timed there
+import time
+started = time.perf_counter()
+results = diff_runs(base, head, identities(shapeshift.load(config)))
+result_base = next(r for r in results if r.entity == "result_base")
+print(time.perf_counter() - started, result_base.only_in_base, sum(r.differs for r in results))
+"""
+
+
+def without_first_row(folder: pathlib.Path) -> pathlib.Path:
+    head = folder.with_name(folder.name + "-head")
+    subprocess.run(["cp", "-r", str(folder), str(head)], check=True)
+    survey = head / "survey.csv"
+    header, _, body = survey.read_bytes().partition(b"\n")
+    survey.write_bytes(header + b"\n" + body.partition(b"\n")[2])
+    return head
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1,50")
+    parser.add_argument("--repeat", type=int, default=1)
+    args = parser.parse_args()
+    python = sys.executable
+    print(f"seconds as min and median of {args.repeat} run(s), ratio to reading both runs; peak RSS in MiB")
+    part = f"{'s min':>6} {'s med':>6} {'ratio':>5} {'ratio':>5} {'peak':>5}"
+    print(f"{'':15} | {'read both runs':<19} | {'diff, digests known':<31} | {'diff, every table read':<31}")
+    header = f"{'size':>5} {'rows':>8} | {'s min':>6} {'s med':>6} {'peak':>5} | {part} | {part}"
+    print(header)
+    print("-" * len(header))
+    with tempfile.TemporaryDirectory() as temp:
+        for times in [int(s) for s in args.sizes.split(",")]:
+            base = make_folder(pathlib.Path(temp), times)
+            head = without_first_row(base)
+            for folder in (base, head):
+                subprocess.run(
+                    [
+                        python,
+                        "-m",
+                        "shapeshift",
+                        "run",
+                        str(folder / "reduced-arbodat.yml"),
+                        "--out",
+                        str(folder / "out"),
+                    ],
+                    check=True,
+                    stdout=subprocess.DEVNULL,
+                    cwd=ROOT,
+                )
+            outs = [str(base / "out"), str(head / "out"), str(head / "reduced-arbodat.yml")]
+            commands = {
+                "read": [python, "-c", READ, *outs[:2]],
+                "digests": [python, "-c", DIFF, *outs, "1"],
+                "all": [python, "-c", DIFF, *outs, "0"],
+            }
+            runs: dict[str, list] = {name: [] for name in commands}
+            for _ in range(args.repeat):
+                for name, argv in commands.items():
+                    runs[name].append(measure(argv))
+            read, digests, every = (Summary(runs[name]) for name in commands)
+            print(
+                f"{times:>4}x {2364 * times:>8} | {read.times()} {read.peak:5.0f} | "
+                f"{digests.against(read)} | {every.against(read)}",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()
