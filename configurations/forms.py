@@ -43,7 +43,7 @@ class ImportForm(forms.Form):
     extra_files = MultipleFileField(
         required=False,
         label="Referenced files",
-        help_text="The CSV, TSV, Excel and @include'd YAML files the configuration refers to.",
+        help_text="The CSV, TSV, Excel, Parquet and @include'd YAML files (a target model too) it refers to.",
     )
     name = forms.SlugField(
         required=False,
@@ -58,7 +58,7 @@ class ImportForm(forms.Form):
         coerce=int,
         empty_value=None,
         help_text="Detected from the file: a root metadata mapping marks a format 2 project. Forcing a "
-        "format reads this version in it on every validation, run and export.",
+        "format reads this version in it on every validation, run and comparison.",
     )
 
     def __init__(self, *args, refused=(), **kwargs):
