@@ -117,7 +117,8 @@ def bundle_files(path: Path, references: References) -> tuple[dict, dict[str, st
        file outside the folder is never bundled through a plain path ("../../etc/passwd"): a stored
        configuration must never carry (or later read) a file of the server's own.
     2. A file whose path starts with ``${VAR}`` goes under ``_env/<VAR>/``, at its path relative to the
-       folder the variable named at import; so does a file reached from such a file by a relative path.
+       folder the variable named at import; so does a file reached from such a file by a relative path
+       (``FileRef.variable`` names the variable for both). Nothing outside that folder is bundled.
     3. The path variables say what each ``${VAR}`` of a file path stands for at every later load: a
        variable a path starts with, ``"_env/<VAR>"`` (even when its file was missing: the version then
        looks for it in its bundle too); one inside a path (``sources/${NAME}.yml``), its value at import.
@@ -135,14 +136,15 @@ def bundle_files(path: Path, references: References) -> tuple[dict, dict[str, st
         target = (folder / ref.path).resolve()
         if not (ref.exists and target.is_file()):
             continue
-        candidates = (
-            [(ref.variable, roots.get(ref.variable))] if ref.variable else [(None, folder), *roots.items()]
-        )
-        for name, root in candidates:
-            if root is not None and target.is_relative_to(root):
-                inside = target.relative_to(root).as_posix()
-                files[f"{bundled_variable(name)}/{inside}" if name else inside] = (ref.kind, target)
-                break
+        # The engine names the variable of a file reached from a ${VAR} file too; a path through none is
+        # bundled only inside the folder (an absolute path written out is never read by a stored version).
+        root = roots.get(ref.variable) if ref.variable else folder
+        if root is not None and target.is_relative_to(root):
+            inside = target.relative_to(root).as_posix()
+            files[f"{bundled_variable(ref.variable)}/{inside}" if ref.variable else inside] = (
+                ref.kind,
+                target,
+            )
     variables = {name: value for name, value in references.variables.items() if name not in leading}
     return files, {**variables, **{name: bundled_variable(name) for name in leading}}
 

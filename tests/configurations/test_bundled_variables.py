@@ -162,3 +162,29 @@ def test_it_never_bundles_a_file_outside_the_variables_folder(tmp_path, settings
 
     assert list(bundled(version)) == ["config.yml"]
     assert "hunter2" not in str(load_version(version).raw)
+
+
+def test_a_file_included_from_a_variables_file_is_bundled_beside_it(tmp_path, settings, monkeypatch, alice):
+    shared = tmp_path / "shared"
+    (shared / "more").mkdir(parents=True)
+    (shared / "sources.yml").write_text("labels: '@include: more/labels.yml'\n")
+    (shared / "more" / "labels.yml").write_text("driver: csv\noptions: {filename: labels.csv}\n")
+    monkeypatch.setenv("SHARED_DIR", str(shared))
+    settings.CONFIG_ENV = ["SHARED_DIR"]
+    folder = tmp_path / "config"
+    folder.mkdir()
+    path = folder / "config.yml"
+    path.write_text(
+        "metadata: {type: shapeshifter-project}\noptions:\n  data_sources: '@include: ${SHARED_DIR}/sources.yml'\n"
+    )
+
+    version, _ = import_configuration(path, user=alice)
+    monkeypatch.delenv("SHARED_DIR")
+    project = load_version(ConfigurationVersion.objects.get(pk=version.pk))
+
+    assert bundled(version) == {
+        "config.yml": "main",
+        "_env/SHARED_DIR/sources.yml": "include",
+        "_env/SHARED_DIR/more/labels.yml": "include",
+    }
+    assert project.data_sources["labels"] == {"driver": "csv", "options": {"filename": "labels.csv"}}
