@@ -175,7 +175,8 @@ def test_a_file_included_from_a_variables_file_is_bundled_beside_it(tmp_path, se
     folder.mkdir()
     path = folder / "config.yml"
     path.write_text(
-        "metadata: {type: shapeshifter-project}\noptions:\n  data_sources: '@include: ${SHARED_DIR}/sources.yml'\n"
+        "metadata: {type: shapeshifter-project}\n"
+        "options:\n  data_sources: '@include: ${SHARED_DIR}/sources.yml'\n"
     )
 
     version, _ = import_configuration(path, user=alice)
