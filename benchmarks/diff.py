@@ -33,11 +33,11 @@ DIFF = """
 import hashlib, pathlib, sys, shapeshift
 from shapeshift.diff import StoredTable, diff_runs, identities, read_table
 base, head, config, digests = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4] == "1"
+def digest(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest() if digests else None
 def stored(folder):
-    return {
-        p.stem: StoredTable(read=lambda p=p: read_table(p), digest=hashlib.sha256(p.read_bytes()).hexdigest() if digests else None)
-        for p in sorted(pathlib.Path(folder).glob("*.csv"))
-    }
+    paths = sorted(pathlib.Path(folder).glob("*.csv"))
+    return {p.stem: StoredTable(read=lambda p=p: read_table(p), digest=digest(p)) for p in paths}
 base, head = stored(base), stored(head)  # digests come from the database in the app: not timed there
 import time
 started = time.perf_counter()

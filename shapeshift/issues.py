@@ -117,6 +117,11 @@ class IssueCode(StrEnum):
     IGNORED_FIELD = "ignored_field"
     # format 2: link
     FK_COLUMNS_UNEXPECTED = "fk_columns_unexpected"  # a join added other columns than its selection
+    # format 2: transforms (extra_columns, drop_duplicates, replacements, filters)
+    DROP_DUPLICATES_FD_VIOLATION = "drop_duplicates_fd_violation"  # non-strict FD check failed
+    REPLACEMENT_RULE_INVALID = "replacement_rule_invalid"  # unknown rule/fill/coerce/normalize: skipped
+    REPLACEMENT_REPORT = "replacement_report"  # report_replaced / report_unmatched counts
+    EXTRA_COLUMNS_UNRESOLVED = "extra_columns_unresolved"  # items still missing at the end (8.2)
 
 
 @dataclass
