@@ -115,6 +115,12 @@ class IssueCode(StrEnum):
     MAPPING_INVALID = "mapping_invalid"  # an entity's value mapping (mappings:)
     TRANSLATION_INVALID = "translation_invalid"  # the column translation table (translation:)
     IGNORED_FIELD = "ignored_field"
+    # format 2: pipeline
+    SUB_TABLES_EMPTY = "sub_tables_empty"  # every sub-table of an entity was empty (format-v2.md 6.5)
+    DUPLICATE_KEYS = "duplicate_keys"  # rows repeat a combination of the entity's keys (6.3 step 13)
+    FK_DEFERRED_UNRESOLVED = "fk_deferred_unresolved"  # a deferred link never made (12.5)
+    SYSTEM_ID_RENUMBERED = "system_id_renumbered"  # a given system_id was not a usable row identity (5.1)
+    APPEND_DISTINCT = "append_distinct"  # append_mode: distinct removed repeated rows (15.4)
     # format 2: link
     FK_COLUMNS_UNEXPECTED = "fk_columns_unexpected"  # a join added other columns than its selection
     # format 2: transforms (extra_columns, drop_duplicates, replacements, filters)

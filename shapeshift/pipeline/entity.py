@@ -55,15 +55,28 @@ def source_table(
     report: EntityReport | None = None,
 ) -> pd.DataFrame:
     wanted = wanted_source_columns(config, fk_keys, unnest_names)
+    return load_source(ctx, name, config, wanted.__contains__ if wanted else None, report)
+
+
+def load_source(
+    ctx: EntityContext,
+    name: str,
+    config: dict,
+    wanted_columns: Callable[[str], bool] | None,
+    report: EntityReport | None = None,
+    format_version: int = 1,
+) -> pd.DataFrame:
+    """The loader's table for `config`, else the processed table of its source or the default entity."""
     context = SourceContext(
         resolver=ctx.project.resolver,
         base_dir=parent_of(ctx.project.main),
         max_rows=ctx.max_rows,
         sql_row_limit=None if ctx.max_rows is None else SQL_SAMPLE_BOUND,
-        wanted_columns=wanted.__contains__ if wanted else None,
+        wanted_columns=wanted_columns,
         env=ctx.project.env,
         sql_policy=ctx.project.sql_policy,
         checkpoint=ctx.checkpoint,
+        format_version=format_version,
     )
     loaded = load_table(name, config, ctx.project.data_sources, context)
     if loaded is not None:

@@ -18,6 +18,11 @@ def translation_map(project: Project, report: EntityReport | None = None) -> dic
     rows = project.raw.get("translation")
     if rows is None and isinstance(project.raw.get("options"), dict):
         rows = project.raw["options"].get("translation")  # section 6 moved it under options
+    return translation_rows(rows, report)
+
+
+def translation_rows(rows, report: EntityReport | None = None) -> dict:
+    """arbodat_field -> english_column_name from a list of translation rows (shared with format 2)."""
     if not isinstance(rows, list) or not rows or not isinstance(rows[0], dict):
         return {}
     if "arbodat_field" not in rows[0] or "english_column_name" not in rows[0]:

@@ -102,7 +102,11 @@ class Observer:
         """
 
     def entity_finished(self, outcome: EntityOutcome) -> None:
-        """An entity's outcome is known (any status); called exactly once per planned entity."""
+        """An entity's outcome is known (any status); called exactly once per planned entity.
+
+        In a format-2 run an entity whose foreign keys wait for a later entity (format-v2.md 12.5) is
+        finished once those links are made or given up, so other entities may start before it finishes.
+        """
 
     def should_stop(self) -> bool:
         """Polled between entities and phases, and every few hundred columns inside a phase; True

@@ -1,7 +1,9 @@
 """`plan`: the dependency closure of the requested entities in a deterministic topological order.
 
 Uses graphlib.TopologicalSorter; among entities that are ready at the same time the one declared
-first in the configuration goes first, so hashing never decides the order.
+first in the configuration goes first, so hashing never decides the order. Format 2 plans the same
+way: the reference's order depends on PYTHONHASHSEED (format-v2.md 6.2, 20 #17); declaration order
+among ready entities reproduces its seed-0 outputs, including [C22].
 """
 
 from __future__ import annotations
@@ -10,7 +12,8 @@ import graphlib
 import heapq
 from dataclasses import dataclass, field
 
-from ..config.model import Project
+from ..config.format import FORMAT_V2
+from ..config.model import EntitySpec, Project
 from ..errors import ConfigError
 
 
@@ -35,11 +38,22 @@ class Plan:
         return len(self.order)
 
 
+def reads_default_entity(spec: EntitySpec) -> bool:
+    """An entity without loader and source reads the default entity's table (format 2: not a merged one).
+
+    In format 2 the reference does not wait for the default entity (format-v2.md 6.2); we keep the
+    format-1 rule that it is a dependency, so the order never depends on hashing (20 #16).
+    """
+    if spec.has_loader or spec.source:
+        return False
+    return not (spec.format_version == FORMAT_V2 and spec.type == "merged")
+
+
 def entity_dependencies(project: Project, name: str, default_entity: str | None) -> list[str]:
     """Dependencies of one entity, including the default entity it reads when it has no source."""
     spec = project.entities[name]
     deps = set(spec.dependencies)
-    if default_entity and name != default_entity and not spec.has_loader and not spec.source:
+    if default_entity and name != default_entity and reads_default_entity(spec):
         deps.add(default_entity)
     return sorted(deps)
 

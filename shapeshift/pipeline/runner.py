@@ -2,6 +2,12 @@
 
 One entity failing does not stop the others (unless stop_on_error); entities that need a failed
 one are skipped with the reason. Tables nobody reads anymore are finalised and released at once.
+
+Format 2 (format-v2.md 6.1, 12.5) runs each entity through `shapeshift.v2.entity.process_entity`.
+An entity whose foreign keys wait for a remote not processed yet ("deferred") is *pending*: its
+table is stored (others may read it), every pending entity is relinked after each entity and up to
+five times after the last, and its outcome is told once its links are made, failed or given up.
+A table is released only when no pending entity can still change it or still needs it as a remote.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from collections.abc import Callable, Mapping
 
 import pandas as pd
 
+from ..config.format import FORMAT_V2
 from ..config.model import Project
 from ..errors import ConfigError, EntityError
 from ..issues import Issue, IssueCode, Severity
@@ -59,6 +66,13 @@ class _Runner:
         self.keep_tables = keep_tables
         self.on_table = on_table
         self.compact_text = compact_text
+        self.v2 = _Format2() if project.format_version == FORMAT_V2 else None
+        if self.v2 is not None and translate:
+            self.translation = self.v2.translation_map(project)
+        self.finalise = self.v2.finalise_table if self.v2 is not None else finalise_table
+        self.process = self.v2.process_entity if self.v2 is not None else process_entity
+        self.pending: dict[str, tuple[EntityOutcome, EntityReport]] = {}  # format 2: deferred links
+        self.stop_reason: str | None = None
         self.default_entity = next(iter(self.inputs), None) or plan.default_entity or project.default_entity
         self.store: dict[str, pd.DataFrame] = {}
         self.final: dict[str, pd.DataFrame] = {}
@@ -97,6 +111,9 @@ class _Runner:
                 and self.default_entity
             ):
                 readers.add(self.default_entity)
+        if self.v2 is not None:
+            # deferred links read their remote when they are made (format-v2.md 12.5)
+            readers.update(fk.entity for fk in spec.foreign_keys if fk.entity in self.project.entities)
         readers.discard(name)
         return readers
 
@@ -110,12 +127,16 @@ class _Runner:
     def _consumed(self, name: str) -> None:
         for dependency in self._readers(name):
             self.consumers[dependency] = self.consumers.get(dependency, 1) - 1
-            if self.consumers[dependency] <= 0 and dependency in self.store:
+            if (
+                self.consumers[dependency] <= 0
+                and dependency in self.store
+                and dependency not in self.pending
+            ):
                 self._release(dependency)
 
     def _release(self, name: str) -> None:
         table = self.store.pop(name)
-        final = finalise_table(
+        final = self.finalise(
             name,
             table,
             self.project,
@@ -194,8 +215,8 @@ class _Runner:
         outcomes: list[EntityOutcome] = []
         input_errors = self._read_inputs()
         cancelled = False
-        stop_reason: str | None = None
         for name in self.plan.order:
+            stop_reason = self.stop_reason
             role = self.plan.role(name)
             if not cancelled and not stop_reason and self.observer.should_stop():
                 cancelled = True
@@ -226,11 +247,15 @@ class _Runner:
             self.status[name] = outcome.status
             if outcome.status == EntityStatus.CANCELLED:
                 cancelled = True
-            elif outcome.status == EntityStatus.FAILED and self.stop_on_error:
-                stop_reason = f"not started: entity '{name}' failed and stop_on_error is set"
-            self._consumed(name)
-            if name in self.store and name not in self.inputs and self.consumers.get(name, 0) <= 0:
-                self._release(name)
+            elif outcome.status == EntityStatus.FAILED:
+                self._failed(name)
+            if name not in self.pending:
+                self._consumed(name)
+                if name in self.store and name not in self.inputs and self.consumers.get(name, 0) <= 0:
+                    self._release(name)
+            if self.pending:
+                self._relink_pending()
+        self._final_link_passes()
         for name in list(self.store):
             self._release(name)
         order = list(self.inputs) + [n for n in self.plan.order if n not in self.inputs]
@@ -246,7 +271,7 @@ class _Runner:
             name, EntityStatus.SUCCESS, role, warnings=report.warnings, issues=report.issues
         )
         try:
-            table, rows_in = process_entity(self.context, name, report)
+            table, rows_in = self.process(self.context, name, report)
             self.store[name] = table
             outcome.rows_in, outcome.rows_out = rows_in, len(table)
             outcome.columns = [str(c) for c in table.columns]
@@ -278,12 +303,104 @@ class _Runner:
                     location=self.project.entity_location(name),
                 )
             )
-        where = self.project.entity_location(name)
+        outcome.duration_ms = _ms(started)
+        if self.v2 is not None and outcome.status == EntityStatus.SUCCESS:
+            if self.v2.has_deferred_links(self.context, name):
+                self.pending[name] = (outcome, report)
+                return outcome
+            self._note_mapping(outcome, report)
+        self._finish(outcome, report)
+        return outcome
+
+    def _finish(self, outcome: EntityOutcome, report: EntityReport) -> None:
+        where = self.project.entity_location(outcome.name)
         for issue in report.issues:
             issue.location = issue.location or where
-        outcome.duration_ms = _ms(started)
         self.observer.entity_finished(outcome)
-        return outcome
+
+    def _failed(self, name: str) -> None:
+        if self.stop_on_error and not self.stop_reason:
+            self.stop_reason = f"not started: entity '{name}' failed and stop_on_error is set"
+
+    # --- format 2: deferred links (format-v2.md 12.5) ------------------------------------------
+    def _note_mapping(self, outcome: EntityOutcome, report: EntityReport) -> None:
+        """Tell the outcome now if its `options.mappings` entry will not apply at finalisation."""
+        problem = self.v2.mapping_warning(
+            outcome.name,
+            outcome.columns,
+            self.project,
+            drop_foreign_keys=self.drop_foreign_keys,
+            translation=self.translation,
+        )
+        if problem:
+            report.warn(IssueCode.MAPPING_INVALID, problem)
+
+    def _relink_pending(self) -> bool:
+        """Step 17 of format-v2.md 6.3: relink every pending entity; True when any link state changed."""
+        before = {name: dict(self.context.fk_states.get(name, {})) for name in self.pending}
+        for name in list(self.pending):
+            outcome, report = self.pending[name]
+            started = time.perf_counter()
+            error = None
+            try:
+                self.store[name] = self.v2.relink_deferred(self.context, name, self.store[name], report)
+            except EntityError as exc:
+                error = str(exc)
+            except Exception as exc:  # noqa: BLE001 - one entity's crash must not end the run
+                error = f"{type(exc).__name__}: {exc}"
+                outcome.traceback = tb.format_exc()
+            outcome.duration_ms += _ms(started)
+            if error is not None:
+                self._settle(name, error)
+            elif not self.v2.has_deferred_links(self.context, name):
+                self._settle(name)
+        return any(before[name] != self.context.fk_states.get(name, {}) for name in before)
+
+    def _final_link_passes(self) -> None:
+        """Up to five more passes after the last entity; then the entities still waiting are told."""
+        for _ in range(5):
+            if not self.pending or not self._relink_pending():
+                break
+        for name in list(self.pending):
+            _, report = self.pending[name]
+            for fk in self.v2.deferred_foreign_keys(self.context, name):
+                report.warn(
+                    IssueCode.FK_DEFERRED_UNRESOLVED,
+                    f"foreign key {fk.index} (-> {fk.entity}) was never linked: "
+                    + self._why_unlinked(fk.entity),
+                )
+            self._settle(name)
+
+    def _why_unlinked(self, remote: str | None) -> str:
+        if remote not in self.project.entities:
+            return f"'{remote}' is not a declared entity"
+        if self.status.get(remote) is None:
+            return f"'{remote}' is not part of this run (defer_dependency does not add it)"
+        if self.status[remote] != EntityStatus.SUCCESS:
+            return f"'{remote}' {self.status[remote]}"
+        return "its local key columns never appeared in the table"
+
+    def _settle(self, name: str, error: str | None = None) -> None:
+        """A pending entity's outcome is final: tell it, and release what only it still needed."""
+        outcome, report = self.pending.pop(name)
+        if error is not None:
+            self.store.pop(name, None)
+            outcome.status, outcome.error, outcome.table = EntityStatus.FAILED, error, None
+            outcome.rows_out, outcome.columns, outcome.dtypes = None, [], {}
+            report.issues.append(Issue(Severity.ERROR, IssueCode.ENTITY_FAILED, name, error))
+            self.status[name] = EntityStatus.FAILED
+            self._failed(name)
+        else:
+            table = self.store[name]
+            outcome.rows_out = len(table)
+            outcome.columns = [str(c) for c in table.columns]
+            outcome.dtypes = dtype_names(table)
+            outcome.table = table if self.keep_tables else None
+            self._note_mapping(outcome, report)
+        self._finish(outcome, report)
+        self._consumed(name)
+        if name in self.store and name not in self.inputs and self.consumers.get(name, 0) <= 0:
+            self._release(name)
 
 
 def run(
@@ -334,3 +451,18 @@ def run(
         compact_text=compact_text,
     )
     return runner.run()
+
+
+class _Format2:
+    """The format-2 functions the runner calls, imported on first use (format-1 runs never load them)."""
+
+    def __init__(self) -> None:
+        from ..v2 import entity, finalise
+
+        self.process_entity = entity.process_entity
+        self.has_deferred_links = entity.has_deferred_links
+        self.deferred_foreign_keys = entity.deferred_foreign_keys
+        self.relink_deferred = entity.relink_deferred
+        self.finalise_table = finalise.finalise_table
+        self.translation_map = finalise.translation_map
+        self.mapping_warning = finalise.mapping_warning
