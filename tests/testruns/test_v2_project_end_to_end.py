@@ -17,10 +17,7 @@ from configurations.models import Configuration
 from testruns.models import Status, TestRun
 from tests.factories import CONFORMANCE_V2
 
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.xfail(strict=True, reason="format-2 pipeline not merged yet"),
-]
+pytestmark = pytest.mark.django_db
 
 CASE = CONFORMANCE_V2 / "01_identity_basic"
 EXPECTED = json.loads((CASE / "expected" / "_run.json").read_text())
