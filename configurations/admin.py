@@ -35,8 +35,17 @@ class VersionFileInline(admin.TabularInline):
 
 @admin.register(ConfigurationVersion)
 class ConfigurationVersionAdmin(ReadOnlyAdmin):
-    list_display = ["configuration", "number", "created_at", "created_by", "message", "sha256"]
-    list_filter = ["configuration"]
+    list_display = [
+        "configuration",
+        "number",
+        "created_at",
+        "created_by",
+        "message",
+        "format_version",
+        "format_forced",
+        "sha256",
+    ]
+    list_filter = ["configuration", "format_version", "format_forced"]
     list_select_related = ["configuration", "created_by"]
     search_fields = ["configuration__name", "message", "sha256"]
     inlines = [VersionFileInline]

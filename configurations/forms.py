@@ -9,6 +9,11 @@ from django.utils.text import get_valid_filename
 import shapeshift
 from configurations.loading import referenced_files
 from configurations.versioning import MAX_YAML_CHARS
+from shapeshift.config.format import format_label
+
+FORMAT_CHOICES = [("", "Detect from the file")] + [
+    (version, f"Force format {format_label(version)}") for version in shapeshift.FORMAT_VERSIONS
+]
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -38,7 +43,7 @@ class ImportForm(forms.Form):
     extra_files = MultipleFileField(
         required=False,
         label="Referenced files",
-        help_text="The CSV, TSV, Excel and @include'd YAML files the configuration refers to.",
+        help_text="The CSV, TSV, Excel, Parquet and @include'd YAML files (a target model too) it refers to.",
     )
     name = forms.SlugField(
         required=False,
@@ -46,6 +51,15 @@ class ImportForm(forms.Form):
         help_text="Defaults to the YAML file's name. An existing name adds a version.",
     )
     message = forms.CharField(required=False, max_length=500, help_text="A note on this version.")
+    format_version = forms.TypedChoiceField(
+        required=False,
+        label="Format",
+        choices=FORMAT_CHOICES,
+        coerce=int,
+        empty_value=None,
+        help_text="Detected from the file: a root metadata mapping marks a format 2 project. Forcing a "
+        "format reads this version in it on every validation, run and comparison.",
+    )
 
     def __init__(self, *args, refused=(), **kwargs):
         """``refused``: uploads dropped for their size, each with a ``field`` (None: the whole request,
@@ -82,7 +96,7 @@ class ImportForm(forms.Form):
             references = referenced_files(main)
         except shapeshift.ConfigError:
             return main  # the import reports the error
-        for ref in references:
+        for ref in references.files:
             target = (folder / ref.path).resolve()
             name = Path(ref.path).name
             if not ref.exists and name in uploaded and target.is_relative_to(folder.resolve()):

@@ -7,9 +7,11 @@ from django.db import transaction
 from django.utils.text import slugify
 
 import shapeshift
-from configurations.loading import load_project, referenced_files
+from configurations.loading import References, bundled_variable, load_project, load_staged, referenced_files
 from configurations.models import Configuration, ConfigurationVersion, StoredFile, VersionFile
 from configurations.storage import file_sha256, opened
+from shapeshift.config.format import detect_format_version
+from shapeshift.config.yaml_reader import safe_load
 
 
 class ImportFailed(Exception):
@@ -17,16 +19,28 @@ class ImportFailed(Exception):
 
 
 def import_configuration(
-    path, name: str | None = None, user=None, message: str = "", *, if_missing: bool = False
+    path,
+    name: str | None = None,
+    user=None,
+    message: str = "",
+    *,
+    if_missing: bool = False,
+    format_version: int | None = None,
 ) -> tuple[ConfigurationVersion, bool]:
     """Store the YAML at ``path`` with everything it references as the newest version of ``name``.
 
     Returns ``(version, created)``. ``name`` defaults to the file's stem. A new configuration is made if
-    none has that name. When the YAML and its files are byte-for-byte those of the current version, no new
-    version is made and ``created`` is False. Referenced files that do not exist (an MS Access database
-    on another machine, say) are left out; the version's validation reports them. A YAML file that cannot
-    be read, or a file the storage cannot take (a full disk), raises ImportFailed and makes no version.
-    Files are read as streams, in chunks: a 300 MB survey never sits in memory.
+    none has that name. When the YAML and its files are byte-for-byte those of the current version (and
+    it is read in the same way: forced format, bundled variables), no new version is made and ``created``
+    is False. Referenced files that do not exist (an MS Access database on another machine, say) are left
+    out; the version's validation reports them. A YAML file that cannot be read, or a file the storage
+    cannot take (a full disk), raises ImportFailed and makes no version. Files are read as streams, in
+    chunks: a 300 MB survey never sits in memory.
+
+    ``format_version`` (1 or 2) forces the format the version is read in, at every later load; None
+    detects it from the file. A file reached through ``${VAR}`` is bundled under ``_env/<VAR>/`` and the
+    version loads with ``${VAR}`` pointing there (``bundle_files``), so it never depends on the
+    environment of the machine that runs it.
 
     With ``if_missing`` an existing configuration of that name is left as it is (its current version is
     returned, ``created`` False): `make serve` loads the demo this way, so a restart keeps an author's edits.
@@ -34,6 +48,8 @@ def import_configuration(
     path = Path(path)
     if not path.is_file():
         raise ImportFailed(f"{path}: no such file")
+    if format_version is not None and format_version not in shapeshift.FORMAT_VERSIONS:
+        raise ImportFailed(f"unknown format version {format_version!r} (known: 1, 2)")
     name = slugify(name or path.stem)
     if not name:
         raise ImportFailed(f"{path}: cannot derive a configuration name; give one with --name")
@@ -46,31 +62,30 @@ def import_configuration(
     except UnicodeDecodeError as exc:
         raise ImportFailed(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
 
-    files = {path.name: ("main", path)}
     try:
         references = referenced_files(path)
     except shapeshift.ConfigError as exc:
-        references = []
-        load_error = exc
+        references, load_error = References(), exc
     else:
         load_error = None
-    folder = path.parent.resolve()
-    for ref in references:
-        # Only files inside the configuration's folder are bundled: a stored configuration must never
-        # carry (or later read) a file of the server's own, such as "../../etc/passwd".
-        target = (folder / ref.path).resolve()
-        if ref.exists and target.is_relative_to(folder) and target.is_file():
-            files[target.relative_to(folder).as_posix()] = (ref.kind, target)
-    validation = validate(path) if load_error is None else {"error": _error_dict(load_error), "issues": []}
+    files, variables = bundle_files(path, references)
+    if load_error is None:
+        validation = validate_staged(
+            path.name, files, format_version=format_version, path_variables=variables
+        )
+    else:
+        validation = {"error": _error_dict(load_error), "issues": []}
+    reading = {
+        "format_version": format_read_in(format_version, validation, yaml_text),
+        "format_forced": format_version is not None,
+        "path_variables": variables,
+    }
     digest = bundle_hash(files)
-    current = Configuration.objects.filter(name=name).values_list(
-        "current_version", "current_version__sha256"
-    )
-    current_id, current_sha = current.first() or (None, None)
-    if current_sha == digest:
-        version = ConfigurationVersion.objects.get(pk=current_id)
-        _restore_bad_blobs(version, files)
-        return version, False
+    configuration = Configuration.objects.filter(name=name).select_related("current_version").first()
+    current = configuration.current_version if configuration else None
+    if current is not None and current.sha256 == digest and _reads_as(current, reading):
+        _restore_bad_blobs(current, files)
+        return current, False
     # Stored before the transaction: writing a large survey must not hold the database's write lock.
     files = {rel: (kind, _store(rel, content)) for rel, (kind, content) in files.items()}
 
@@ -79,7 +94,7 @@ def import_configuration(
             name=name, defaults={"owner": user, "title": _title(validation, name)}
         )
         current = configuration.current_version
-        if current is not None and current.sha256 == digest:
+        if current is not None and current.sha256 == digest and _reads_as(current, reading):
             return current, False
         version = create_version(
             configuration,
@@ -90,8 +105,52 @@ def import_configuration(
             user=user,
             message=message,
             sha256=digest,
+            **reading,
         )
     return version, True
+
+
+def bundle_files(path: Path, references: References) -> tuple[dict, dict[str, str]]:
+    """The bundle of the YAML at ``path``: ``({path in the bundle: (kind, local file)}, path variables)``.
+
+    1. The YAML itself, and each existing file of its folder that it references, at its path there. A
+       file outside the folder is never bundled through a plain path ("../../etc/passwd"): a stored
+       configuration must never carry (or later read) a file of the server's own.
+    2. A file whose path starts with ``${VAR}`` goes under ``_env/<VAR>/``, at its path relative to the
+       folder the variable named at import; so does a file reached from such a file by a relative path
+       (``FileRef.variable`` names the variable for both). Nothing outside that folder is bundled.
+    3. The path variables say what each ``${VAR}`` of a file path stands for at every later load: a
+       variable a path starts with, ``"_env/<VAR>"`` (even when its file was missing: the version then
+       looks for it in its bundle too); one inside a path (``sources/${NAME}.yml``), its value at import.
+       So the version never needs a worker's environment to find its files.
+    """
+    folder = path.parent.resolve()
+    leading = list(dict.fromkeys(ref.variable for ref in references.files if ref.variable))
+    roots = {
+        variable: (folder / references.variables[variable]).resolve()
+        for variable in leading
+        if references.variables.get(variable)
+    }
+    files = {path.name: ("main", path)}
+    for ref in references.files:
+        target = (folder / ref.path).resolve()
+        if not (ref.exists and target.is_file()):
+            continue
+        # The engine names the variable of a file reached from a ${VAR} file too; a path through none is
+        # bundled only inside the folder (an absolute path written out is never read by a stored version).
+        root = roots.get(ref.variable) if ref.variable else folder
+        if root is not None and target.is_relative_to(root):
+            inside = target.relative_to(root).as_posix()
+            files[f"{bundled_variable(ref.variable)}/{inside}" if ref.variable else inside] = (
+                ref.kind,
+                target,
+            )
+    variables = {name: value for name, value in references.variables.items() if name not in leading}
+    return files, {**variables, **{name: bundled_variable(name) for name in leading}}
+
+
+def _reads_as(version: ConfigurationVersion, reading: dict) -> bool:
+    return all(getattr(version, key) == value for key, value in reading.items())
 
 
 def create_version(
@@ -104,6 +163,9 @@ def create_version(
     user,
     message: str,
     sha256: str | None = None,
+    format_version: int | None = None,
+    format_forced: bool = False,
+    path_variables: dict | None = None,
 ) -> ConfigurationVersion:
     """Store a new version of ``configuration`` bundling ``files`` and make it the current one.
 
@@ -112,6 +174,7 @@ def create_version(
     holding them (so an edit re-bundles a 100 MB survey without reading it). Call inside
     ``transaction.atomic()`` with the configuration locked (``select_for_update``), so two saves cannot
     take the same number. ``sha256`` is ``bundle_hash(files)`` when the caller has it already.
+    ``format_version``, ``format_forced`` and ``path_variables``: how the version is read (see the model).
     """
     version = ConfigurationVersion.objects.create(
         configuration=configuration,
@@ -122,6 +185,9 @@ def create_version(
         message=message,
         validation=validation,
         created_by=user,
+        format_version=format_version,
+        format_forced=format_forced,
+        path_variables=path_variables or {},
     )
     VersionFile.objects.bulk_create(
         VersionFile(version=version, path=rel, kind=kind, stored=_stored(content))
@@ -132,10 +198,23 @@ def create_version(
     return version
 
 
-def validate(path: Path) -> dict:
-    """The validation record kept on a version: a load error, or the entity list and the issues."""
+def validate(path: Path, *, format_version: int | None = None, path_variables: dict | None = None) -> dict:
+    """The validation record kept on a version, of the YAML at ``path`` loaded confined to its folder:
+    a load error, or the entity list, the issues and the format it was read in."""
+    return validation_record(
+        lambda: load_project(path, format_version=format_version, path_variables=path_variables)
+    )
+
+
+def validate_staged(main: str, files: dict, **reading) -> dict:
+    """``validate`` for a bundle about to be stored (``bundle_files``), read as its version will be."""
+    staged = {rel: local for rel, (_, local) in files.items()}
+    return validation_record(lambda: load_staged(main, staged, **reading))
+
+
+def validation_record(load) -> dict:
     try:
-        project = load_project(path)
+        project = load()
     except shapeshift.ConfigError as exc:
         return {"error": _error_dict(exc), "issues": [], "entities": []}
     return {
@@ -143,7 +222,20 @@ def validate(path: Path) -> dict:
         "entities": list(project.entities),
         "issues": [issue.to_dict() for issue in shapeshift.validate(project)],
         "metadata": _metadata(project),
+        "format_version": project.format_version,
     }
+
+
+def format_read_in(forced: int | None, validation: dict, yaml_text: str) -> int | None:
+    """The format a version is read in: the forced one, else the one its load found, else (it does not
+    load) the one its YAML's root shows, as the engine detects it; None if the YAML does not parse."""
+    if forced or validation.get("format_version"):
+        return forced or validation["format_version"]
+    try:
+        root = safe_load(yaml_text, "main")
+    except shapeshift.ConfigError:  # a bound exceeded is one too
+        return None
+    return detect_format_version(root)
 
 
 def _metadata(project) -> dict:

@@ -5,17 +5,28 @@ read no file outside its bundle (``DirectoryResolver(confined=True)``), no envir
 operator has not listed in SHIFTBENCH_CONFIG_ENV (``${SHIFTBENCH_SECRET_KEY}`` must stay unresolved),
 and no SQL server the operator has not listed in SHIFTBENCH_SQL_ALLOWED, never this application's own
 database (``sql_policy``).
+
+Every ``shapeshift.load`` and ``shapeshift.collect_files`` of the application is in this module: a stored
+version is loaded by ``load_version`` alone, in the format it was imported in and with the ``${VAR}``
+folders bundled with it (``path_variables``), whatever the worker's environment holds.
 """
 
 import fnmatch
 import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
 from django.db import connections
 
 import shapeshift
+from shapeshift.config.loading import path_variables as engine_path_variables
+from shapeshift.paths import join_relative
 from shapeshift.sqlpolicy import SERVER_STARTED_SQL
+
+# A file reached through ``${VAR}`` at import is bundled under ``_env/<VAR>/`` (format-v2.md 2.3-2.5).
+ENV_FOLDER = "_env"
 
 
 def allowed_env() -> dict[str, str]:
@@ -75,22 +86,159 @@ def _own_postgres_databases() -> set[tuple[str, str]]:
     return found
 
 
+def bundled_variable(name: str) -> str:
+    """The folder of the bundle that stands for ``${name}`` in a stored version."""
+    return f"{ENV_FOLDER}/{name}"
+
+
+def stored_env(path_variables: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment a stored version is loaded with: the allowed one, its path variables over it.
+
+    A path variable wins over the worker's own value, so the version reads the files it was imported
+    with, inside its bundle, on any machine (``importing.bundle_files``).
+    """
+    return {**allowed_env(), **(path_variables or {})}
+
+
 def _resolver(path: Path, unavailable: dict | None = None) -> shapeshift.DirectoryResolver:
     return shapeshift.DirectoryResolver(path.parent, confined=True, unavailable=unavailable)
 
 
-def load_project(path, unavailable: dict | None = None) -> shapeshift.Project:
-    """``shapeshift.load`` for the YAML at ``path``, confined; raises shapeshift.ConfigError.
-
-    ``unavailable``: files of the bundle that must not be read, with the reason (``Bundle.unavailable``).
-    """
-    path = Path(path)
+def _load(main: str, resolver, format_version: int | None, path_variables) -> shapeshift.Project:
     return shapeshift.load(
-        path.name, _resolver(path, unavailable), env=allowed_env(), sql_policy=sql_policy()
+        main,
+        resolver,
+        env=stored_env(path_variables),
+        sql_policy=sql_policy(),
+        format_version=format_version,
     )
 
 
-def referenced_files(path) -> list:
-    """``shapeshift.collect_files`` for the YAML at ``path``, confined; raises shapeshift.ConfigError."""
+def load_project(
+    path,
+    unavailable: dict | None = None,
+    *,
+    format_version: int | None = None,
+    path_variables: Mapping[str, str] | None = None,
+) -> shapeshift.Project:
+    """``shapeshift.load`` for the YAML at ``path``, confined; raises shapeshift.ConfigError.
+
+    ``unavailable``: files of the bundle that must not be read, with the reason (``Bundle.unavailable``).
+    ``format_version``: the format forced at import (None: detected from the file). ``path_variables``:
+    the variables bundled with the version (``ConfigurationVersion.path_variables``).
+    """
     path = Path(path)
-    return shapeshift.collect_files(path.name, _resolver(path), env=allowed_env())
+    return _load(path.name, _resolver(path, unavailable), format_version, path_variables)
+
+
+def load_version(version, bundle=None) -> shapeshift.Project:
+    """The stored ``version`` loaded from its bundle (``version.bundle()`` unless given), as every use
+    loads it: in its forced format if it has one, with its bundled variables. Raises
+    shapeshift.ConfigError, or OSError when the bundle cannot be written. Queries the database.
+    """
+    bundle = bundle or version.bundle()
+    return load_project(
+        bundle.main,
+        bundle.unavailable,
+        format_version=version.forced_format,
+        path_variables=version.path_variables,
+    )
+
+
+def load_staged(
+    main: str,
+    files: Mapping[str, Path],
+    *,
+    format_version: int | None = None,
+    path_variables: Mapping[str, str] | None = None,
+) -> shapeshift.Project:
+    """A bundle about to be stored, loaded as its version will be: ``files`` maps each path in the bundle
+    to the local file it will hold, and nothing else can be read. Raises shapeshift.ConfigError.
+    """
+    return _load(main, StagedResolver(files), format_version, path_variables)
+
+
+@dataclass
+class References:
+    """What a configuration being imported refers to."""
+
+    files: list = field(default_factory=list)  # shapeshift.FileRef, each possibly through a ${VAR}
+    variables: dict[str, str] = field(default_factory=dict)  # each ${VAR} a path went through: its value
+
+
+def referenced_files(path) -> References:
+    """``shapeshift.collect_files`` for the YAML at ``path`` being imported; raises shapeshift.ConfigError.
+
+    Confined to the YAML's folder and to the folders the allowed variables name (``ImportResolver``):
+    a file reached through ``${VAR}`` is read from where the importing process's variable points. The
+    files are those of the format detected from the file (collect_files cannot be given another).
+    """
+    path = Path(path)
+    env = allowed_env()
+    resolver = ImportResolver(path.parent, env.values())
+    files = shapeshift.collect_files(path.name, resolver, env=env)
+    variables = engine_path_variables(path.name, resolver, env=env)
+    return References(files, dict(variables))
+
+
+class ImportResolver:
+    """FileResolver for an import: the configuration's folder, confined, plus the folders named by the
+    allowed environment variables (absolute paths of existing folders), where ``${VAR}`` paths lead.
+
+    Listing a variable in SHIFTBENCH_CONFIG_ENV lets configurations read it; a folder it names is read
+    only at import, to bundle what the configuration references there.
+    """
+
+    def __init__(self, folder, values) -> None:
+        self.folder = Path(folder).resolve()
+        self.roots = [
+            Path(value).resolve()
+            for value in values
+            if value and os.path.isabs(value) and Path(value).is_dir() and Path(value).resolve() != Path("/")
+        ]
+
+    def _path(self, relative: str) -> Path:
+        resolved = (self.folder / relative).resolve()  # an absolute ``relative`` stays itself
+        if any(resolved.is_relative_to(root) for root in (self.folder, *self.roots)):
+            return resolved
+        raise FileNotFoundError(f"{relative}: outside the configuration's folder")
+
+    def read_bytes(self, relative: str) -> bytes:
+        path = self._path(relative)
+        if not path.is_file():
+            raise FileNotFoundError(f"{relative}: no such file")
+        return path.read_bytes()
+
+    def local_path(self, relative: str) -> Path:
+        path = self._path(relative)
+        if not path.exists():
+            raise FileNotFoundError(f"{relative}: no such file")
+        return path
+
+    def exists(self, relative: str) -> bool:
+        try:
+            return self._path(relative).exists()
+        except FileNotFoundError:
+            return False
+
+
+class StagedResolver:
+    """FileResolver over a bundle not stored yet: each path in the bundle maps to a local file."""
+
+    def __init__(self, files: Mapping[str, Path]) -> None:
+        self.files = {join_relative("", name): Path(local) for name, local in files.items()}
+
+    def _path(self, relative: str) -> Path:
+        found = self.files.get(join_relative("", relative))
+        if found is None:
+            raise FileNotFoundError(f"{relative}: no such file in the bundle")
+        return found
+
+    def read_bytes(self, relative: str) -> bytes:
+        return self._path(relative).read_bytes()
+
+    def local_path(self, relative: str) -> Path:
+        return self._path(relative)
+
+    def exists(self, relative: str) -> bool:
+        return join_relative("", relative) in self.files

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils.functional import cached_property
 
 import shapeshift
+from configurations.loading import bundled_variable
 from configurations.storage import (
     CHUNK_SIZE,
     Finding,
@@ -204,6 +205,23 @@ class ConfigurationVersion(models.Model):
     message = models.CharField(max_length=500, blank=True)
     # The result of shapeshift.validate, kept because a version never changes: {"error": …, "issues": […]}.
     validation = models.JSONField(default=dict, blank=True)
+    # Which format the version is read in (format-v2.md 1.1), and why. A detected format needs nothing at
+    # load (the YAML never changes, so detection always gives it again); a forced one is passed to every
+    # load. One value plus a flag rather than "detected" and "forced" columns: pages and the API show the
+    # format the version is read in, and a forced version has no other.
+    format_version = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        choices=[(1, "1"), (2, "2")],
+        help_text="The configuration format it is read in; empty when the YAML could not be parsed.",
+    )
+    format_forced = models.BooleanField(
+        default=False, help_text="The format was chosen at import instead of detected from the file."
+    )
+    # The ${VAR}s its file paths went through at import, and what each stands for at every load, over the
+    # allowed environment: "_env/VAR" (the bundle's copy of its folder) for one a path starts with, its
+    # value at import for one inside a path. The version never needs a worker's variables to find its files.
+    path_variables = models.JSONField(default=dict, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -240,6 +258,28 @@ class ConfigurationVersion(models.Model):
     @property
     def warning_count(self) -> int:
         return sum(1 for issue in self.validation.get("issues", []) if issue["severity"] == "warning")
+
+    @property
+    def format_display(self) -> str:
+        """ "format 2, detected", "format 1, forced", or "format unknown" (the YAML did not parse)."""
+        if self.format_version is None:
+            return "format unknown"
+        return f"format {self.format_version}, {'forced' if self.format_forced else 'detected'}"
+
+    @property
+    def bundled_variables(self) -> dict[str, str]:
+        """The path variables whose files are bundled: ``{VAR: "_env/VAR"}`` (see ``path_variables``)."""
+        return {name: value for name, value in self.path_variables.items() if value == bundled_variable(name)}
+
+    @property
+    def fixed_variables(self) -> dict[str, str]:
+        """The path variables used inside paths, fixed to their value at import."""
+        return {name: value for name, value in self.path_variables.items() if value != bundled_variable(name)}
+
+    @property
+    def forced_format(self) -> int | None:
+        """The format every load of this version must use, or None to detect it from the file."""
+        return self.format_version if self.format_forced else None
 
     @property
     def bundle_folder(self) -> Path:
@@ -333,10 +373,9 @@ class ConfigurationVersion(models.Model):
     @cached_property
     def project(self):
         """The loaded shapeshift project (raises shapeshift.ConfigError). Queries the database."""
-        from configurations.loading import load_project
+        from configurations.loading import load_version
 
-        bundle = self.bundle()
-        return load_project(bundle.main, bundle.unavailable)
+        return load_version(self)
 
     def project_or_error(self) -> tuple[object | None, str | None]:
         """``(project, None)``, or ``(None, message)`` when the version does not load: a stored version may

@@ -12,7 +12,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 
-from configurations.importing import bundle_hash, create_version, validate
+from configurations.importing import bundle_hash, create_version, format_read_in, validate
 from configurations.models import Configuration, ConfigurationVersion, StoredFile
 
 # A draft larger than this is refused before anything reads it (the editor posts it on every pause).
@@ -74,11 +74,12 @@ def draft_bundle(version: ConfigurationVersion, yaml_text: str):
 def validate_draft(version: ConfigurationVersion, yaml_text: str) -> dict:
     """The validation record (as stored on a version) of ``yaml_text`` bundled with ``version``'s files.
 
-    Runs the real ``shapeshift.load`` and ``shapeshift.validate``. Raises EditRefused for a draft that
-    is too large or a bundle that cannot be read.
+    Runs the real ``shapeshift.load`` and ``shapeshift.validate``, in the version's forced format and with
+    its bundled variables, as its edit will be read. Raises EditRefused for a draft that is too large or a
+    bundle that cannot be read.
     """
     with draft_bundle(version, normalize(yaml_text)) as main:
-        record = validate(main)
+        record = validate(main, format_version=version.forced_format, path_variables=version.path_variables)
         prefix = str(main.parent) + os.sep
     if record.get("error"):  # messages name files inside the bundle, never the temporary folder
         error = record["error"]
@@ -98,7 +99,9 @@ def save_edited_version(
        bundle has it; only the main YAML is new.
     2. Its validation is run on that bundle. A YAML that does not load is saved all the same, with its
        error, as an import would.
-    3. It becomes the current version.
+    3. It is read as the current version is: in its forced format if it has one (else the format is
+       detected again, from the new YAML), with the same bundled variables.
+    4. It becomes the current version.
 
     Raises EditRefused when the configuration has no version to edit, when ``base`` (the version number
     the editor started from) is no longer the current one (someone saved meanwhile), when the YAML is
@@ -133,6 +136,9 @@ def save_edited_version(
             user=user,
             message=message,
             sha256=bundle_hash(files),
+            format_version=format_read_in(current.forced_format, validation, yaml_text),
+            format_forced=current.format_forced,
+            path_variables=current.path_variables,
         )
 
 
@@ -176,6 +182,11 @@ class VersionDiff:
     @property
     def identical(self) -> bool:
         return self.a.sha256 == self.b.sha256
+
+    @property
+    def format_changed(self) -> bool:
+        """Whether the two are read in different formats (one forced, or its YAML detected as the other)."""
+        return self.a.format_version != self.b.format_version
 
     @property
     def yaml_changed(self) -> bool:

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from configurations.forms import EditForm, ImportForm, VersionPickForm
 from configurations.importing import ImportFailed, import_configuration
 from configurations.models import Configuration
+from configurations.outline import outline
 from configurations.versioning import EditRefused, diff_versions, save_edited_version, validate_draft
 from shiftbench.uploads import RefusedRequest, answers_large_uploads_with, refused_uploads
 
@@ -48,7 +49,11 @@ def configuration_import(request):
             main = form.write_bundle(Path(folder))
             try:
                 version, created = import_configuration(
-                    main, form.cleaned_data["name"] or None, request.user, form.cleaned_data["message"]
+                    main,
+                    form.cleaned_data["name"] or None,
+                    request.user,
+                    form.cleaned_data["message"],
+                    format_version=form.cleaned_data["format_version"],
                 )
             except ImportFailed as exc:
                 # The message names the temporary folder; the user knows the file by its own name.
@@ -74,7 +79,7 @@ def configuration_detail(request, name):
             "configuration": configuration,
             "versions": versions,
             "version": version,
-            "entities": project.entities.values() if project else [],
+            "outline": outline(project) if project else None,
             "project_error": project_error,
             "issues_by_severity": _issues_by_severity(version.validation if version else {}),
         },

@@ -7,6 +7,7 @@ logged-in session (unsafe methods then need the CSRF token); anyone else gets 40
 from django.contrib.auth.decorators import login_not_required
 from ninja import NinjaAPI
 
+import configurations.api
 import testruns.api
 from accounts.auth import SessionAuth, TokenAuth, docs_access
 
@@ -21,10 +22,11 @@ class ShiftBenchAPI(NinjaAPI):
 api = ShiftBenchAPI(
     title="ShiftBench API",
     version="1",
-    description="Start test runs of Shape Shifter configurations and read their results.",
+    description="Import Shape Shifter configurations, start test runs of them and read their results.",
     auth=[TokenAuth(), SessionAuth()],
     docs_decorator=docs_access,
 )
+api.add_router("/configurations", configurations.api.router)
 api.add_router("/test-runs", testruns.api.router)
 testruns.api.add_exception_handlers(api)
 

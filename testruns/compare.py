@@ -60,7 +60,13 @@ _KEYS_CACHE_SIZE = 64
 
 
 def _version_keys(version) -> dict[str, EntityKeys]:
-    cache_key = (version.sha256, version.main_file)
+    # The bundle's hash and how it is read (a forced format, bundled variables) decide what loads.
+    cache_key = (
+        version.sha256,
+        version.main_file,
+        version.forced_format,
+        tuple(version.path_variables.items()),
+    )
     if cache_key in _KEYS_CACHE:
         return _KEYS_CACHE[cache_key]
     try:
@@ -69,7 +75,8 @@ def _version_keys(version) -> dict[str, EntityKeys]:
         return {}  # not remembered: the next page tries again
     keys = {}
     for name, spec in entities.items():
-        surrogate = spec.surrogate_id if isinstance(spec.surrogate_id, str) else None
+        # the identity column: surrogate_id in format 1, public_id in format 2 (format-v2.md 5.2)
+        surrogate = spec.identity if isinstance(spec.identity, str) else None
         keys[name] = EntityKeys(tuple(key for key in spec.keys or [] if isinstance(key, str)), surrogate)
     if len(_KEYS_CACHE) >= _KEYS_CACHE_SIZE:
         _KEYS_CACHE.pop(next(iter(_KEYS_CACHE)))

@@ -16,7 +16,7 @@ from django.db import InterfaceError, OperationalError, close_old_connections, c
 from django.utils import timezone
 
 import shapeshift
-from configurations.loading import load_project
+from configurations.loading import load_version
 from configurations.storage import StagedFile
 from testruns.models import EntityResult, NoVersionToRun, RunLost, RunNotQueued, Status, TestRun
 from testruns.options import RunOptions
@@ -203,7 +203,7 @@ def _process(run: TestRun, stop: threading.Event, outage: "DatabaseOutage | None
     except OSError as exc:  # a full disk under VAR_DIR, say: the user cannot fix it, but must see it
         return Status.FAILED, f"The configuration's files could not be prepared for the run: {exc}"
     try:
-        project = load_project(bundle.main, bundle.unavailable)
+        project = load_version(run.version, bundle)
         plan = shapeshift.plan(project, options.entities)
     except shapeshift.ConfigError as exc:
         return Status.FAILED, str(exc)

@@ -6,6 +6,7 @@ the ones many modules share.
 """
 
 import hashlib
+import shutil
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -20,6 +21,20 @@ from testruns.options import RunOptions
 REPO = Path(__file__).resolve().parent.parent
 DEMO = REPO / "examples" / "demo"
 DEMO_YAML = DEMO / "demo.yml"
+# shared/ sits beside the repository (as in CI and on developer machines)
+SHARED_DATA = REPO.parent / "shared" / "data"
+CONFORMANCE_V2 = SHARED_DATA / "conformance-v2"  # format-2 cases with the reference tool's expected tables
+UPSTREAM = SHARED_DATA / "upstream-projects"  # the reference repository's own projects (see its README)
+
+
+def copy_case(source: Path, into: Path) -> Path:
+    """A copy of the folder ``source`` (a conformance case, an upstream project) under ``into``; returns it.
+
+    Tests import copies: an import must never depend on (or write beside) the shared originals.
+    """
+    target = into / source.name
+    shutil.copytree(source, target)
+    return target
 
 
 # --- versions -----------------------------------------------------------------------------------------------

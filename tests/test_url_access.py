@@ -77,6 +77,11 @@ API_CASES = {
     "api-1:delete_test_run": Case("delete", known=A_RUN, unknown=NO_RUN),
     "api-1:get_test_run_progress": Case(known=A_RUN, unknown=NO_RUN),
     "api-1:cancel_test_run": Case("post", known=A_RUN, unknown=NO_RUN),
+    "api-1:import_configuration_files": Case("post", data={"name": "demo"}),
+    "api-1:list_configurations": Case(),
+    "api-1:get_configuration": Case(known=DEMO, unknown=NOPE),
+    "api-1:list_versions": Case(known=DEMO, unknown=NOPE),
+    "api-1:get_version": Case(known={**DEMO, "number": 1}, unknown={**DEMO, "number": 9}),
 }
 # Open to everyone by design, or guarded by their own login page (the admin's, tested in test_admin_pages).
 PUBLIC = {"login", "logout", "api-1:api-root"}
@@ -169,7 +174,7 @@ def test_it_shows_the_styled_404_for_an_unknown_object(alice_client, run, name):
 
 
 @pytest.mark.parametrize("name", sorted(n for n, case in API_CASES.items() if case.unknown is not None))
-def test_it_answers_404_json_for_an_unknown_run(alice_client, run, name):
+def test_it_answers_404_json_for_an_unknown_object(alice_client, run, name):
     response = call(alice_client, name, API_CASES[name], run, unknown=True)
 
     assert response.status_code == 404

@@ -1,5 +1,6 @@
 """Who may call the API: a bearer token or a session; anyone else gets 401 JSON, never a login page."""
 
+import functools
 import uuid
 
 import pytest
@@ -14,8 +15,9 @@ BODY = {"config_name": "demo", "options": {"entities": ["site"]}}
 
 
 # Every operation of the OpenAPI document, whichever app's router it comes from: (method, path).
+PARAMETERS = {"{run_id}": str(uuid.UUID(int=1)), "{name}": "demo", "{number}": "1"}
 OPERATIONS = [
-    (method, path.replace("{run_id}", str(uuid.UUID(int=1))))
+    (method, functools.reduce(lambda text, item: text.replace(*item), PARAMETERS.items(), path))
     for path, methods in api.get_openapi_schema()["paths"].items()
     for method in methods
 ]

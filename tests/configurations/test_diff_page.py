@@ -144,3 +144,23 @@ def test_it_is_linked_from_a_run_of_an_older_version(alice_client, alice, demo_v
     save_edited_version(demo_version.configuration, text, alice, "m")
     content = alice_client.get(run.get_absolute_url()).content.decode()
     assert f'(current is v2: <a href="{url(1, 2)}">diff with current</a>)' in content
+
+
+def test_it_shows_each_versions_format_and_warns_when_they_differ(alice_client, tmp_path, alice):
+    from tests.factories import CONFORMANCE_V2, copy_case
+
+    old = copy_case(CONFORMANCE_V2 / "02_old_format_under_v2", tmp_path) / "shapeshifter.yml"
+    import_configuration(old, name="old", user=alice)
+    import_configuration(old, name="old", user=alice, format_version=2)
+
+    content = alice_client.get(url(1, 2, name="old")).content.decode()
+
+    assert "format 1</span>" in content and "format 2 · forced</span>" in content
+    assert "read in different formats: v1 in format 1, detected, v2 in format 2, forced" in content
+    assert "are identical: the same YAML and the same files" in content
+
+
+def test_it_says_nothing_of_the_format_when_it_is_the_same(alice_client, v2):
+    content = alice_client.get(url(1, 2)).content.decode()
+
+    assert "read in different formats" not in content

@@ -58,3 +58,37 @@ def test_without_the_flag_it_makes_the_file_current_again(alice):
     demo.refresh_from_db()
     assert demo.current_version.number == 3
     assert "demo v3 (imported" in out
+
+
+def test_it_forces_the_format_and_says_so():
+    out = import_demo("--format-version", "1")
+
+    version = Configuration.objects.get(name="demo").current_version
+    assert (version.format_version, version.format_forced) == (1, True)
+    assert "demo v1 (imported, format 1, forced," in out
+
+
+def test_it_refuses_an_unknown_format():
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="invalid choice: 3"):
+        import_demo("--format-version", "3")
+    assert not Configuration.objects.exists()
+
+
+def test_it_lists_the_variables_it_bundled(tmp_path, settings, monkeypatch):
+    from io import StringIO
+
+    from tests.factories import CONFORMANCE_V2, copy_case
+
+    case = copy_case(CONFORMANCE_V2 / "10_env_vars_and_include", tmp_path)
+    variables = dict(line.split("=", 1) for line in (case / "run.env").read_text().split())
+    settings.CONFIG_ENV = list(variables)
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    out = StringIO()
+
+    call_command("import_configuration", str(case / "shapeshifter.yml"), "--name", "env", stdout=out)
+
+    assert "format 2, detected" in out.getvalue()
+    assert "  ${LABEL_DIR}: 1 file bundled in _env/LABEL_DIR/\n" in out.getvalue()

@@ -189,3 +189,33 @@ def test_it_stores_hostile_yaml_with_the_reason_it_does_not_load(alice_client, t
     assert response.status_code == 200
     assert message in response.content.decode()
     assert message in ConfigurationVersion.objects.get().validation["error"]["message"]
+
+
+def test_it_offers_to_force_the_format(alice_client):
+    content = alice_client.get(URL).content.decode()
+
+    assert '<select name="format_version"' in content
+    assert '<option value="" selected>Detect from the file</option>' in content
+    assert '<option value="2">Force format 2' in content
+
+
+def test_it_stores_a_forced_format(alice_client):
+    alice_client.post(URL, demo_upload(format_version="1"))
+
+    version = ConfigurationVersion.objects.get()
+    assert (version.format_version, version.format_forced) == (1, True)
+
+
+def test_it_detects_the_format_when_none_is_forced(alice_client):
+    alice_client.post(URL, demo_upload(format_version=""))
+
+    version = ConfigurationVersion.objects.get()
+    assert version.format_forced is False and version.format_version == version.validation["format_version"]
+
+
+def test_it_rejects_an_unknown_format(alice_client):
+    response = alice_client.post(URL, demo_upload(format_version="3"))
+
+    assert response.status_code == 200
+    assert b"Select a valid choice" in response.content
+    assert not ConfigurationVersion.objects.exists()

@@ -200,3 +200,21 @@ def test_it_is_not_linked_without_a_previous_run(alice_client, demo_version):
     )
 
     assert "Compare with previous run" not in alice_client.get(run.get_absolute_url()).content.decode()
+
+
+def test_it_shows_the_format_each_run_read_its_configuration_in(alice_client):
+    from tests.factories import make_version
+
+    detected = make_version("old", 1, format_version=1)
+    forced = make_version("old", 2, format_version=2, format_forced=True, current=True)
+    base, head = make_run(detected, Status.COMPLETED), make_run(forced, Status.COMPLETED)
+
+    content = alice_client.get(url(base, head)).content.decode()
+    same = alice_client.get(url(head, head)).content.decode()
+
+    assert "format 1</span>" in content and "format 2 · forced</span>" in content
+    assert (
+        "read their configurations in different formats (base format 1, detected, head format 2, forced)"
+        in content
+    )
+    assert "different formats" not in same

@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
+import shapeshift
 from configurations.importing import ImportFailed, import_configuration
 
 
@@ -11,14 +12,22 @@ class Command(BaseCommand):
         parser.add_argument("--name", help="configuration name (default: the file name without .yml)")
         parser.add_argument("--message", default="", help="a note on this version")
         parser.add_argument(
+            "--format-version",
+            type=int,
+            choices=shapeshift.FORMAT_VERSIONS,
+            help="read the version in this configuration format on every load (default: detect it)",
+        )
+        parser.add_argument(
             "--if-missing",
             action="store_true",
             help="do nothing if a configuration of that name exists (keeps the edits made since)",
         )
 
-    def handle(self, path, name=None, message="", if_missing=False, **options):
+    def handle(self, path, name=None, message="", if_missing=False, format_version=None, **options):
         try:
-            version, created = import_configuration(path, name=name, message=message, if_missing=if_missing)
+            version, created = import_configuration(
+                path, name=name, message=message, if_missing=if_missing, format_version=format_version
+            )
         except ImportFailed as exc:
             raise CommandError(str(exc)) from None
         if created:
@@ -26,7 +35,11 @@ class Command(BaseCommand):
         else:
             state = "already there, left as it is" if if_missing else "unchanged"
         self.stdout.write(
-            f"{version.configuration.name} v{version.number} ({state}, "
+            f"{version.configuration.name} v{version.number} ({state}, {version.format_display}, "
             f"{version.files.count()} files, {version.error_count} errors, "
             f"{version.warning_count} warnings)"
         )
+        for variable, folder in version.bundled_variables.items():
+            bundled = version.files.filter(path__startswith=f"{folder}/").count()
+            files = "file" if bundled == 1 else "files"
+            self.stdout.write(f"  ${{{variable}}}: {bundled} {files} bundled in {folder}/")
