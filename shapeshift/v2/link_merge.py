@@ -69,6 +69,8 @@ def _coerced_pair(first: pd.Series, second: pd.Series) -> tuple[pd.Series, pd.Se
 def _against_numbers(text: pd.Series, numbers: pd.Series) -> tuple[pd.Series, pd.Series]:
     if not _is_text(text):
         return text, numbers
+    if isinstance(text.dtype, pd.CategoricalDtype):
+        text = text.astype(object)  # text read as category (sources.files.compact_text_dtype)
     converted = pd.to_numeric(text, errors="coerce")
     if not (converted.isna() & text.notna()).any():
         return converted, numbers
@@ -82,7 +84,10 @@ def _is_numeric(column: pd.Series) -> bool:
 
 
 def _is_text(column: pd.Series) -> bool:
-    return types.is_object_dtype(column.dtype) or types.is_string_dtype(column.dtype)
+    dtype = column.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        dtype = dtype.categories.dtype
+    return types.is_object_dtype(dtype) or types.is_string_dtype(dtype)
 
 
 def has_null_keys(left: pd.DataFrame, left_keys: list, right: pd.DataFrame, right_keys: list) -> bool:

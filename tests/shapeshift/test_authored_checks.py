@@ -491,3 +491,10 @@ def test_arbodat_with_a_checks_section(tmp_path):
     assert {r.status for r in run_checks(checks, head, baseline=same) if r.kind == K.EQUALS_BASELINE} == {
         S.PASSED
     }
+
+
+@pytest.mark.parametrize("header", [V2_HEADER, ""], ids=["format 2", "format 1"])
+def test_validate_reports_the_checks_section(tmp_path, header):
+    project = _project(tmp_path, "checks:\n  nowhere:\n    - rows: {min: 1}\n", header=header)
+    codes = [issue.code for issue in shapeshift.validate(project)]
+    assert IssueCode.CHECK_ENTITY_UNKNOWN in codes

@@ -40,9 +40,28 @@ __all__ = ["validate"]
 
 
 def validate(project: Project) -> list[Issue]:
-    """Check a loaded configuration; return issues in rule order, entity by entity. Never raises."""
-    if project.format_version == FORMAT_V2:
-        return validate_v2(project)
+    """Check a loaded configuration; return issues in rule order, entity by entity. Never raises.
+
+    ShiftBench's own `checks:` section is checked last, in either format.
+    """
+    from ...targets.authored import parse_checks
+
+    issues = validate_v2(project) if project.format_version == FORMAT_V2 else _validate_v1(project)
+    try:
+        issues.extend(parse_checks(project)[1])
+    except Exception as exc:  # noqa: BLE001 - validate never raises
+        issues.append(
+            Issue(
+                E,
+                IssueCode.VALIDATION_CRASHED,
+                None,
+                f"checks: validation crashed: {type(exc).__name__}: {exc}",
+            )
+        )
+    return issues
+
+
+def _validate_v1(project: Project) -> list[Issue]:
     c = Collector(project)
     try:
         for message, path in project.load_warnings:

@@ -13,7 +13,7 @@ from ..model import Project
 from .collector import INFO, Collector, W
 from .v2_entity import unknown_keys
 
-TOP_LEVEL_KEYS = {"metadata", "entities", "options", "task_list"}
+TOP_LEVEL_KEYS = {"metadata", "entities", "options", "task_list", "checks"}  # checks: ShiftBench's
 V1_TOP_LEVEL_KEYS = {"mappings", "translation"}  # named by the format-mixture rule
 OPTIONS_KEYS = {
     "data_sources", "mappings", "translation", "translations", "dispatch", "layout", "ingesters",
