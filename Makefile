@@ -26,6 +26,7 @@ chromium:
 demo: setup
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py import_configuration examples/demo/demo.yml --name demo --if-missing --message "demo, loaded by make serve"
+	$(PY) manage.py import_configuration examples/demo/demo-v2.yml --name demo-v2 --if-missing --message "demo as a format-2 project, loaded by make serve"
 
 serve: demo
 	$(PY) manage.py collectstatic --noinput --verbosity 0

@@ -202,7 +202,8 @@ def _migrate(args) -> int:
     tree, notes = migrate_to_v2(
         project, default_entity=args.default_entity, rename=lambda name: renames.get(name, name)
     )
-    text = yaml.safe_dump(tree, sort_keys=False, allow_unicode=True, width=110)
+    text = f"# {pathlib.Path(args.config).name} as a format-2 project (python -m shapeshift migrate)\n"
+    text += yaml.safe_dump(tree, sort_keys=False, allow_unicode=True, width=110)
     if args.out:
         pathlib.Path(args.out).write_text(text, encoding="utf-8")
     else:

@@ -1,7 +1,8 @@
 """The format a version is read in (detected or forced at import) and the ${VAR}s bundled with it.
 
-Versions saved before are read in the format detected from their YAML, which never changes: the detected
-format is written onto them here, as an import would have (none forced, no variables bundled).
+Versions saved before were all read in format 1, the only one there was. They keep that meaning: a
+version whose YAML is now detected as format 2 (it has a root `metadata:` mapping) is recorded as forced
+to format 1, so its past runs and its next run read it alike; re-importing it reads it as format 2.
 """
 
 from django.db import migrations, models
@@ -24,7 +25,9 @@ def detect_formats(apps, schema_editor):
         # In slices: SQLite allows a limited number of query parameters.
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
-            ConfigurationVersion.objects.filter(pk__in=chunk).update(format_version=version)
+            ConfigurationVersion.objects.filter(pk__in=chunk).update(
+                format_version=1, format_forced=version != 1
+            )
 
 
 class Migration(migrations.Migration):

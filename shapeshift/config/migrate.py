@@ -100,8 +100,9 @@ class _Migration:
             if copies:
                 self.note(
                     name,
-                    f"extra columns copying {copies}: format 2 does not keep the copied column; "
-                    "list it in `columns` to keep it",
+                    f"extra columns {copies} copy the column of that name if the source has one: format 2 "
+                    "does not keep the copied column (list it in `columns` to keep it), and matches the "
+                    "name ignoring case",
                 )
         for fk in config.get("foreign_keys") or []:
             if not isinstance(fk, dict):

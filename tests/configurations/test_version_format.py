@@ -116,7 +116,8 @@ def test_an_edit_of_a_detected_version_detects_again(old_format, alice):
 migration = importlib.import_module("configurations.migrations.0002_version_format_and_path_variables")
 
 
-def test_the_migration_writes_the_detected_format_on_older_versions():
+def test_the_migration_keeps_older_versions_in_the_format_they_were_run_in():
+    """Before formats existed every version was read as format 1: one now detected as 2 stays 1, forced."""
     make_version("old", yaml_text="entities:\n  a: {columns: [x]}\n")
     make_version("project", yaml_text="metadata: {type: shapeshifter-project}\nentities: {}\n")
     make_version("included", yaml_text="metadata: '@include: meta.yml'\nentities: {}\n")
@@ -124,6 +125,10 @@ def test_the_migration_writes_the_detected_format_on_older_versions():
 
     migration.detect_formats(apps, None)
 
-    found = dict(ConfigurationVersion.objects.values_list("configuration__name", "format_version"))
-    assert found == {"old": 1, "project": 2, "included": 2, "broken": None}
-    assert not ConfigurationVersion.objects.filter(format_forced=True).exists()
+    found = {
+        name: (version, forced)
+        for name, version, forced in ConfigurationVersion.objects.values_list(
+            "configuration__name", "format_version", "format_forced"
+        )
+    }
+    assert found == {"old": (1, False), "project": (1, True), "included": (1, True), "broken": (None, False)}

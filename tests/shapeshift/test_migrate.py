@@ -62,7 +62,7 @@ def test_format_1_meanings_are_kept(tmp_path):
     sql = tree["entities"]["legacy_sql"]
     assert sql["query"] == "select 1 as a" and "values" not in sql
     assert any("'find': reads the default entity" in note for note in notes)
-    assert any("'trench': extra columns copying ['trench_name']" in note for note in notes)
+    assert any("'trench': extra columns ['trench_name'] copy the column" in note for note in notes)
 
 
 def test_rename_applies_to_every_column_reference(tmp_path):
@@ -98,7 +98,7 @@ def test_cli_migrate_renames_columns_as_format_2_reads_the_csv_header(tmp_path, 
     tree = yaml.safe_load(out.read_text(encoding="utf-8"))
     assert tree["entities"]["finds_raw"]["columns"] == ["trench", "trench_name", "find"]
     assert tree["entities"]["trench"]["keys"] == ["trench"]
-    assert "check: entity 'trench': extra columns copying" in capsys.readouterr().err
+    assert "check: entity 'trench': extra columns ['trench_name'] copy" in capsys.readouterr().err
     assert main(["migrate", str(out)]) == 2  # already format 2
 
 
