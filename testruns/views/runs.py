@@ -114,7 +114,7 @@ def run_status(request, run_id):
         ]
     context["new_events"] = events
     if not run.is_active and run.checks_total:  # the last poll brings the checks made after the entities
-        context["checks"] = CheckSummary.of(run.loaded_checks())
+        context["last_checks"] = CheckSummary.of(run.loaded_checks())
     return render(request, "testruns/partials/run_status.html", context)
 
 
