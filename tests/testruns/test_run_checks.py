@@ -215,7 +215,10 @@ def test_it_makes_the_configurations_own_checks(write_config, alice, run_it):
         "warning",
         [{"system_id": 3, "kind": "posthole"}],
     )
-    assert (checks["equals_baseline"].status, checks["equals_baseline"].reason) == ("skipped", "no baseline run")
+    assert (checks["equals_baseline"].status, checks["equals_baseline"].reason) == (
+        "skipped",
+        "no baseline run",
+    )
     assert checks["not_null"].details["location"].startswith("config.yml:")  # not the bundle's folder
     assert run.status == Status.FAILED
     assert run.summary == "1 check failed"  # the warning does not fail the run
@@ -298,4 +301,6 @@ def test_an_entity_left_out_of_the_run_has_its_checks_skipped(case35, run_it):
 
     sample = run.checks.filter(entity="sample")
     assert sample.exists() and set(sample.values_list("status", flat=True)) == {"skipped"}
-    assert stored(run, entity="sample", kind="required_entity").reason.startswith("entity 'sample' produced no")
+    assert stored(run, entity="sample", kind="required_entity").reason.startswith(
+        "entity 'sample' produced no"
+    )
