@@ -130,6 +130,11 @@ def show_run(*args) -> str:
 def test_show_run_lists_the_checks_that_did_not_pass(checked):
     out = show_run(str(checked.pk))
 
+    first = out.splitlines()[0]
+    assert (
+        f"run {checked.short_id} failed: 2 of 2 entities succeeded, 0 failed, 0 skipped; 1 of 4 checks"
+        in first
+    )
     assert "  verdict:   1 check failed" in out
     lines = out.splitlines()
     start = lines.index(f"4 checks: 2 failed (1 error, 1 warning), 1 skipped, 1 passed; from {CHECK_SOURCE}; "
