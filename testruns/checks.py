@@ -283,8 +283,11 @@ class CheckSummary:
     sources: list[str]
 
     @classmethod
-    def of(cls, checks: Iterable[RunCheck]) -> "CheckSummary":
-        checks = list(checks)
+    def of(cls, checks: Iterable[RunCheck], entities: Iterable[str] = ()) -> "CheckSummary":
+        """``entities``: those of the run (with a page of their own); each check gets ``has_page``."""
+        checks, entities = list(checks), set(entities)
+        for check in checks:
+            check.has_page = check.entity in entities
         failed = [check for check in checks if check.status == RunCheck.Status.FAILED]
         failed.sort(key=lambda check: check.severity != ERROR)  # stable: errors first, each in order
         return cls(

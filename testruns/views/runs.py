@@ -80,7 +80,8 @@ def run_detail(request, run_id):
     events = list(run.events.all())
     context = _status_context(run, results, events, 0)
     context.update(events=events, options=RunOptions.from_dict(run.options))
-    context["checks"] = CheckSummary.of(run.loaded_checks())  # no query for a run without checks
+    # no query for a run without checks
+    context["checks"] = CheckSummary.of(run.loaded_checks(), (result.entity for result in results))
     return render(request, "testruns/run_detail.html", context)
 
 
@@ -114,7 +115,7 @@ def run_status(request, run_id):
         ]
     context["new_events"] = events
     if not run.is_active and run.checks_total:  # the last poll brings the checks made after the entities
-        context["last_checks"] = CheckSummary.of(run.loaded_checks())
+        context["last_checks"] = CheckSummary.of(run.loaded_checks(), (result.entity for result in results))
     return render(request, "testruns/partials/run_status.html", context)
 
 

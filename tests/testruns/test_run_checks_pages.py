@@ -128,3 +128,20 @@ def test_the_history_lists_a_run_failed_by_its_checks_under_failed(alice_client,
 
     assert checked.short_id in content
     assert "(1 check failed)" in content
+
+
+def test_a_check_of_an_entity_the_run_lacks_names_it_without_a_link(alice_client, checked):
+    add_check(
+        checked,
+        4,
+        "project",
+        "required_entity",
+        "failed",
+        message="the target model requires entity 'project'",
+    )
+
+    checks = section(run_page(alice_client, checked), '<section id="run-checks"')
+
+    assert '<span class="check-entity" title="not an entity of this run">project</span>' in checks
+    assert reverse("testruns:entity", args=[checked.pk, "project"]) not in checks
+    assert f'href="{reverse("testruns:entity", args=[checked.pk, "site"])}"' in checks
