@@ -15,6 +15,7 @@ verdict. A cancel is honoured between the target model's checks and each entity'
 """
 
 import logging
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from itertools import groupby
@@ -66,6 +67,17 @@ def _failed(origin: str, kind: str, message: str, source: str = "", entity: str 
     )
 
 
+def _json_safe(value):
+    """``value`` with infinite and NaN floats as text: JSON has no such numbers (PostgreSQL refuses them)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {key: _json_safe(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(item) for item in value]
+    return value
+
+
 def _row(origin: str, source: str, result: CheckResult) -> RunCheck:
     return RunCheck(
         origin=origin,
@@ -78,8 +90,8 @@ def _row(origin: str, source: str, result: CheckResult) -> RunCheck:
         message=result.message,
         reason=result.reason,
         failing_rows=result.failing_rows,
-        sample=result.sample,
-        details=result.details,
+        sample=_json_safe(result.sample),
+        details=_json_safe(result.details),
     )
 
 

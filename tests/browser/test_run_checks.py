@@ -118,3 +118,44 @@ def test_arbodat_runs_fail_with_their_counts_and_failing_checks_show_their_rows(
     expect(sample).to_be_visible()
     expect(sample.locator("tbody tr")).to_have_count(len(first.sample))
     screenshots(page, "entity", "#entity-checks")
+
+
+@pytest.mark.worker
+def test_a_live_run_page_gets_the_checks_with_its_last_poll(
+    live_server, start_worker, queued, page, alice, tmp_path, htmx_version
+):
+    """Conformance case 35 (its own metadata.target_model) run by a real worker while the page polls: the
+    checks arrive out of band with the last poll, in htmx 2 and 4, with the failing rows the corpus names."""
+    import csv
+
+    from playwright.sync_api import expect
+
+    from configurations.importing import import_configuration
+    from tests.factories import CONFORMANCE_V2
+
+    case = copy_case(CONFORMANCE_V2 / "35_target_model_conformance", tmp_path)
+    import_configuration(case / "shapeshifter.yml", name="c35", user=alice)
+    with open(case / "expected" / "site.csv", newline="", encoding="utf-8") as handle:
+        nameless = [row["system_id"] for row in csv.DictReader(handle) if row["site_name"] == ""]
+
+    page.set_viewport_size(WIDTHS["wide"])
+    page.goto(f"{live_server.url}/configurations/c35/test-run")
+    page.get_by_label("User name").fill("alice")
+    page.get_by_label("Password").fill("password")
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("button", name="Start test run").click()
+    expect(page.locator("#run-status .run-summary .chip")).to_have_text("pending")
+    expect(page.locator("#run-checks")).to_be_empty()
+    page.evaluate("window.shiftbenchNoReload = true")  # gone if the page reloads
+
+    start_worker()
+    expect(page.locator("#run-status .run-summary .chip")).to_have_text("failed", timeout=60_000)
+
+    checks = page.locator("#run-checks")
+    expect(checks.locator("h2")).to_contain_text("Checks")
+    not_null = checks.locator("li.check-failed").filter(has_text="'site_name' is not nullable")
+    not_null.locator(".check-sample summary").click()
+    expect(not_null.locator("tbody tr td:first-child")).to_have_text(nameless)
+    expect(page.locator("#run-status .run-verdict")).to_contain_text("checks failed")
+    assert page.evaluate("window.shiftbenchNoReload") is True
+    screenshots(page, f"live_htmx{htmx_version}", "#run-checks")

@@ -304,3 +304,27 @@ def test_an_entity_left_out_of_the_run_has_its_checks_skipped(case35, run_it):
     assert stored(run, entity="sample", kind="required_entity").reason.startswith(
         "entity 'sample' produced no"
     )
+
+
+INFINITE = """
+entities:
+  reading:
+    type: csv
+    options: {filename: readings.csv}
+    keys: [value]
+    columns: [value]
+    surrogate_id: reading_id
+checks:
+  reading:
+    - accepted_values: {column: value, values: [1.5]}
+"""
+
+
+def test_values_json_cannot_hold_are_stored_as_text(write_config, alice, run_it):
+    path = write_config(INFINITE, readings__csv="value\n1.5\ninf\n")
+    version, _ = import_configuration(path, user=alice)
+
+    run = run_it(version)
+
+    check = stored(run, kind="accepted_values")
+    assert (check.status, check.sample) == ("failed", [{"system_id": 2, "value": "inf"}])
