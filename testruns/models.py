@@ -717,22 +717,6 @@ class EntityResult(models.Model):
         self.refresh_from_db(fields=["output", "output_size", "output_sha256", "output_lost"])
 
 
-class RunEvent(models.Model):
-    """A line of a run's own log, shown on the run page."""
-
-    run = models.ForeignKey(TestRun, on_delete=models.CASCADE, related_name="events")
-    created_at = models.DateTimeField(default=timezone.now)
-    level = models.CharField(max_length=10, default="info")
-    entity = models.CharField(max_length=200, blank=True)
-    message = models.TextField()
-
-    class Meta:
-        ordering = ["run", "pk"]
-
-    def __str__(self):
-        return self.message
-
-
 class RunCheck(models.Model):
     """One check of a run's data, made after its entities: against the target model, or one of the
     configuration's own (``checks:``). Written once, all of a run's together (``testruns.checks``).
@@ -788,3 +772,19 @@ class RunCheck(models.Model):
     @property
     def sample_columns(self) -> list[str]:
         return list(self.sample[0]) if self.sample else []
+
+
+class RunEvent(models.Model):
+    """A line of a run's own log, shown on the run page."""
+
+    run = models.ForeignKey(TestRun, on_delete=models.CASCADE, related_name="events")
+    created_at = models.DateTimeField(default=timezone.now)
+    level = models.CharField(max_length=10, default="info")
+    entity = models.CharField(max_length=200, blank=True)
+    message = models.TextField()
+
+    class Meta:
+        ordering = ["run", "pk"]
+
+    def __str__(self):
+        return self.message
