@@ -158,13 +158,16 @@ class RunChecks:
         return text.replace(self.root, "") if self.root else text
 
     def describe(self) -> str:
+        """What the run's event log says as the checks start."""
         parts = []
         if self.model is not None:
             parts.append(f"against the target model {self.model_source}")
         if self.authored:
             count = len(self.authored)
-            parts.append(f"{count} {'check' if count == 1 else 'checks'} of the configuration's own")
-        return " and ".join(parts) or "nothing can be checked"
+            parts.append(f"with {count} {'check' if count == 1 else 'checks'} of the configuration's own")
+        if not parts:
+            return "Nothing can be checked (the failed checks say why)."
+        return f"Checking the data {' and '.join(parts)}."
 
     def keep(self, name: str, table) -> None:
         """Keep what the checks read of an entity's final table; nothing for an entity no check reads.
@@ -268,7 +271,7 @@ def check_phase(run: TestRun, checks: RunChecks, should_stop: Callable[[], bool]
     (then nothing is stored). Every write is the worker's claimed write (RunLost once it is not).
     """
     with run.claimed_write(current_entity=""):
-        run.log("info", f"Checking the data {checks.describe()}.")
+        run.log("info", checks.describe())
     found = checks.evaluate(should_stop)
     if found is None:
         with run.claimed_write():

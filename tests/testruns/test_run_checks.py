@@ -93,6 +93,8 @@ def test_it_checks_the_data_against_the_projects_target_model_and_fails_the_run(
 
     # a required entity the project lacks (the editor's MISSING_REQUIRED_ENTITY)
     assert stored(run, entity="project", kind="required_entity").status == "failed"
+    source = "Mini excavation model 1.0.0 (the project's metadata.target_model)"
+    assert run.events.filter(message=f"Checking the data against the target model {source}.").exists()
     assert run.events.filter(level="error", message__startswith=f"Checks: {len(checks)} checks:").exists()
     assert run.events.last().message == f"Run failed: {run.summary}."
 
@@ -220,6 +222,7 @@ def test_it_makes_the_configurations_own_checks(write_config, alice, run_it):
         "no baseline run",
     )
     assert checks["not_null"].details["location"].startswith("config.yml:")  # not the bundle's folder
+    assert run.events.filter(message="Checking the data with 4 checks of the configuration's own.").exists()
     assert run.status == Status.FAILED
     assert run.summary == "1 check failed"  # the warning does not fail the run
 
@@ -252,6 +255,7 @@ def test_a_target_model_that_cannot_be_read_is_a_failed_check_and_the_entities_s
     assert str(tmp_path) not in unreadable.message
     assert run.entities_succeeded == run.entities_total
     assert (run.status, run.summary) == (Status.FAILED, "1 check failed")
+    assert run.events.filter(message="Nothing can be checked (the failed checks say why).").exists()
 
 
 def test_an_error_inside_the_checks_ends_the_run_failed_with_why(case35, run_it, monkeypatch):
