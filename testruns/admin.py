@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 
 from configurations.admin import ReadOnlyAdmin
 from testruns.execution import rerun_run
-from testruns.models import EntityResult, RunAlreadyFinished, RunEvent, RunNotQueued, TestRun
+from testruns.models import EntityResult, RunAlreadyFinished, RunCheck, RunEvent, RunNotQueued, TestRun
 from testruns.options import InvalidOptions
 
 # What a run did: set by the worker, never by hand.
@@ -24,6 +24,8 @@ RUN_HISTORY_FIELDS = [
     "entities_succeeded",
     "entities_failed",
     "entities_skipped",
+    "checks_total",
+    "checks_failed",
     "error_message",
     "cancel_requested_at",
     "task_id",
@@ -122,4 +124,14 @@ class RunEventAdmin(ReadOnlyAdmin):
     list_select_related = ["run__configuration"]
     raw_id_fields = ["run"]
     search_fields = ["message", "entity"]
+    show_full_result_count = False
+
+
+@admin.register(RunCheck)
+class RunCheckAdmin(ReadOnlyAdmin):
+    list_display = ["run", "position", "entity", "kind", "severity", "status", "failing_rows", "origin"]
+    list_filter = ["status", "severity", "origin", "kind"]
+    list_select_related = ["run__configuration"]
+    raw_id_fields = ["run"]
+    search_fields = ["entity", "message", "run__id"]
     show_full_result_count = False

@@ -47,11 +47,14 @@ class RunFilters(Schema):
 
 
 class RunPagination(LimitOffsetPagination):
-    """Limit/offset pages of run objects, without the entities' preview rows (GET one run for those)."""
+    """Limit/offset pages of run objects, without the entities' preview rows and the runs' checks (GET one
+    run for those)."""
 
     def paginate_queryset(self, queryset, pagination, request, **params):
         page = super().paginate_queryset(queryset, pagination, request, **params)
-        page["items"] = [run_result(run, previews=False, request=request) for run in page["items"]]
+        page["items"] = [
+            run_result(run, previews=False, request=request, checks=False) for run in page["items"]
+        ]
         return page
 
 
@@ -101,7 +104,7 @@ def list_test_runs(request, filters: Query[RunFilters]):
 
 @router.get("/{uuid:run_id}", response={200: TestRunResult, 404: Error})
 def get_test_run(request, run_id: UUID):
-    """One run with every entity's result and preview rows."""
+    """One run with every entity's result and preview rows, and the checks of its data."""
     return run_result(get_object_or_404(TestRun.objects.with_results(), pk=run_id), request=request)
 
 

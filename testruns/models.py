@@ -34,6 +34,8 @@ COUNTERS = [
     "entities_succeeded",
     "entities_failed",
     "entities_skipped",
+    "checks_total",
+    "checks_failed",
 ]
 
 
@@ -240,6 +242,9 @@ class TestRun(models.Model):
     entities_succeeded = models.PositiveIntegerField(default=0)
     entities_failed = models.PositiveIntegerField(default=0)
     entities_skipped = models.PositiveIntegerField(default=0)
+    # The checks run after the entities (``RunCheck``): how many, and how many failed at error level.
+    checks_total = models.PositiveIntegerField(default=0)
+    checks_failed = models.PositiveIntegerField(default=0)
     error_message = models.TextField(blank=True)
     cancel_requested_at = models.DateTimeField(null=True, blank=True)
     task_id = models.CharField(max_length=64, blank=True)
@@ -280,9 +285,9 @@ class TestRun(models.Model):
     def shortfalls(self) -> list[str]:
         """What keeps the run from ``completed``, from its counters: ["19 entities failed", "33 skipped"].
 
-        Empty when every planned entity succeeded. Entities a finished run never finished (crashed, cancelled,
-        never reached) count too, so an empty list means exactly "succeeded == total". Error-level check
-        failures, once runs have checks, join the list here ("2 checks failed"). No query.
+        Empty when every planned entity succeeded and no error-level check failed. Entities a finished run
+        never finished (crashed, cancelled, never reached) count too, so without checks an empty list means
+        exactly "succeeded == total". Error-level check failures join the list ("2 checks failed"). No query.
         """
         return self._shortfalls(ended=not self.is_active)
 
@@ -296,6 +301,8 @@ class TestRun(models.Model):
         if unfinished > 0 and ended:
             noun = "" if parts else (" entity" if unfinished == 1 else " entities")
             parts.append(f"{unfinished:,}{noun} not finished")
+        if self.checks_failed:
+            parts.append(f"{self.checks_failed:,} {'check' if self.checks_failed == 1 else 'checks'} failed")
         return parts
 
     @property
@@ -545,6 +552,14 @@ class TestRun(models.Model):
                 self.log("error", reason, entity=entity)
         return bool(failed)
 
+    def loaded_checks(self) -> list["RunCheck"]:
+        """The run's checks in order: prefetched ones as they are, else one query, or none at all for a run
+        without checks (``checks_total`` 0), so pages and exports of such runs cost what they did before.
+        """
+        if not self.checks_total and "checks" not in getattr(self, "_prefetched_objects_cache", {}):
+            return []
+        return list(self.checks.all())
+
     def log(self, level: str, message: str, entity: str = "") -> "RunEvent":
         return RunEvent.objects.create(run=self, level=level, message=message[:2000], entity=entity)
 
@@ -700,6 +715,63 @@ class EntityResult(models.Model):
             output="", output_size=None, output_sha256="", output_lost=reason[:500]
         )
         self.refresh_from_db(fields=["output", "output_size", "output_sha256", "output_lost"])
+
+
+class RunCheck(models.Model):
+    """One check of a run's data, made after its entities: against the target model, or one of the
+    configuration's own (``checks:``). Written once, all of a run's together (``testruns.checks``).
+
+    ``status`` is passed, failed or skipped (``reason`` says why); only a failed check of ``severity``
+    error fails the run (``TestRun.checks_failed``). ``sample`` holds up to 20 of the ``failing_rows``,
+    each a {column: value} mapping with ``system_id`` first.
+    """
+
+    class Origin(models.TextChoices):
+        TARGET_MODEL = "target_model", "target model"
+        CONFIGURATION = "configuration", "configuration"
+
+    class Status(models.TextChoices):
+        PASSED = "passed"
+        FAILED = "failed"
+        SKIPPED = "skipped"
+
+    run = models.ForeignKey(TestRun, on_delete=models.CASCADE, related_name="checks")
+    position = models.PositiveIntegerField()
+    origin = models.CharField(max_length=20, choices=Origin.choices)
+    source = models.CharField(max_length=300, blank=True, help_text="The model or section it comes from.")
+    entity = models.CharField(max_length=200, blank=True)
+    kind = models.CharField(max_length=40)
+    columns = models.JSONField(default=list, blank=True)
+    severity = models.CharField(max_length=10)
+    status = models.CharField(max_length=10, choices=Status.choices)
+    message = models.TextField(blank=True)
+    reason = models.TextField(blank=True)
+    failing_rows = models.BigIntegerField(default=0)
+    sample = models.JSONField(default=list, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["run", "position"]
+        constraints = [models.UniqueConstraint(fields=["run", "position"], name="unique_run_check_position")]
+        # The entity page reads one entity's checks of a run.
+        indexes = [models.Index(fields=["run", "entity", "position"], name="run_check_entity")]
+
+    def __str__(self):
+        return f"{self.entity or '(run)'}: {self.kind} {self.status}"
+
+    @property
+    def is_error(self) -> bool:
+        """A failed check that fails the run."""
+        return self.status == self.Status.FAILED and self.severity == "error"
+
+    @property
+    def kind_label(self) -> str:
+        """ "not null" for not_null: what pages show."""
+        return self.kind.replace("_", " ")
+
+    @property
+    def sample_columns(self) -> list[str]:
+        return list(self.sample[0]) if self.sample else []
 
 
 class RunEvent(models.Model):

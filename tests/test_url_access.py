@@ -49,6 +49,7 @@ CASES = {
     "testruns:start": Case(known=DEMO, unknown=NOPE),
     "configurations:edit": Case(known=DEMO, unknown=NOPE),
     "configurations:validate": Case("post", known=DEMO, unknown=NOPE, data={"yaml_text": "x"}),
+    "configurations:target_model": Case("post", known=DEMO, unknown=NOPE, data={"remove": "on"}),
     "configurations:version": Case(known={**DEMO, "number": 1}, unknown={**DEMO, "number": 9}),
     "configurations:diff": Case(known={**DEMO, "a": 1, "b": 1}, unknown={**DEMO, "a": 1, "b": 9}),
     "configurations:diff_pick": Case(known=DEMO, query="?a=1&b=1", ok=302),  # a redirect to the diff
