@@ -56,7 +56,7 @@ def test_it_follows_each_entity_over_the_last_completed_runs(demo_version, djang
     make_run(demo_version, 10, {"site": (120, 40), "sample": None}, status=Status.FAILED)
     make_run(factories.make_version("other"), 5, {"site": (7, 7)})
 
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(2):
         trend = entity_trend(demo_version.configuration, runs=2)
 
     assert trend.runs == 2  # the oldest run is beyond the last two
