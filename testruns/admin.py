@@ -121,8 +121,9 @@ class TestRunAdmin(admin.ModelAdmin):
             by_configuration.setdefault(run.configuration, []).append(run)
         for configuration, runs in by_configuration.items():
             if len(runs) > 1:
-                short_ids = ", ".join(run.short_id for run in runs)
-                message = f"{configuration.name} has one baseline: select one of its runs, not {short_ids}."
+                short_ids = ", ".join(sorted(run.short_id for run in runs))
+                name = configuration.name
+                message = f"A configuration has one baseline: select one run of {name}, not {short_ids}."
                 self.message_user(request, message, messages.ERROR)
                 continue
             try:

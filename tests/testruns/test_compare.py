@@ -290,3 +290,33 @@ def test_it_finds_the_previous_finished_run_of_the_same_configuration(db, demo_v
     assert run.previous_run() == previous
     assert previous.previous_run() == oldest
     assert oldest.previous_run() is None
+
+
+def test_it_compares_like_with_like(db, demo_version, django_assert_num_queries):
+    def make(minutes_ago, **options):
+        created_at = timezone.now() - timezone.timedelta(minutes=minutes_ago)
+        return make_run(demo_version, status=Status.COMPLETED, created_at=created_at, options=options)
+
+    same = make(50, max_rows_per_entity=100, entities=["site", "sample"])
+    make(40, max_rows_per_entity=None, entities=["site", "sample"])  # all rows
+    make(30, max_rows_per_entity=100, entities=["site"])  # other entities
+    make(20, max_rows_per_entity=100, entities=["site", "sample"], input="sha256:ab12")  # another input
+    run = make(10, max_rows_per_entity=100, entities=["sample", "site"])  # the same entities, reordered
+
+    with django_assert_num_queries(1):
+        assert run.previous_run() == same
+    assert run.comparison_key == same.comparison_key == (100, ("sample", "site"), None)
+
+
+def test_it_falls_back_to_the_previous_run_when_none_has_the_same_options(db, demo_version):
+    def make(minutes_ago, rows):
+        created_at = timezone.now() - timezone.timedelta(minutes=minutes_ago)
+        options = {"max_rows_per_entity": rows}
+        return make_run(demo_version, status=Status.COMPLETED, created_at=created_at, options=options)
+
+    make(30, 10)
+    latest = make(20, 50)
+    run = make(10, None)
+
+    assert run.previous_run() == latest
+    assert run.previous_run().comparison_key != run.comparison_key  # the run page says they differ

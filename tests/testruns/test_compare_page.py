@@ -157,6 +157,25 @@ def test_it_is_linked_from_the_run_page(alice_client, runs):
     )
 
 
+def test_it_says_when_the_previous_run_has_other_options(alice_client, demo_version, run_demo):
+    ten, fifty = (
+        run_demo(demo_version, max_rows_per_entity=10),
+        run_demo(demo_version, max_rows_per_entity=50),
+    )
+    again = run_demo(demo_version, max_rows_per_entity=10)
+
+    other_options = alice_client.get(fifty.get_absolute_url()).content.decode()
+    like = alice_client.get(again.get_absolute_url()).content.decode()
+
+    assert f"?base={ten.pk}&amp;head={fifty.pk}" in other_options
+    assert (
+        "with other options (first 10 rows · all entities): no earlier run has this one&#x27;s"
+        in other_options
+    )
+    assert f"?base={ten.pk}&amp;head={again.pk}" in like  # like with like: the run of 10 rows, not the latest
+    assert "with other options" not in like
+
+
 def test_it_is_not_linked_without_a_previous_run(alice_client, demo_version):
     run = make_run(
         demo_version,
