@@ -168,10 +168,7 @@ def test_it_says_when_the_previous_run_has_other_options(alice_client, demo_vers
     like = alice_client.get(again.get_absolute_url()).content.decode()
 
     assert f"?base={ten.pk}&amp;head={fifty.pk}" in other_options
-    assert (
-        "with other options (first 10 rows · all entities): no earlier run has this one&#x27;s"
-        in other_options
-    )
+    assert "with other options (first 10 rows · all entities): no earlier run has this one's" in other_options
     assert f"?base={ten.pk}&amp;head={again.pk}" in like  # like with like: the run of 10 rows, not the latest
     assert "with other options" not in like
 
