@@ -3,9 +3,7 @@ configuration or version), read configurations and their versions, each with the
 ``shiftbench/api.py`` mounts this router and sets authentication for it.
 """
 
-import tempfile
 from datetime import datetime
-from pathlib import Path
 from typing import Literal
 
 from django.shortcuts import get_object_or_404
@@ -13,7 +11,7 @@ from ninja import Field, File, Form, Router, Schema, UploadedFile
 from ninja.responses import Status as Reply
 
 from configurations.forms import ImportForm
-from configurations.importing import ImportFailed, import_configuration
+from configurations.importing import ImportFailed
 from configurations.models import Configuration, ConfigurationVersion
 from shiftbench.uploads import refused_uploads
 
@@ -122,18 +120,10 @@ def import_configuration_files(
     form = ImportForm(request.POST, request.FILES, refused=refused_uploads(request))
     if not form.is_valid():
         return Reply(422, {"detail": _errors(form.errors.items())})
-    with tempfile.TemporaryDirectory(prefix="shiftbench-import-") as folder:
-        main = form.write_bundle(Path(folder))
-        try:
-            version, created = import_configuration(
-                main,
-                form.cleaned_data["name"] or None,
-                request.auth,
-                form.cleaned_data["message"],
-                format_version=form.cleaned_data["format_version"],
-            )
-        except ImportFailed as exc:  # its message names the temporary folder; the caller knows the file
-            return Reply(422, {"detail": _errors([("__all__", [str(exc).replace(str(main), main.name)])])})
+    try:
+        version, created = form.import_upload(request.auth)
+    except ImportFailed as exc:
+        return Reply(422, {"detail": _errors([("__all__", [str(exc)])])})
     out = version_out(version, version.configuration, request)
     return Reply(201 if created else 200, ImportedVersion(**out.model_dump(), created=created))
 

@@ -1,13 +1,16 @@
 """The import form (a YAML upload plus the files it references), the editor and the version picker."""
 
 import shutil
+import tempfile
 from pathlib import Path
 
 from django import forms
 from django.utils.text import get_valid_filename
 
 import shapeshift
+from configurations.importing import ImportFailed, import_configuration
 from configurations.loading import referenced_files
+from configurations.models import ConfigurationVersion
 from configurations.versioning import MAX_YAML_CHARS
 from shapeshift.config.format import format_label
 
@@ -103,6 +106,23 @@ class ImportForm(forms.Form):
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(folder / name, target)
         return main
+
+    def import_upload(self, user) -> tuple[ConfigurationVersion, bool]:
+        """Import the valid form's uploads as ``import_configuration`` does (the version and whether it is
+        new), from a temporary folder. ImportFailed's message names the YAML by its uploaded name: the
+        temporary folder means nothing to the user."""
+        with tempfile.TemporaryDirectory(prefix="shiftbench-import-") as folder:
+            main = self.write_bundle(Path(folder))
+            try:
+                return import_configuration(
+                    main,
+                    self.cleaned_data["name"] or None,
+                    user,
+                    self.cleaned_data["message"],
+                    format_version=self.cleaned_data["format_version"],
+                )
+            except ImportFailed as exc:
+                raise ImportFailed(str(exc).replace(str(main), main.name)) from None
 
 
 def _write(folder: Path, upload) -> Path:

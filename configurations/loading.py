@@ -181,16 +181,17 @@ def referenced_files(path) -> References:
     return References(files, dict(variables))
 
 
-class ImportResolver:
+class ImportResolver(shapeshift.DirectoryResolver):
     """FileResolver for an import: the configuration's folder, confined, plus the folders named by the
     allowed environment variables (absolute paths of existing folders), where ``${VAR}`` paths lead.
 
     Listing a variable in SHIFTBENCH_CONFIG_ENV lets configurations read it; a folder it names is read
-    only at import, to bundle what the configuration references there.
+    only at import, to bundle what the configuration references there. Only where a name may lead differs
+    from a confined DirectoryResolver (``_path``); reading is the engine's.
     """
 
     def __init__(self, folder, values) -> None:
-        self.folder = Path(folder).resolve()
+        super().__init__(folder, confined=True)
         self.roots = [
             Path(value).resolve()
             for value in values
@@ -202,24 +203,6 @@ class ImportResolver:
         if any(resolved.is_relative_to(root) for root in (self.folder, *self.roots)):
             return resolved
         raise FileNotFoundError(f"{relative}: outside the configuration's folder")
-
-    def read_bytes(self, relative: str) -> bytes:
-        path = self._path(relative)
-        if not path.is_file():
-            raise FileNotFoundError(f"{relative}: no such file")
-        return path.read_bytes()
-
-    def local_path(self, relative: str) -> Path:
-        path = self._path(relative)
-        if not path.exists():
-            raise FileNotFoundError(f"{relative}: no such file")
-        return path
-
-    def exists(self, relative: str) -> bool:
-        try:
-            return self._path(relative).exists()
-        except FileNotFoundError:
-            return False
 
 
 class StagedResolver:

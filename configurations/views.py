@@ -6,9 +6,6 @@ through template tags its templates load, so this app knows nothing of runs; the
 /configurations/<name>/test-run, is a page of the runs app too.
 """
 
-import tempfile
-from pathlib import Path
-
 from django.contrib import messages
 from django.core.exceptions import BadRequest
 from django.http import Http404
@@ -17,7 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from configurations.forms import EditForm, ImportForm, VersionPickForm
-from configurations.importing import ImportFailed, import_configuration
+from configurations.importing import ImportFailed
 from configurations.models import Configuration
 from configurations.outline import outline
 from configurations.versioning import EditRefused, diff_versions, save_edited_version, validate_draft
@@ -45,25 +42,16 @@ def configuration_import(request):
     else:
         form = ImportForm()
     if request.method == "POST" and form.is_valid():
-        with tempfile.TemporaryDirectory(prefix="shiftbench-import-") as folder:
-            main = form.write_bundle(Path(folder))
-            try:
-                version, created = import_configuration(
-                    main,
-                    form.cleaned_data["name"] or None,
-                    request.user,
-                    form.cleaned_data["message"],
-                    format_version=form.cleaned_data["format_version"],
-                )
-            except ImportFailed as exc:
-                # The message names the temporary folder; the user knows the file by its own name.
-                form.add_error(None, str(exc).replace(str(main), main.name))
+        try:
+            version, created = form.import_upload(request.user)
+        except ImportFailed as exc:
+            form.add_error(None, str(exc))
+        else:
+            if created:
+                messages.success(request, f"Imported {version}.")
             else:
-                if created:
-                    messages.success(request, f"Imported {version}.")
-                else:
-                    messages.info(request, f"Nothing changed: the upload is the same as {version}.")
-                return redirect(version.configuration)
+                messages.info(request, f"Nothing changed: the upload is the same as {version}.")
+            return redirect(version.configuration)
     return render(request, "configurations/configuration_import.html", {"form": form})
 
 

@@ -132,7 +132,11 @@ def drop_empty_rows(
             values = table[column]
             if (replaced := _blank_to_na(values)) is not values:
                 blanked[positions[column]] = replaced
-    table = replace_columns(table, blanked)
+    return drop_rows_all_null(replace_columns(table, blanked), columns)
+
+
+def drop_rows_all_null(table: pd.DataFrame, columns: list) -> pd.DataFrame:
+    """`table` without the rows whose `columns` are all null, renumbered if any goes; no columns: all kept."""
     if not columns:
         return table
     keep = table[columns].notna().any(axis=1)

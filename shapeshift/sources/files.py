@@ -153,13 +153,19 @@ def load_excel(name: str, options: dict, ctx: SourceContext, what: str | None = 
     options.pop("sanitize_header", None)
     options.pop("range", None)
     options.setdefault("sheet_name", 0)
+    excel_header_and_rows(options, ctx)
+    try:
+        return pd.read_excel(path, engine="openpyxl", **options)
+    except (ValueError, KeyError, OSError) as exc:
+        raise EntityError(f"entity '{name}': cannot read {filename}: {exc}") from None
+
+
+def excel_header_and_rows(options: dict, ctx: SourceContext) -> None:
+    """Set read_excel's `header` for the configuration's true/false (row 0 / no header) and `nrows`
+    for the run's row limit, in `options`."""
     if options.get("header") is True:
         options["header"] = 0
     elif options.get("header") is False:
         options["header"] = None
     if ctx.max_rows is not None:
         options["nrows"] = ctx.max_rows
-    try:
-        return pd.read_excel(path, engine="openpyxl", **options)
-    except (ValueError, KeyError, OSError) as exc:
-        raise EntityError(f"entity '{name}': cannot read {filename}: {exc}") from None

@@ -11,7 +11,7 @@ from ..config.model import UnnestSpec, as_name_list
 from ..errors import EntityError
 from ..issues import IssueCode
 from ..pipeline.frames import replace_columns, unchecked
-from ..pipeline.reshape import _blank_to_na, _with_na
+from ..pipeline.reshape import _blank_to_na, _with_na, drop_rows_all_null
 from .extra_columns import Kind, kind_of
 
 
@@ -126,10 +126,4 @@ def drop_empty_rows(
                 values = _with_na(values, mask)
         if values is not original:
             blanked[positions[column]] = values
-    table = replace_columns(table, blanked)
-    if not columns:
-        return table
-    keep = table[columns].notna().any(axis=1)
-    if keep.all():
-        return table
-    return table[keep.to_numpy()].reset_index(drop=True)
+    return drop_rows_all_null(replace_columns(table, blanked), columns)

@@ -13,10 +13,15 @@ import pytest
 import shapeshift
 
 # shared/ sits beside the repository (as in CI and on developer machines)
-ARBODAT = pathlib.Path(__file__).resolve().parents[3] / "shared" / "data" / "arbodat"
+SHARED_DATA = pathlib.Path(__file__).resolve().parents[3] / "shared" / "data"
+ARBODAT = SHARED_DATA / "arbodat"
+C35 = SHARED_DATA / "conformance-v2" / "35_target_model_conformance"
 # CI always has shared/ beside the clone: there a missing folder is a failure, not a skip.
 needs_arbodat = pytest.mark.skipif(
     not ARBODAT.exists() and os.environ.get("CI") != "true", reason=f"no Arbodat data at {ARBODAT}"
+)
+needs_shared = pytest.mark.skipif(
+    not SHARED_DATA.exists() and os.environ.get("CI") != "true", reason=f"no shared data at {SHARED_DATA}"
 )
 
 SURVEY_CSV = (
@@ -62,3 +67,13 @@ def rows(table: pd.DataFrame, columns=None) -> list[tuple]:
     for record in table.itertuples(index=False, name=None):
         out.append(tuple(None if (not isinstance(v, (list, dict)) and pd.isna(v)) else v for v in record))
     return out
+
+
+def load_v2_entities(folder: pathlib.Path, entities: str):
+    """Load a format-2 project whose `entities:` section is the (indented or not) YAML `entities`."""
+    path = folder / "project.yml"
+    path.write_text(
+        "metadata: {type: shapeshifter-project}\nentities:\n"
+        + textwrap.indent(textwrap.dedent(entities), "  ")
+    )
+    return shapeshift.load(path)

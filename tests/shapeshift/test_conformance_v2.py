@@ -10,7 +10,7 @@ fail, and no other entity may.
 
 Where the engine deliberately does what format-v2.md section 20 calls sane instead of the reference's
 bug, the expected outcome is derived from the reference's files by that section's rule (DEVIATIONS,
-each citing its item). Cases not passing yet are strict xfails naming what is missing (XFAIL).
+each citing its item).
 
 `old_semantics/` (cases 02 and 16): the same file read as format 1 must still give exactly those files.
 """
@@ -207,19 +207,12 @@ DEVIATIONS: dict[tuple[str, str], list[Callable[[pathlib.Path, Expected], None]]
     ("33_file_options_tsv_location", "expected"): [_csv_location_and_sanitize_header],
 }
 
-# --- not passing yet: strict xfails, each naming what is missing --------------------------------------
-
-XFAIL: dict[tuple[str, str], str] = {}  # every case passes
-
 
 def _params():
     for case in sorted(p for p in CORPUS.iterdir() if p.is_dir()) if CORPUS.exists() else []:
         for folder in _variants(case):
-            if not (case / folder).is_dir():
-                continue
-            reason = XFAIL.get((case.name, folder))
-            marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
-            yield pytest.param(case, folder, id=f"{case.name}/{folder}", marks=marks)
+            if (case / folder).is_dir():
+                yield pytest.param(case, folder, id=f"{case.name}/{folder}")
 
 
 class _Collector:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import pathlib
-
 import pytest
 
 import shapeshift
@@ -17,13 +14,9 @@ from shapeshift.targets import (
     load_target_model_file,
     target_model_of,
 )
+from tests.shapeshift.engine_support import C35, SHARED_DATA, needs_shared
 
-SHARED = pathlib.Path(__file__).resolve().parents[3] / "shared" / "data"
-MODELS = SHARED / "upstream-projects" / "target_models"
-C35 = SHARED / "conformance-v2" / "35_target_model_conformance"
-needs_shared = pytest.mark.skipif(
-    not SHARED.exists() and os.environ.get("CI") != "true", reason=f"no shared data at {SHARED}"
-)
+MODELS = SHARED_DATA / "upstream-projects" / "target_models"
 
 
 def _model(**entities) -> dict:

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import pathlib
-import textwrap
 
 import numpy as np
 import pandas as pd
@@ -14,28 +11,15 @@ import pytest
 import shapeshift
 from shapeshift.issues import Severity
 from shapeshift.targets import CheckKind, CheckStatus, check_data, load_target_model, target_model_of
+from tests.shapeshift.engine_support import C35, load_v2_entities, needs_shared
 
 K, S = CheckKind, CheckStatus
-SHARED = pathlib.Path(__file__).resolve().parents[3] / "shared" / "data"
-C35 = SHARED / "conformance-v2" / "35_target_model_conformance"
-needs_shared = pytest.mark.skipif(
-    not SHARED.exists() and os.environ.get("CI") != "true", reason=f"no shared data at {SHARED}"
-)
 # the reference's data-level codes (19.4) and our kinds
 REFERENCE_KINDS = {
     "NULL_IN_REQUIRED_COLUMN": K.NOT_NULL,
     "TYPE_INCOMPATIBLE": K.TYPE,
     "FK_REFERENTIAL_INTEGRITY": K.REFERENTIAL_INTEGRITY,
 }
-
-
-def _project(tmp_path, entities: str):
-    path = tmp_path / "project.yml"
-    path.write_text(
-        "metadata: {type: shapeshifter-project}\nentities:\n"
-        + textwrap.indent(textwrap.dedent(entities), "  ")
-    )
-    return shapeshift.load(path)
 
 
 def _model(**entities):
@@ -55,7 +39,7 @@ def _one(results, kind, column=None):
 
 @pytest.fixture
 def one_entity(tmp_path):
-    return _project(tmp_path, "e: {type: entity, public_id: e_id, keys: [], columns: []}\n")
+    return load_v2_entities(tmp_path, "e: {type: entity, public_id: e_id, keys: [], columns: []}\n")
 
 
 def _check_column(project, column_spec: dict, values, *, kind):
@@ -139,7 +123,9 @@ def test_c35_results_are_json_ready(c35):
 
 
 def test_a_required_entity_must_produce_a_table(tmp_path):
-    project = _project(tmp_path, "a: {type: entity, public_id: a_id}\nb: {type: entity, public_id: b_id}\n")
+    project = load_v2_entities(
+        tmp_path, "a: {type: entity, public_id: a_id}\nb: {type: entity, public_id: b_id}\n"
+    )
     model = _model(a={"required": True}, b={"required": True}, c={"required": True}, d={})
 
     results = check_data({"a": _table(x=[1])}, project, model)
@@ -316,7 +302,7 @@ LINKED = """
 
 @pytest.fixture
 def linked(tmp_path):
-    return _project(tmp_path, LINKED)
+    return load_v2_entities(tmp_path, LINKED)
 
 
 def _fk_results(project, sample: pd.DataFrame, site: pd.DataFrame | None, required=True):
@@ -377,7 +363,7 @@ def test_integrity_needs_the_parents_table(linked):
 
 
 def test_a_bridge_mediated_fk_is_left_to_the_bridge(tmp_path):
-    project = _project(tmp_path, "site: {type: entity, public_id: site_id}\n")
+    project = load_v2_entities(tmp_path, "site: {type: entity, public_id: site_id}\n")
     model = _model(site={"foreign_keys": [{"entity": "location", "required": True, "via": "site_location"}]})
 
     results = check_data({"site": _table(a=[1])}, project, model)

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import pathlib
-import textwrap
 
 import pytest
 
@@ -19,22 +16,9 @@ from shapeshift.targets import (
     load_target_model,
     target_model_of,
 )
+from tests.shapeshift.engine_support import C35, load_v2_entities, needs_shared
 
 C = ConformanceCode
-SHARED = pathlib.Path(__file__).resolve().parents[3] / "shared" / "data"
-C35 = SHARED / "conformance-v2" / "35_target_model_conformance"
-needs_shared = pytest.mark.skipif(
-    not SHARED.exists() and os.environ.get("CI") != "true", reason=f"no shared data at {SHARED}"
-)
-
-
-def _project(tmp_path, entities: str):
-    path = tmp_path / "project.yml"
-    path.write_text(
-        "metadata: {type: shapeshifter-project}\nentities:\n"
-        + textwrap.indent(textwrap.dedent(entities), "  ")
-    )
-    return shapeshift.load(path)
 
 
 def _model(entities: dict, suffix: str | None = "_id"):
@@ -109,7 +93,7 @@ def test_the_self_check_needs_a_suffix_to_judge_public_ids():
 
 
 def test_it_reports_a_missing_public_id(tmp_path):
-    project = _project(tmp_path, "site: {type: entity, keys: [], columns: []}\n")
+    project = load_v2_entities(tmp_path, "site: {type: entity, keys: [], columns: []}\n")
 
     findings = check_conformance(project, _model({"site": {"public_id": "site_id"}}))
 
@@ -118,7 +102,7 @@ def test_it_reports_a_missing_public_id(tmp_path):
 
 
 def test_it_checks_only_entities_the_project_has(tmp_path):
-    project = _project(tmp_path, "site: {type: entity, public_id: site_id, keys: [], columns: []}\n")
+    project = load_v2_entities(tmp_path, "site: {type: entity, public_id: site_id, keys: [], columns: []}\n")
     model = _model(
         {
             "site": {"public_id": "site_id"},
@@ -143,7 +127,7 @@ def test_a_bridge_must_link_to_the_target(tmp_path):
         }
     )
 
-    findings = check_conformance(_project(tmp_path, entities), model)
+    findings = check_conformance(load_v2_entities(tmp_path, entities), model)
 
     assert _codes(findings) == [(C.BRIDGE_MISSING_TARGET_FK, "site_location")]
     assert findings[0].message == (
@@ -155,7 +139,7 @@ def test_a_bridge_must_link_to_the_target(tmp_path):
         "site_location: {type: entity, public_id: site_location_id, keys: [], columns: [loc],"
         " foreign_keys: [{entity: location, local_keys: [loc], remote_keys: [loc]}]}",
     )
-    assert check_conformance(_project(tmp_path, linked), model) == []
+    assert check_conformance(load_v2_entities(tmp_path, linked), model) == []
 
 
 def test_an_unnested_entity_links_only_through_keys_that_survive_the_melt(tmp_path):
@@ -187,7 +171,7 @@ def test_an_unnested_entity_links_only_through_keys_that_survive_the_melt(tmp_pa
         }
     )
 
-    findings = check_conformance(_project(tmp_path, entities), model)
+    findings = check_conformance(load_v2_entities(tmp_path, entities), model)
 
     assert [(f.code, f.message.rsplit(" ", 1)[-1]) for f in findings] == [
         (C.MISSING_REQUIRED_FOREIGN_KEY_TARGET, "'taxon'"),
@@ -210,7 +194,7 @@ def test_required_columns_may_come_from_links_extra_columns_and_public_ids(tmp_p
     required = ["f", "k", "note", "find_id", "kind_id", "kind_label", "weight"]
     model = _model({"find": {"columns": {name: {"required": True} for name in required}}})
 
-    findings = check_conformance(_project(tmp_path, entities), model)
+    findings = check_conformance(load_v2_entities(tmp_path, entities), model)
 
     assert [f.message for f in findings] == [
         "Entity 'find' is missing required target-facing column 'weight'"
@@ -218,7 +202,7 @@ def test_required_columns_may_come_from_links_extra_columns_and_public_ids(tmp_p
 
 
 def test_induced_requirements_are_followed_transitively(tmp_path):
-    project = _project(tmp_path, "x: {type: entity, public_id: x_id, keys: [], columns: []}\n")
+    project = load_v2_entities(tmp_path, "x: {type: entity, public_id: x_id, keys: [], columns: []}\n")
     model = _model(
         {
             "x": {"foreign_keys": [{"entity": "y", "required": True}, {"entity": "r", "required": True}]},
@@ -246,7 +230,7 @@ def test_induced_requirements_are_followed_transitively(tmp_path):
 )
 def test_a_classifier_should_be_a_fixed_or_sql_entity(tmp_path, entity_type, reported):
     kind = f"type: {entity_type}, " if entity_type else ""
-    project = _project(tmp_path, f"unit: {{{kind}public_id: unit_id, keys: [], columns: []}}\n")
+    project = load_v2_entities(tmp_path, f"unit: {{{kind}public_id: unit_id, keys: [], columns: []}}\n")
 
     findings = check_conformance(project, _model({"unit": {"role": "classifier"}}))
 
@@ -254,7 +238,7 @@ def test_a_classifier_should_be_a_fixed_or_sql_entity(tmp_path, entity_type, rep
 
 
 def test_public_id_naming_follows_the_models_suffix(tmp_path):
-    project = _project(tmp_path, "unit: {type: entity, public_id: unit_key, keys: [], columns: []}\n")
+    project = load_v2_entities(tmp_path, "unit: {type: entity, public_id: unit_key, keys: [], columns: []}\n")
 
     assert _codes(check_conformance(project, _model({"unit": {}}))) == [
         (C.PUBLIC_ID_NAMING_VIOLATION, "unit")

@@ -15,7 +15,7 @@ from __future__ import annotations
 from ...issues import Issue, IssueCode
 from ..format import FORMAT_V2
 from ..model import EntitySpec, Project
-from .collector import INFO, Collector, E, W, find_literals
+from .collector import INFO, Collector, E, W, unresolved_literals
 from .entity_rules import (
     drop_duplicates_rules,
     fixed_rules,
@@ -110,16 +110,7 @@ def _validate_v1(project: Project) -> list[Issue]:
         for spec in usable:
             append_rules(c, spec, declared)
             filter_rules(c, spec, declared)
-        for path, literal in find_literals(entities, ("entities",)):
-            entity = path[1] if len(path) > 1 else None
-            c.add(
-                W,
-                IssueCode.UNRESOLVED_REFERENCE,
-                str(entity) if entity else None,
-                f"unresolved directive left as text at {'.'.join(map(str, path[2:]))}: {literal!r}",
-                "check the referenced path",
-                *path[2:],
-            )
+        unresolved_literals(c, entities)
         sourceless = [s.name for s in usable if not s.has_loader and not s.source]
         default = project.default_entity
         if sourceless and not default:

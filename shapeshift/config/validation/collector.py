@@ -39,3 +39,17 @@ def find_literals(node, path=()):
             yield from find_literals(value, path + (index,))
     elif isinstance(node, str) and node.startswith(("@value:", "@include", "@load")):
         yield path, node
+
+
+def unresolved_literals(c: Collector, entities: dict) -> None:
+    """Warn about directives a load left as text in `entities` (both formats keep what they cannot read)."""
+    for path, literal in find_literals(entities, ("entities",)):
+        entity = path[1] if len(path) > 1 else None
+        c.add(
+            W,
+            IssueCode.UNRESOLVED_REFERENCE,
+            str(entity) if entity else None,
+            f"unresolved directive left as text at {'.'.join(map(str, path[2:]))}: {literal!r}",
+            "check the referenced path",
+            *path[2:],
+        )

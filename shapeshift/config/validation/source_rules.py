@@ -123,18 +123,8 @@ def _check_header(c: Collector, spec: EntitySpec, project: Project, relative: st
         k: v for k, v in options.items() if k not in ("filename", "nrows", "dtype", "usecols", "converters")
     }
     read.setdefault("sep", "\t" if spec.raw.get("type") == "tsv" else ",")
-    try:
-        # nrows=1, not 0: pandas (2.3) handles a header without rows in time quadratic in its columns
-        header = pd.read_csv(project.resolver.local_path(relative), nrows=1, **read).columns
-    except Exception as exc:  # noqa: BLE001 - any read problem is worth a warning, not a crash
-        c.add(
-            W,
-            IssueCode.FILE_UNREADABLE,
-            spec.name,
-            f"cannot read the header of {relative}: {exc}",
-            "",
-            "options",
-        )
+    header = read_header(c, spec, project, relative, read)
+    if header is None:
         return
     wanted = list(dict.fromkeys(spec.keys + spec.columns))
     missing = [name for name in wanted if name not in header]  # header: a pandas Index, hashed
@@ -147,3 +137,23 @@ def _check_header(c: Collector, spec: EntitySpec, project: Project, relative: st
             did_you_mean(missing, header) or "check the spelling and the separator (sep)",
             "columns",
         )
+
+
+def read_header(
+    c: Collector, spec: EntitySpec, project: Project, relative: str, reader: dict
+) -> pd.Index | None:
+    """The column names of a delimited file's header (pandas.read_csv keywords `reader`), or None after a
+    warning that it cannot be read."""
+    try:
+        # nrows=1, not 0: pandas (2.3) handles a header without rows in time quadratic in its columns
+        return pd.read_csv(project.resolver.local_path(relative), nrows=1, **reader).columns
+    except Exception as exc:  # noqa: BLE001 - any read problem is worth a warning, not a crash
+        c.add(
+            W,
+            IssueCode.FILE_UNREADABLE,
+            spec.name,
+            f"cannot read the header of {relative}: {exc}",
+            "",
+            "options",
+        )
+        return None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ...issues import Issue, IssueCode
 from ..model import EntitySpec, Project
-from .collector import INFO, Collector, E, W, find_literals
+from .collector import INFO, Collector, E, W, unresolved_literals
 from .mixture import v1_keys_in_v2, v1_top_level_in_v2
 from .reference_rules import cycles, entity_exists
 from .source_rules import data_sources, file_inputs
@@ -88,7 +88,7 @@ def validate_v2(project: Project) -> list[Issue]:
             for spec in usable:
                 rules(c, spec, declared)
         shared_public_ids(c, project)
-        _unresolved_literals(c, entities)
+        unresolved_literals(c, entities)
         _default_entity(c, usable)
     except Exception as exc:  # noqa: BLE001 - validate never raises
         c.issues.append(
@@ -107,19 +107,6 @@ def _usable(c: Collector, project: Project, entities: dict) -> list[EntitySpec]:
         else:
             usable.append(project.entities[str(name)])
     return usable
-
-
-def _unresolved_literals(c: Collector, entities: dict) -> None:
-    for path, literal in find_literals(entities, ("entities",)):
-        entity = path[1] if len(path) > 1 else None
-        c.add(
-            W,
-            IssueCode.UNRESOLVED_REFERENCE,
-            str(entity) if entity else None,
-            f"unresolved directive left as text at {'.'.join(map(str, path[2:]))}: {literal!r}",
-            "check the referenced path",
-            *path[2:],
-        )
 
 
 def _default_entity(c: Collector, usable: list[EntitySpec]) -> None:

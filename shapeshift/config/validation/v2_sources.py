@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import pandas as pd
-
 from ...hints import did_you_mean, name_list
 from ...issues import IssueCode
 from ...sources.v2.files import LOADER_KEYS
 from ...sources.v2.headers import sanitize_headers, sanitize_name
 from ..model import EntitySpec, Project
 from .collector import Collector, W
+from .source_rules import read_header
 from .v2_names import strings, unnest_names
 
 
@@ -18,19 +17,10 @@ def check_header_v2(c: Collector, spec: EntitySpec, project: Project, relative: 
     reader = {key: value for key, value in options.items() if key not in LOADER_KEYS}
     for key in ("nrows", "dtype", "converters", "usecols"):
         reader.pop(key, None)
-    try:
-        # nrows=1, not 0: pandas (2.3) handles a header without rows in time quadratic in its columns
-        raw = list(pd.read_csv(project.resolver.local_path(relative), nrows=1, **reader).columns)
-    except Exception as exc:  # noqa: BLE001 - any read problem is worth a warning, not a crash
-        c.add(
-            W,
-            IssueCode.FILE_UNREADABLE,
-            spec.name,
-            f"cannot read the header of {relative}: {exc}",
-            "",
-            "options",
-        )
+    columns = read_header(c, spec, project, relative, reader)
+    if columns is None:
         return
+    raw = list(columns)
     header = sanitize_headers(raw) if options.get("sanitize_header", True) is not False else raw
     skipped = set(spec.extra_columns) | set(unnest_names(spec))
     for fk in spec.foreign_keys:

@@ -82,12 +82,7 @@ def load_excel(name: str, options: dict, ctx: SourceContext, what: str, default_
     reader["sheet_name"] = reader.get("sheet_name", default_sheet)
     if reader["sheet_name"] is None:
         reader["sheet_name"] = 0
-    if reader.get("header") is True:
-        reader["header"] = 0
-    elif reader.get("header") is False:
-        reader["header"] = None
-    if ctx.max_rows is not None:
-        reader["nrows"] = ctx.max_rows
+    files.excel_header_and_rows(reader, ctx)
     try:
         table = pd.read_excel(path, **reader)
     except (ValueError, KeyError, OSError, ImportError) as exc:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pandas as pd
 import pytest
 
@@ -195,7 +193,7 @@ def test_queries_within_the_allowed_subset(samples, query, samples_kept):
         ("sample ==", "syntax error"),
         ("x" * 5001, "longer than 5,000 characters"),
         ("count" + " + count" * 200 + " > 1", "nested deeper than 100 levels"),
-        ("-" * 4000 + "count > 0", "syntax error"),
+        ("-" * 150 + "count > 0", "nested deeper than 100 levels"),
     ],
 )
 def test_queries_beyond_the_subset_are_refused(samples, query, reason):
@@ -204,11 +202,15 @@ def test_queries_beyond_the_subset_are_refused(samples, query, reason):
     assert reason in str(caught.value)
 
 
-def test_a_refused_query_never_runs(samples):
-    started = time.perf_counter()
-    with pytest.raises(ValueError):
+def test_a_query_deeper_than_the_parser_goes_is_refused_not_crashed(samples):
+    # Python 3.11's parser gives up on it (RecursionError), 3.13's parses it and the depth bound refuses it
+    with pytest.raises(EntityError, match="Invalid query in filter"):
+        filtered(samples, [{"type": "query", "query": "-" * 4000 + "count > 0"}])
+
+
+def test_a_refused_query_is_refused_before_it_runs(samples):
+    with pytest.raises(ValueError, match="exponential"):
         check_query("sample.str.match('(x|x)*y')", samples)
-    assert time.perf_counter() - started < 1
 
 
 def test_a_literal_regex_is_allowed_when_contains_does_not_use_regexes(samples):

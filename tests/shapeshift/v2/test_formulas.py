@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import json
-import time
 from decimal import Decimal
 
 import pandas as pd
@@ -108,11 +107,9 @@ def test_the_limits_of_the_language():
     formulas.parse("=" + "upper(" * 19 + "a" + ")" * 19)  # 20 levels are fine
 
 
-def test_a_hostile_nesting_fails_fast_without_recursing():
-    started = time.perf_counter()
+def test_a_hostile_nesting_is_refused_without_recursing():
     assert "nested deeper" in error_of("=" + "f(" * 30_000 + ")" * 30_000).reason
     assert "longer than" in error_of("=" + "f(" * 200_000).reason
-    assert time.perf_counter() - started < 2
 
 
 # --- functions (values from 8.4/8.5 and the corpus) --------------------------------------------
@@ -232,12 +229,11 @@ def test_ordinary_patterns_pass(pattern):
     assert formulas.bounded_regex(pattern).pattern == pattern
 
 
-def test_a_catastrophic_regex_extract_fails_the_entity_quickly():
-    table = pd.DataFrame({"code": ["a" * 40 + "!"]})
-    started = time.perf_counter()
+def test_a_catastrophic_regex_extract_fails_the_entity():
+    # refused before it runs: were it run, 24 letters would take it millions of steps
+    table = pd.DataFrame({"code": ["a" * 24 + "!"]})
     with pytest.raises(EntityError, match="regex_extract: regular expression .* refused"):
         evaluate_extra_columns(table, {"x": "=regex_extract(code, '(a+)+$')"}, entity="e")
-    assert time.perf_counter() - started < 1
 
 
 def test_a_huge_pattern_is_refused():
