@@ -147,7 +147,7 @@ def request_diff(base: TestRun, head: TestRun, inline_bytes: int | None = None) 
 
     A diff asked for the first time (or again after it failed, or after its worker went quiet for
     STALE_AFTER) is computed here when it reads under ``inline_bytes`` (INLINE_BYTES), else enqueued once
-    the transaction commits. DiffRefused while either run is still working. Two queries for a kept diff.
+    the transaction commits. DiffRefused while either run is still working. One query for a kept diff.
     """
     check_finished(base, head)
     diff, created = RunDiff.objects.get_or_create(base=base, head=head)

@@ -100,12 +100,12 @@ class TestRunQuerySet(models.QuerySet):
         )
 
     def to_prune(self, older_than: timedelta | None = None, keep_last: int | None = None, now=None):
-        """The finished, unpinned runs that the rules say may go, oldest first (see ``testruns.retention``).
+        """The prunable runs that the rules say may go, oldest first (see ``testruns.retention``).
 
         ``older_than``: created longer ago than this. ``keep_last``: beyond the newest N prunable runs of
-        their configuration (pinned and active runs are kept anyway and do not count towards N). With both
-        rules a run must break both; with neither, nothing is returned. One query when read (the ranking
-        is a subquery). ValueError for a negative rule.
+        their configuration (pinned, active and baseline runs are kept anyway and do not count towards N).
+        With both rules a run must break both; with neither, nothing is returned. One query when read (the
+        ranking is a subquery). ValueError for a negative rule.
         """
         if older_than is None and keep_last is None:
             return self.none()
