@@ -123,9 +123,14 @@ entities:
     version, _ = import_configuration(config, name="modelled", user=alice)
 
     found, notes = diffs.run_identities(version)
+    base = finished_run(version, place="system_id,code,name\n1,a,x\n2,b,y\n")
+    head = finished_run(version, place="system_id,code,name\n1,b,Y\n")
+    (place,), _ = diffs.compute(base, head)
 
     assert notes == []
     assert found["place"].identity_columns == ("code",)
+    assert place["matched_on"] == "identity_columns"  # no keys, no public id: the model's columns
+    assert (place["only_in_base"], place["only_in_head"], place["changed"]) == (1, 0, 1)
 
 
 def test_it_matches_whole_rows_when_the_version_does_not_load(alice, write_config):
