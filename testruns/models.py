@@ -28,6 +28,8 @@ class Status(models.TextChoices):
 ACTIVE_STATUSES = (Status.PENDING, Status.RUNNING, Status.CANCELLING)
 FINAL_STATUSES = (Status.COMPLETED, Status.FAILED, Status.CANCELLED, Status.CRASHED)
 # What a run's verdict is read from (``TestRun.verdict``).
+# How many earlier runs ``TestRun.previous_run`` looks through for one with the same options.
+PREVIOUS_SCAN = 50
 COUNTERS = [
     "entities_total",
     "entities_completed",
@@ -92,16 +94,20 @@ class TestRunQuerySet(models.QuerySet):
         )
 
     def prunable(self):
-        """Runs retention may ever delete: finished and not pinned."""
-        return self.filter(status__in=FINAL_STATUSES, pinned=False)
+        """Runs retention may ever delete: finished, not pinned and no configuration's baseline."""
+        # NOT IN a subquery rather than a join: retention locks these rows (SELECT … FOR UPDATE), which
+        # PostgreSQL refuses on the nullable side of an outer join.
+        return self.filter(status__in=FINAL_STATUSES, pinned=False).exclude(
+            pk__in=Baseline.objects.values("run_id")
+        )
 
     def to_prune(self, older_than: timedelta | None = None, keep_last: int | None = None, now=None):
-        """The finished, unpinned runs that the rules say may go, oldest first (see ``testruns.retention``).
+        """The prunable runs that the rules say may go, oldest first (see ``testruns.retention``).
 
         ``older_than``: created longer ago than this. ``keep_last``: beyond the newest N prunable runs of
-        their configuration (pinned and active runs are kept anyway and do not count towards N). With both
-        rules a run must break both; with neither, nothing is returned. One query when read (the ranking
-        is a subquery). ValueError for a negative rule.
+        their configuration (pinned, active and baseline runs are kept anyway and do not count towards N).
+        With both rules a run must break both; with neither, nothing is returned. One query when read (the
+        ranking is a subquery). ValueError for a negative rule.
         """
         if older_than is None and keep_last is None:
             return self.none()
@@ -336,17 +342,85 @@ class TestRun(models.Model):
         elapsed = self.elapsed
         return None if elapsed is None else int(elapsed.total_seconds() * 1000)
 
-    def previous_run(self) -> "TestRun | None":
-        """The latest finished run of the same configuration created before this one, or None. One query."""
+    @property
+    def comparison_key(self) -> tuple:
+        """What must be equal for two runs' tables to compare like with like: the rows read from each input
+        (``max_rows_per_entity``), the entities asked for (in any order) and the input given, if any.
+
+        Runs with different keys differ in their tables for that reason alone. No query.
+        """
+        options = self.options or {}
+        entities = options.get("entities")
         return (
+            options.get("max_rows_per_entity"),
+            None if entities is None else tuple(sorted(entities)),
+            options.get("input"),
+        )
+
+    def previous_run(self) -> "TestRun | None":
+        """The run to compare this one with: the latest finished run of the same configuration created
+        before it with the same ``comparison_key``; when none of the last PREVIOUS_SCAN has it, the latest
+        finished one whatever its options (the page then says that they differ). None if there is none.
+
+        One query (the options are compared here: the same entities may be stored in any order).
+        """
+        earlier = list(
             TestRun.objects.filter(
                 configuration_id=self.configuration_id,
                 created_at__lt=self.created_at,
                 status__in=FINAL_STATUSES,
-            )
-            .order_by("-created_at", "-pk")
+            ).order_by("-created_at", "-pk")[:PREVIOUS_SCAN]
+        )
+        key = self.comparison_key
+        return next((run for run in earlier if run.comparison_key == key), earlier[0] if earlier else None)
+
+    # --- the baseline of its configuration (``Baseline``) ---
+
+    def baseline(self) -> "Baseline | None":
+        """The baseline of this run's configuration, with its run, version and setter; None if it has none.
+
+        One query.
+        """
+        return (
+            Baseline.objects.select_related("run__version", "set_by")
+            .filter(configuration_id=self.configuration_id)
             .first()
         )
+
+    @property
+    def can_be_baseline(self) -> bool:
+        """Whether the run went through every entity (``completed``, or ``failed`` by its verdict alone):
+        only such a run has every table a diff needs. No query.
+        """
+        return self.status in (Status.COMPLETED, Status.FAILED) and not self.error_message
+
+    def make_baseline(self, user=None) -> "Baseline":
+        """Make this run its configuration's baseline, in place of any other; returns the Baseline.
+
+        RunStillActive for a run still working (it may be made the baseline once it ends); BaselineRefused
+        for a run that ended without going through every entity (cancelled, crashed, could not start).
+        """
+        if self.is_active:
+            raise RunStillActive(
+                f"Run {self.short_id} is still {self.status}: it can be made the baseline once it ends."
+            )
+        if not self.can_be_baseline:
+            why = self.error_message.splitlines()[0] if self.error_message else self.status
+            raise BaselineRefused(
+                f"Run {self.short_id} did not go through every entity ({why}): a baseline must be a run "
+                "that ran to its end, completed or failed by its entities."
+            )
+        with transaction.atomic():
+            baseline, _ = Baseline.objects.update_or_create(
+                configuration_id=self.configuration_id,
+                defaults={"run": self, "set_by": user, "set_at": timezone.now()},
+            )
+        return baseline
+
+    def clear_baseline(self) -> bool:
+        """Stop this run being its configuration's baseline; False if it was not the baseline."""
+        deleted, _ = Baseline.objects.filter(run=self).delete()
+        return bool(deleted)
 
     # --- life-cycle steps; each is one UPDATE guarded by the state it expects ---
 
@@ -564,6 +638,10 @@ class TestRun(models.Model):
         return RunEvent.objects.create(run=self, level=level, message=message[:2000], entity=entity)
 
 
+class BaselineRefused(ValueError):
+    """The run cannot be its configuration's baseline: it did not go through every entity."""
+
+
 class RunAlreadyFinished(Exception):
     """A request that only makes sense for an active run was made on a finished one."""
 
@@ -714,6 +792,8 @@ class EntityResult(models.Model):
         EntityResult.objects.filter(pk=self.pk).update(
             output="", output_size=None, output_sha256="", output_lost=reason[:500]
         )
+        # the diffs that read this table are stale now
+        RunDiff.objects.filter(Q(base_id=self.run_id) | Q(head_id=self.run_id)).delete()
         self.refresh_from_db(fields=["output", "output_size", "output_sha256", "output_lost"])
 
 
@@ -788,3 +868,84 @@ class RunEvent(models.Model):
 
     def __str__(self):
         return self.message
+
+
+class Baseline(models.Model):
+    """A configuration's baseline: the run its other runs are diffed against (``testruns.diffs``).
+
+    One per configuration; it goes with its run (deleting the run clears it) and retention never deletes
+    its run (``TestRunQuerySet.prunable``). Set with ``TestRun.make_baseline``.
+    """
+
+    configuration = models.OneToOneField(
+        "configurations.Configuration", on_delete=models.CASCADE, related_name="baseline"
+    )
+    run = models.OneToOneField(TestRun, on_delete=models.CASCADE, related_name="baseline_of")
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    set_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"baseline of {self.configuration_id}: run {self.run_id}"
+
+
+class RunDiff(models.Model):
+    """The diff of two finished runs' stored tables, kept once computed (``testruns.diffs``).
+
+    A finished run's tables do not change, so each (base, head) pair is diffed once, in the request when
+    it is small and by a worker otherwise, and read from here after. It goes with either run, and with a
+    table of either that is let go (``EntityResult.mark_table_lost``).
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+
+    base = models.ForeignKey(TestRun, on_delete=models.CASCADE, related_name="+")
+    head = models.ForeignKey(TestRun, on_delete=models.CASCADE, related_name="diffs")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    requested_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    entities_compared = models.PositiveIntegerField(null=True, blank=True)
+    entities_differing = models.PositiveIntegerField(null=True, blank=True)
+    # One item per entity, with the fields of ``testruns.diffs.ENTITY_FIELDS`` (shapeshift.diff's EntityDiff).
+    entities = models.JSONField(default=list, blank=True)
+    # What limited the diff: a version whose identities could not be read, a table let go.
+    notes = models.JSONField(default=list, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["base", "head"], name="unique_run_diff")]
+
+    def __str__(self):
+        return f"diff {self.base_id} → {self.head_id} ({self.status})"
+
+    @property
+    def is_working(self) -> bool:
+        return self.status in (self.Status.PENDING, self.Status.RUNNING)
+
+    @property
+    def differing(self) -> list[dict]:
+        """The entities that differ, in the diff's order (the head's, then those only in the base)."""
+        return [entity for entity in self.entities if entity_differs(entity)]
+
+    @property
+    def unchanged(self) -> list[str]:
+        """The names of the entities equal in both runs."""
+        return [entity["entity"] for entity in self.entities if not entity_differs(entity)]
+
+
+def entity_differs(entity: dict) -> bool:
+    """Whether one entity of a diff (``RunDiff.entities``) differs: rows only on one side, changed rows, or
+    columns added or removed (as ``shapeshift.diff.EntityDiff.differs``)."""
+    return bool(
+        entity["only_in_base"]
+        or entity["only_in_head"]
+        or entity["changed"]
+        or entity["columns_added"]
+        or entity["columns_removed"]
+    )
