@@ -7,6 +7,7 @@ from django.core.files.storage import default_storage
 
 from configurations.models import ConfigurationVersion
 from configurations.storage import CHUNK_SIZE
+from configurations.versioning import damaged_files
 
 YAML_CONTENT_TYPE = "application/yaml; charset=utf-8"  # RFC 9512
 ZIP_CONTENT_TYPE = "application/zip"
@@ -48,13 +49,8 @@ def bundle_zip(version: ConfigurationVersion) -> Iterable[bytes]:
     import zipstream
 
     files = list(version.files.select_related("stored").order_by("path"))
-    damaged = [
-        f"{bundled.path} ({problem})" for bundled in files if (problem := bundled.stored.problem(full=False))
-    ]
-    if damaged:
-        raise BundleUnavailable(
-            f"The files of {version} could not be read: {'; '.join(damaged)}. Import them again."
-        )
+    if damaged := damaged_files(files):
+        raise BundleUnavailable(f"The files of {version} could not be read: {damaged}. Import them again.")
     folder = bundle_filename(version).removesuffix(".zip")
     archive = zipstream.ZipStream(compress_type=zipstream.ZIP_DEFLATED)
     for bundled in files:

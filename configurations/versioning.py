@@ -166,10 +166,14 @@ def restore_version(version: ConfigurationVersion, user) -> ConfigurationVersion
     written), is read as ``version`` is (its forced format, its path variables), and its message says
     "restored from vN". Its validation is run again on that bundle, as for an edit: the engine may read
     it differently today. Raises EditRefused when ``version`` is the current one or has the same YAML and
-    files (read in the same format), or when its files cannot be read.
+    files (read in the same format), or when a file of it is missing or damaged in storage (the new version
+    would share the loss).
     """
     configuration = version.configuration
-    files = {vf.path: (vf.kind, vf.stored) for vf in version.files.select_related("stored")}
+    bundled = list(version.files.select_related("stored"))
+    if damaged := damaged_files(bundled):
+        raise EditRefused(f"The files of {version} could not be read: {damaged}. Import them again.")
+    files = {vf.path: (vf.kind, vf.stored) for vf in bundled}
     validation = validate_draft(version, version.yaml_text)
     with transaction.atomic():
         # Not select_related: PostgreSQL locks no row on the nullable side of an outer join.
@@ -188,6 +192,12 @@ def restore_version(version: ConfigurationVersion, user) -> ConfigurationVersion
             format_forced=version.format_forced,
             path_variables=version.path_variables,
         )
+
+
+def damaged_files(bundled) -> str:
+    """The VersionFiles of ``bundled`` whose blob is missing or of the wrong size in storage, with why:
+    ``"survey.csv (missing, expected 1,234 bytes)"``, joined by "; "; "" for none. A stat per file."""
+    return "; ".join(f"{vf.path} ({problem})" for vf in bundled if (problem := vf.stored.problem(full=False)))
 
 
 def restore_refused(version: ConfigurationVersion, current: ConfigurationVersion | None) -> str | None:

@@ -123,7 +123,7 @@ def configuration_edit(request, name):
             "form": form,
             "files": current.files.order_by("path"),
             "unloadable": unloadable,
-            **_line_asked(request, form["yaml_text"].value() or ""),
+            **_line_to_open(request, form["yaml_text"].value() or "", unloadable, current),
             **_live_validation(record, configuration, current),
         },
     )
@@ -177,6 +177,7 @@ def version_restore(request, name, number):
             return redirect("configurations:version", name, number)
         messages.success(request, f"Saved {restored}, restored from v{version.number}.")
         return redirect(configuration)
+    diff = diff_versions(current, version) if current else None
     return render(
         request,
         "configurations/version_restore.html",
@@ -186,7 +187,8 @@ def version_restore(request, name, number):
             "current": current,
             "refused": restore_refused(version, current),
             "next_number": configuration.next_version_number(),
-            "diff": diff_versions(current, version) if current else None,
+            "diff": diff,
+            "data_changes": [f for f in diff.changed_files if f.path != version.main_file] if diff else [],
         },
     )
 
@@ -264,10 +266,18 @@ def _attachment(filename: str) -> dict:
     return {"Content-Disposition": content_disposition_header(True, filename)}
 
 
-def _line_asked(request, text: str) -> dict:
-    """The line ``?line=N`` asks the editor to open at, and its text: ``{"line": N, "line_text": …}``,
-    or ``{"line": None}`` when ``text`` has no such line."""
+def _line_to_open(request, text: str, unloadable: dict | None, version) -> dict:
+    """The line the editor opens at, and its text: ``{"line": N, "line_text": …}``, or ``{"line": None}``.
+
+    The line ``?line=N`` asks for; else, when a save was refused because the YAML does not load, the line
+    where it fails (the last one for an error at the end of the text, which YAML places past it). None
+    when ``text`` has no such line.
+    """
     wanted, lines = request.GET.get("line", ""), text.splitlines()
+    if not wanted and unloadable:
+        error = unloadable["error"]
+        failing = main_file_line(f"{error.get('file')}:{error.get('line')}", version)
+        wanted = str(min(failing, len(lines))) if failing else ""
     if not (wanted.isdigit() and len(wanted) < 10 and 1 <= int(wanted) <= len(lines)):
         return {"line": None}
     return {"line": int(wanted), "line_text": lines[int(wanted) - 1].strip()}

@@ -54,7 +54,9 @@
     if (!live) return found;
     live.querySelectorAll("[data-line]").forEach(function (element) {
       var line = parseInt(element.getAttribute("data-line"), 10) - 1;
-      if (!(line >= 0 && line < cm.lineCount())) return;
+      if (!(line >= 0)) return;
+      // YAML places an error at the end of the text on the line after the last one.
+      line = Math.min(line, cm.lineCount() - 1);
       var text = cm.getLine(line);
       var start = text.length - text.replace(/^\s+/, "").length;
       found.push({

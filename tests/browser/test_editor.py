@@ -110,3 +110,49 @@ def test_a_validation_issue_s_link_opens_the_editor_at_its_line(
 
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     assert violations == []
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+def test_an_older_version_is_restored_and_a_broken_one_saved_after_asking(
+    live_server, page, broken_v2, width
+):
+    from playwright.sync_api import expect
+
+    violations = []
+    page.on("console", lambda msg: "Content Security Policy" in msg.text and violations.append(msg.text))
+    page.set_viewport_size({"width": width, "height": 800})
+    page.goto(live_server.url + "/configurations/demo/versions/1/")
+    page.get_by_label("User name").fill("alice")
+    page.get_by_label("Password").fill("password")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("link", name="Download bundle (ZIP)")).to_be_visible()
+    page.goto(live_server.url + f"/configurations/demo/versions/2/#L{broken_v2}")  # its issue's line
+    expect(page.locator(f"#L{broken_v2}.line-error")).to_be_in_viewport()
+    page.screenshot(path=f"/tmp/editor_version_{width}.png", full_page=False)
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=f"/tmp/editor_version_top_{width}.png", full_page=False)
+
+    page.goto(live_server.url + "/configurations/demo/versions/1/")
+    page.get_by_role("link", name="Restore…").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Restore v1 of demo?")
+    page.screenshot(path=f"/tmp/editor_restore_{width}.png", full_page=True)
+    page.get_by_role("button", name="Restore v1 as v3").click()
+    expect(page).to_have_url(re.compile(r"/configurations/demo/$"))
+    expect(page.locator(".messages")).to_contain_text("Saved demo v3, restored from v1.")
+
+    # Saving a YAML that does not load asks first, and keeps the draft meanwhile.
+    page.goto(live_server.url + "/configurations/demo/edit")
+    page.locator(".CodeMirror").click()
+    page.keyboard.press("Control+End")
+    page.keyboard.type("\nbroken: [")
+    page.get_by_label("Message").fill("half done")
+    page.get_by_role("button", name="Save as v4").click()
+    expect(page.locator(".confirm-unloadable")).to_contain_text("This YAML does not load")
+    assert page.locator("textarea.yaml-editor").input_value().endswith("\nbroken: [")
+    expect(page.locator(".CodeMirror-lint-line-error")).to_contain_text("broken: [")  # opened at its line
+    page.screenshot(path=f"/tmp/editor_confirm_{width}.png", full_page=True)
+    page.get_by_role("button", name="Save anyway as v4").click()
+    expect(page.locator(".messages")).to_contain_text("Saved demo v4, but it does not load")
+
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    assert violations == []
