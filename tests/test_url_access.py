@@ -53,6 +53,10 @@ CASES = {
     "configurations:version": Case(known={**DEMO, "number": 1}, unknown={**DEMO, "number": 9}),
     "configurations:diff": Case(known={**DEMO, "a": 1, "b": 1}, unknown={**DEMO, "a": 1, "b": 9}),
     "configurations:diff_pick": Case(known=DEMO, query="?a=1&b=1", ok=302),  # a redirect to the diff
+    # GET: the restore's confirmation page
+    "configurations:restore": Case(known={**DEMO, "number": 1}, unknown={**DEMO, "number": 9}),
+    "configurations:download_yaml": Case(known={**DEMO, "number": 1}, unknown={**DEMO, "number": 9}),
+    "configurations:download_bundle": Case(known={**DEMO, "number": 1}, unknown={**DEMO, "number": 9}),
     # /runs/
     "testruns:compare": Case(
         query=f"?base={RUN}&head={RUN}", unknown={}, unknown_query=f"?base={RUN}&head={UNKNOWN}"
