@@ -71,14 +71,22 @@ def _arrow_type(dtype: str):
     return None
 
 
+def _header(handle) -> list[str]:
+    """The CSV's column names, read with the csv module: no pass of Arrow's type inference over a block."""
+    import csv
+
+    text = io.TextIOWrapper(handle, encoding="utf-8", newline="")
+    try:
+        return next(csv.reader(text), [])
+    finally:
+        text.detach()
+        handle.seek(0)
+
+
 def _read_csv(handle, dtypes: dict, typed: bool, block_size: int) -> pa.Table:
-    # The header, from the first block: a column the dtypes do not name is text, never type-inferred.
-    header = pa_csv.open_csv(
-        handle, read_options=pa_csv.ReadOptions(block_size=block_size), parse_options=_PARSE
-    ).schema.names
-    handle.seek(0)
+    # A column the dtypes do not name is text, never type-inferred: "007" stays "007".
     types = {}
-    for name in header:
+    for name in _header(handle):
         kind = _arrow_type(str(dtypes.get(name, ""))) if typed else None
         types[name] = kind or pa.string()
     return pa_csv.read_csv(
@@ -290,9 +298,7 @@ def filter_mask(table: pa.Table, item: Filter) -> pa.Array:
         return pc.fill_null(pc.equal(column, pa.scalar(_number(column, item.value), column.type)), False)
     if text:
         return _text_mask(column, lambda values: pc.match_substring(values, item.value, ignore_case=True))
-    return pc.fill_null(
-        pc.match_substring(pc.cast(column, pa.string()), item.value, ignore_case=True), False
-    )
+    return pc.fill_null(pc.match_substring(pc.cast(column, pa.string()), item.value, ignore_case=True), False)
 
 
 def sort_keys(column: pa.Array, descending: bool) -> pa.Array:

@@ -39,7 +39,9 @@ def explorer_context(request, result: EntityResult) -> dict:
     def url(params: str) -> str:
         return f"{base}?{params}" if params else base
 
-    kinds = {name: explorer.column_kind(view.table.schema.field(name).type) for name in view.table.schema.names}
+    kinds = {
+        name: explorer.column_kind(view.table.schema.field(name).type) for name in view.table.schema.names
+    }
     headers = [
         {
             "name": name,

@@ -74,5 +74,7 @@ def test_the_explorer_sorts_filters_and_pages_result_base(
 
     # the column profile of the filtered view
     explorer.get_by_role("link", name="Profile of PCODE").click()
-    expect(explorer.locator(".profile-distinct")).to_have_text(f"{kept['PCODE'].replace('', None).nunique():,}")
+    expect(explorer.locator(".profile-distinct")).to_have_text(
+        f"{kept['PCODE'].replace('', None).nunique():,}"
+    )
     page.screenshot(path=f"/tmp/explorer_result_base_htmx{htmx_version}.png", full_page=False)
