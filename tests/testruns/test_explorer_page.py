@@ -168,3 +168,17 @@ def test_a_run_stores_the_copy_beside_each_table(alice, demo_version, django_cap
         table = explorer.open_table(result)
         assert table.num_rows == result.rows_out
         assert table.schema.names == result.columns
+
+
+def test_a_copy_that_cannot_be_written_fails_nothing_and_is_made_on_the_first_visit(
+    alice_client, site, monkeypatch
+):
+    def full_disk(*args):
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(explorer, "_write_copy", full_disk)
+        assert explorer.store_copy(site.output.name, site.dtypes) is None
+
+    assert not default_storage.exists(explorer.copy_name(site.output.name))
+    assert cells(alice_client.get(url(site)).content.decode()) == ["1", "2", "3", "4"]
