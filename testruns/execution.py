@@ -18,6 +18,7 @@ from django.utils import timezone
 import shapeshift
 from configurations.loading import load_version
 from configurations.storage import StagedFile
+from testruns import explorer
 from testruns.checks import RunChecks, check_phase
 from testruns.models import EntityResult, NoVersionToRun, RunLost, RunNotQueued, Status, TestRun
 from testruns.options import RunOptions
@@ -252,12 +253,14 @@ def table_fields(run: TestRun, name: str, table) -> dict:
     with StagedFile(f"runs/{run.pk}") as staged:
         shapeshift.write_csv(table, staged.writer)  # the bytes of to_csv(index=False), several times faster
         written = staged.commit(path)
+    # Text the engine keeps as category is plain text (object) in the reference tool's tables.
+    dtypes = {str(c): "object" if str(t) == "category" else str(t) for c, t in table.dtypes.items()}
+    explorer.store_copy(written.name, dtypes)  # the entity page's explorer reads this copy, not the CSV
     preview = table.head(PREVIEW_ROWS)
     return {
         "rows_out": len(table),
         "columns": [str(c) for c in table.columns],
-        # Text the engine keeps as category is plain text (object) in the reference tool's tables.
-        "dtypes": {str(c): "object" if str(t) == "category" else str(t) for c, t in table.dtypes.items()},
+        "dtypes": dtypes,
         "preview": _json_rows(preview),
         "output": written.name,
         "output_size": written.size,
@@ -341,6 +344,7 @@ class RunObserver(shapeshift.Observer):
                 EntityResult.objects.filter(run=self.run, entity=name).update(**fields)
         except RunLost:
             default_storage.delete(fields["output"])
+            default_storage.delete(explorer.copy_name(fields["output"]))
             raise
         if self.checks is not None:
             self.checks.keep(name, table)

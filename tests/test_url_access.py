@@ -76,6 +76,8 @@ CASES = {
     "testruns:clear_baseline": Case("post", known=A_RUN, unknown=NO_RUN),
     "testruns:entity": Case(known={**A_RUN, "name": "site"}, unknown={**A_RUN, "name": "nope"}),
     "testruns:entity_csv": Case(known={**A_RUN, "name": "site"}, unknown={**A_RUN, "name": "nope"}),
+    "testruns:entity_view_csv": Case(known={**A_RUN, "name": "site"}, unknown={**A_RUN, "name": "nope"}),
+    "testruns:entity_view_xlsx": Case(known={**A_RUN, "name": "site"}, unknown={**A_RUN, "name": "nope"}),
     "testruns:export_json": Case(known=A_RUN, unknown=NO_RUN),
     "testruns:export_zip": Case(known=A_RUN, unknown=NO_RUN),
     "testruns:export_xlsx": Case(known=A_RUN, unknown=NO_RUN),
