@@ -95,6 +95,23 @@ def enqueue(run: TestRun) -> None:
         TestRun.objects.filter(pk=run.pk).update(task_id=task_id)
 
 
+COPIES_TASK = "testruns.tasks.store_table_copies"
+
+
+def enqueue_table_copies(run: TestRun) -> None:
+    """Have a worker write the explorer's copies of the run's tables once the run has ended.
+
+    Off the run's own time: a copy costs about as much as writing the CSV. Optional too: a table without
+    one gets it on its first visit (explorer.open_table), so a broker that refuses the task loses nothing.
+    """
+    from django_q.tasks import async_task
+
+    try:
+        async_task(COPIES_TASK, str(run.pk), task_name=f"copies-{run.pk}", group="copies")
+    except Exception as exc:  # noqa: BLE001 - see the docstring
+        logger.warning("run %s: explorer copies not queued (%s); made on first visit instead", run.pk, exc)
+
+
 def broker_name() -> str:
     """The task broker as an operator knows it, without credentials: "Redis at host:port" or the database."""
     from django_q.conf import Conf
@@ -143,6 +160,7 @@ def execute_run(run_id) -> str:
     finally:
         heartbeat.stop()
     status = _end_run(run, status, message, outage)
+    enqueue_table_copies(run)
     logger.info("run %s %s", run.pk, status)
     return status
 
@@ -255,7 +273,6 @@ def table_fields(run: TestRun, name: str, table) -> dict:
         written = staged.commit(path)
     # Text the engine keeps as category is plain text (object) in the reference tool's tables.
     dtypes = {str(c): "object" if str(t) == "category" else str(t) for c, t in table.dtypes.items()}
-    explorer.store_copy(written.name, dtypes)  # the entity page's explorer reads this copy, not the CSV
     preview = table.head(PREVIEW_ROWS)
     return {
         "rows_out": len(table),

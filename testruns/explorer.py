@@ -150,6 +150,20 @@ def store_copy(csv_name: str, dtypes: dict, storage=None) -> str | None:
         return None
 
 
+def store_copies(run_id, storage=None) -> int:
+    """Write the copy of every stored table of run ``run_id`` that has none; returns how many were written."""
+    from testruns.models import EntityResult
+
+    storage = storage or default_storage
+    written = 0
+    for csv_name, dtypes in (
+        EntityResult.objects.filter(run_id=run_id).exclude(output="").values_list("output", "dtypes")
+    ):
+        if not storage.exists(copy_name(csv_name)) and store_copy(csv_name, dtypes, storage):
+            written += 1
+    return written
+
+
 def _write_copy(csv_name: str, dtypes: dict, storage) -> str:
     with storage.open(csv_name, "rb") as handle:
         table = table_from_csv(handle, dtypes)

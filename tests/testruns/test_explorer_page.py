@@ -182,3 +182,22 @@ def test_a_copy_that_cannot_be_written_fails_nothing_and_is_made_on_the_first_vi
 
     assert not default_storage.exists(explorer.copy_name(site.output.name))
     assert cells(alice_client.get(url(site)).content.decode()) == ["1", "2", "3", "4"]
+
+
+def test_a_finished_run_has_its_explorer_copies_written_once(
+    demo_version, alice, django_capture_on_commit_callbacks
+):
+    """The copies are a task queued once the run has ended (off the run's own time); each is written once."""
+    from testruns import execution
+    from testruns.options import RunOptions
+
+    with django_capture_on_commit_callbacks(execute=True):
+        run = execution.start_run(demo_version, RunOptions(max_rows_per_entity=20), alice)
+    run.refresh_from_db()
+    assert run.status == Status.COMPLETED
+    outputs = [r.output.name for r in run.entity_results.exclude(output="")]
+    assert outputs and all(default_storage.exists(explorer.copy_name(name)) for name in outputs)
+    for name in outputs:
+        default_storage.delete(explorer.copy_name(name))
+    assert explorer.store_copies(run.pk) == len(outputs)
+    assert explorer.store_copies(run.pk) == 0
