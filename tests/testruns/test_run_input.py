@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from configurations.models import StoredFile
+from shapeshift.pipeline.inputs import sniff_delimiter
 from testruns.execution import rerun_run, start_run
 from testruns.inputs import InvalidInput, bundled_input, earlier_input, local_copy, upload_input
 from testruns.models import RunInput, Status, TestRun
@@ -226,3 +227,12 @@ def test_a_run_whose_stored_input_is_corrupt_fails_saying_so(sourceless, alice, 
     assert run.error_message.startswith("The input table could not be prepared for the run:")
     assert "survey.csv" in run.error_message
     assert not TestRun.objects.exclude(pk=run.pk).exists()
+
+
+def test_the_delimiter_is_told_by_the_rows_not_the_header_alone():
+    # A header like Arbodat's, whose column names hold commas ("ORG2,0"): only ";" splits every line alike.
+    sample = "ProjektNr;ORG2,0;ORG1,0;Fustel\n21_0004;1;2;Mühlenberg\n21_0005;3;4;Ort\n"
+
+    assert sniff_delimiter(sample) == ";"
+    assert sniff_delimiter("a,b\n1,2\n3,4") == ","
+    assert sniff_delimiter("") == ","

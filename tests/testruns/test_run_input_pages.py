@@ -1,4 +1,4 @@
-"""The test-run form's input table (an upload or one of the version's files), and the run page's line on it."""
+"""The test-run form's input table (an upload or a file of the version), and the run page's line on it."""
 
 import hashlib
 
