@@ -2,18 +2,23 @@
 tool's field names (spec §5). ``shiftbench/api.py`` mounts this router and sets authentication for it.
 """
 
+import json
 from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
+import pydantic
 from django.shortcuts import get_object_or_404
 from ninja import Field, NinjaAPI, Query, Router, Schema
+from ninja.errors import HttpError, ValidationError
 from ninja.pagination import LimitOffsetPagination, paginate
 from ninja.responses import Status as Reply
 
 from configurations.models import Configuration
+from shiftbench.uploads import refused_uploads
 from testruns.diffs import DiffRefused, diff_json, request_diff
 from testruns.execution import start_run
+from testruns.inputs import GivenInput, InvalidInput, bundled_input, earlier_input, upload_input
 from testruns.models import (
     BaselineRefused,
     RunAlreadyFinished,
@@ -49,6 +54,59 @@ class OptionsIn(Schema):
 class TestRunRequest(Schema):
     config_name: str
     options: OptionsIn | None = None
+    input_id: UUID | None = Field(
+        None, description="an input table given before (a run's input.id), read as the default entity"
+    )
+    input_file: str | None = Field(
+        None,
+        description="one of the version's bundled CSV or Excel files (its path), read as the default entity",
+    )
+    default_entity: str | None = Field(
+        None,
+        max_length=100,
+        description="the entity the input table stands for; default: the version's metadata.default_entity",
+    )
+
+
+def _inlined(schema: dict) -> dict:
+    """``schema`` with its ``$defs`` put in place: an operation's own request body has no components."""
+    defs = schema.pop("$defs", {})
+
+    def inline(node):
+        if isinstance(node, dict):
+            if set(node) == {"$ref"}:
+                return inline(defs[node["$ref"].rsplit("/", 1)[1]])
+            return {key: inline(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [inline(item) for item in node]
+        return node
+
+    return inline(schema)
+
+
+_JSON_REQUEST = _inlined(TestRunRequest.model_json_schema())
+_MULTIPART_REQUEST = {
+    "type": "object",
+    "required": ["config_name"],
+    "properties": {
+        **{name: {"type": "string"} for name in ("config_name", "input_id", "input_file", "default_entity")},
+        "options": {"type": "string", "description": "the options object as JSON text"},
+        "input": {
+            "type": "string",
+            "format": "binary",
+            "description": "a CSV or Excel file: the input table",
+        },
+    },
+}
+REQUEST_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": _JSON_REQUEST},
+            "multipart/form-data": {"schema": _MULTIPART_REQUEST},
+        },
+    }
+}
 
 
 class RunFilters(Schema):
@@ -81,23 +139,94 @@ def add_exception_handlers(api: NinjaAPI) -> None:
         """The broker is down: the run exists, already failed with the reason; the caller may retry later."""
         return api.create_response(request, {"detail": str(exc)}, status=503)
 
+    def invalid_input(request, exc: InvalidInput):
+        """An input table that cannot run (unreadable, unknown id, no default entity): nothing started."""
+        return api.create_response(request, {"detail": exc.message}, status=400)
+
     api.add_exception_handler(InvalidOptions, invalid_options)
+    api.add_exception_handler(InvalidInput, invalid_input)
     api.add_exception_handler(RunNotQueued, run_not_queued)
 
 
-@router.post("", response={202: TestRunResult, 404: Error, 503: Error})
-def create_test_run(request, payload: TestRunRequest):
-    """Start a test run of the configuration's current version: queued, and answered at once (pending)."""
+@router.post(
+    "",
+    response={202: TestRunResult, 400: Error, 404: Error, 413: Error, 503: Error},
+    openapi_extra=REQUEST_BODY,
+)
+def create_test_run(request):
+    """Start a test run of the configuration's current version: queued, and answered at once (pending).
+
+    JSON, or multipart form data with the input table as the file ``input`` (``options`` then as JSON
+    text). An input table (the file, ``input_id`` or ``input_file``) is read as the default entity; one
+    that does not read as CSV or Excel gets 400 naming it, and no run starts.
+    """
+    payload, upload = _run_request(request)
     name = payload.config_name
     configuration = Configuration.objects.select_related("current_version").filter(name=name).first()
     if configuration is None:
         return Reply(404, {"detail": f"Configuration {name!r} not found."})
-    if configuration.current_version is None:
+    version = configuration.current_version
+    if version is None:
         return Reply(404, {"detail": f"Configuration {name!r} has no version to run."})
     options = RunOptions.from_dict((payload.options or OptionsIn()).model_dump())
-    run = start_run(configuration.current_version, options, request.auth)
+    options.checked(version.validation.get("entities"))  # before an input is stored for nothing
+    given_input = _given_input(version, payload, upload, request.auth)
+    run = start_run(version, options, request.auth, given_input=given_input)
     run = TestRun.objects.with_results().get(pk=run.pk)
     return Reply(202, run_result(run, request=request))
+
+
+def _run_request(request) -> tuple[TestRunRequest, object | None]:
+    """The request's fields (JSON or multipart form data) and its uploaded input table, if any.
+
+    Read here rather than by a ninja body parameter, which would read a multipart body into memory whole.
+    Errors have ninja's shapes: 400 for a body that is not JSON, 422 naming each bad field (under
+    ``body.payload`` for JSON, ``form`` for form data), 413 for an input table over the upload limit.
+    """
+    if request.content_type == "multipart/form-data":
+        refused = refused_uploads(request)
+        if refused:
+            raise HttpError(413, refused[0].message)
+        data, location = request.POST.dict(), ("form",)
+        if "options" in data:
+            try:
+                data["options"] = json.loads(data["options"])
+            except ValueError:
+                raise ValidationError(
+                    [{"type": "json_invalid", "loc": ["form", "options"], "msg": "options is not JSON"}]
+                ) from None
+        upload = request.FILES.get("input")
+    else:
+        try:
+            data = json.loads(request.body) if request.body else {}
+        except ValueError:
+            raise HttpError(400, "Cannot parse request body") from None
+        location, upload = ("body", "payload"), None
+    try:
+        return TestRunRequest.model_validate(data), upload
+    except pydantic.ValidationError as exc:
+        errors = []
+        for error in exc.errors(include_url=False):
+            error.pop("input", None)
+            error["loc"] = [*location, *error["loc"]]
+            if isinstance(error.get("ctx", {}).get("error"), Exception):
+                error["ctx"]["error"] = str(error["ctx"]["error"])
+            errors.append(error)
+        raise ValidationError(errors) from None
+
+
+def _given_input(version, payload: TestRunRequest, upload, user) -> GivenInput | None:
+    """The input table the request names, checked and stored; None without one. Raises InvalidInput."""
+    given = [what for what in (upload, payload.input_id, payload.input_file) if what]
+    if len(given) > 1:
+        raise InvalidInput("input", "give one input table: the file input, input_id or input_file")
+    if upload:
+        return upload_input(version, upload, upload.name, payload.default_entity, user)
+    if payload.input_id:
+        return earlier_input(version, payload.input_id, payload.default_entity)
+    if payload.input_file:
+        return bundled_input(version, payload.input_file, payload.default_entity, user)
+    return None
 
 
 @router.get("", response=list[TestRunResult])

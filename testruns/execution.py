@@ -9,6 +9,7 @@ import os
 import socket
 import threading
 import time
+from dataclasses import replace
 from urllib.parse import quote, urlsplit
 
 from django.conf import settings
@@ -20,6 +21,7 @@ from configurations.loading import load_version
 from configurations.storage import StagedFile
 from testruns import explorer
 from testruns.checks import RunChecks, check_phase
+from testruns.inputs import GivenInput, local_copy
 from testruns.models import EntityResult, NoVersionToRun, RunLost, RunNotQueued, Status, TestRun
 from testruns.options import RunOptions
 
@@ -37,17 +39,24 @@ DATABASE_WAIT = 600
 RECONNECT_INTERVAL = 1
 
 
-def start_run(version, options: RunOptions, user=None, background: bool = True) -> TestRun:
+def start_run(
+    version, options: RunOptions, user=None, background: bool = True, given_input: GivenInput | None = None
+) -> TestRun:
     """Create a pending run of ``version`` and enqueue it once the transaction commits.
 
-    Raises InvalidOptions when the options cannot run on this configuration. With ``background=False``
-    nothing is enqueued: the caller runs it itself with ``execute_run`` (``run_test --sync``), so no worker
-    can take it as well.
+    ``given_input`` is the table given as the default entity (``testruns.inputs``), already checked; its
+    sha256 and entity name go into the options. Raises InvalidOptions when the options cannot run on this
+    configuration. With ``background=False`` nothing is enqueued: the caller runs it itself with
+    ``execute_run`` (``run_test --sync``), so no worker can take it as well.
     """
-    options = options.checked(version.validation.get("entities"))
+    options = _with_input(options, given_input).checked(version.validation.get("entities"))
     with transaction.atomic():
         run = TestRun.objects.create(
-            configuration=version.configuration, version=version, options=options.to_dict(), requested_by=user
+            configuration=version.configuration,
+            version=version,
+            options=options.to_dict(),
+            requested_by=user,
+            input=given_input.run_input if given_input else None,
         )
         if background:
             transaction.on_commit(lambda: enqueue(run))
@@ -61,7 +70,8 @@ def start_run(version, options: RunOptions, user=None, background: bool = True) 
 def rerun_run(run: TestRun, user=None, current_version: bool = False) -> TestRun:
     """Start a new run with ``run``'s options, of the same version or of the configuration's current one.
 
-    Returns the new (pending) run, started by ``start_run``. Raises InvalidOptions when the options no
+    Returns the new (pending) run, started by ``start_run``, with ``run``'s input table if it had one
+    (reads ``run.input`` unless loaded with the run). Raises InvalidOptions when the options no
     longer fit the version (an entity they name was removed), NoVersionToRun when the configuration has no
     current version, and RunNotQueued as ``start_run`` does. Reads ``run.configuration`` (a query unless
     loaded with the run, e.g. ``TestRun.objects.for_page()``) when ``current_version`` is set.
@@ -69,7 +79,15 @@ def rerun_run(run: TestRun, user=None, current_version: bool = False) -> TestRun
     version = run.configuration.current_version if current_version else run.version
     if version is None:
         raise NoVersionToRun(f"Configuration {run.configuration.name} has no current version to run.")
-    return start_run(version, RunOptions.from_dict(run.options), user)
+    options = RunOptions.from_dict(run.options)
+    given_input = GivenInput(run.input, options.default_entity) if run.input_id else None
+    return start_run(version, options, user, given_input=given_input)
+
+
+def _with_input(options: RunOptions, given_input: GivenInput | None) -> RunOptions:
+    if given_input is None:
+        return replace(options, input=None, default_entity=None)
+    return replace(options, input=given_input.run_input.sha256, default_entity=given_input.default_entity)
 
 
 def enqueue(run: TestRun) -> None:
@@ -224,15 +242,20 @@ def _process(run: TestRun, stop: threading.Event, outage: "DatabaseOutage | None
         return Status.FAILED, f"The configuration's files could not be prepared for the run: {exc}"
     try:
         project = load_version(run.version, bundle)
-        plan = shapeshift.plan(project, options.entities)
+        plan = shapeshift.plan(project, options.entities, default_entity=options.default_entity)
     except shapeshift.ConfigError as exc:
         return Status.FAILED, str(exc)
+    try:
+        inputs = run_inputs(run, options)
+    except OSError as exc:
+        return Status.FAILED, f"The input table could not be prepared for the run: {exc}"
     _create_entity_results(run, plan)
     checks = RunChecks.prepare(run, project, str(bundle.main.parent))  # None: nothing to check
     observer = RunObserver(run, stop, outage, checks)
     result = shapeshift.run(
         project,
         plan,
+        inputs=inputs,
         max_rows=options.max_rows_per_entity,
         observer=observer,
         stop_on_error=options.stop_on_error,
@@ -241,7 +264,7 @@ def _process(run: TestRun, stop: threading.Event, outage: "DatabaseOutage | None
         # Each table is written (file + preview) the moment it is final and then dropped: a full run
         # holds no more than the engine needs, instead of every table of the run until the end.
         keep_tables=False,
-        on_table=observer.table_final,
+        on_table=planned_tables(plan, observer.table_final),
         compact_text=True,  # text stays category: the same CSV and preview, a third of the memory
     )
     if result.cancelled:
@@ -249,6 +272,28 @@ def _process(run: TestRun, stop: threading.Event, outage: "DatabaseOutage | None
     if checks is not None and not check_phase(run, checks, observer.should_stop):
         return Status.CANCELLED, ""
     return Status.COMPLETED, ""  # the engine ran to its end; finish() turns this into the run's verdict
+
+
+def run_inputs(run: TestRun, options: RunOptions) -> dict:
+    """``{default entity: local path}`` of the run's input table for ``shapeshift.run``; {} without one.
+
+    Reads ``run.input`` and its stored file. Raises OSError when the stored input is missing or corrupt.
+    """
+    if run.input_id is None:
+        return {}
+    return {options.default_entity: local_copy(run.input)}
+
+
+def planned_tables(plan, store):
+    """``store`` for the tables of the plan's entities only: an input table standing for an entity the
+    configuration does not declare has no entity result to go with, and is stored already as the input."""
+    planned = set(plan.order)
+
+    def on_table(name: str, table) -> None:
+        if name in planned:
+            store(name, table)
+
+    return on_table
 
 
 def _create_entity_results(run: TestRun, plan) -> None:

@@ -9,12 +9,17 @@ from django.db.models import Q
 from django.utils import timezone
 
 from configurations.models import Configuration, ConfigurationVersion
+from testruns.inputs import CSV_SUFFIXES, EXCEL_SUFFIXES, GivenInput, bundled_input, upload_input
 from testruns.models import Status
 from testruns.options import DEFAULT_ROWS, MAX_ROWS, MIN_ROWS, RunOptions
 from testruns.pagination import Cursor
 
 # RunOptions field → form field, to put start_run's InvalidOptions on the right input.
-OPTION_FIELDS = {"entities": "entities", "max_rows_per_entity": "max_rows"}
+OPTION_FIELDS = {
+    "entities": "entities",
+    "max_rows_per_entity": "max_rows",
+    "default_entity": "default_entity",
+}
 
 
 class TestRunForm(forms.Form):
@@ -35,20 +40,67 @@ class TestRunForm(forms.Form):
     stop_on_error = forms.BooleanField(required=False, help_text="Stop at the first entity that fails.")
     validate_foreign_keys = forms.BooleanField(required=False, initial=True)
     validate_constraints = forms.BooleanField(required=False, initial=True)
+    input_file = forms.FileField(
+        required=False,
+        label="Input table",
+        help_text="A CSV or Excel file read as the default entity, as `--input` does on the command line.",
+        widget=forms.ClearableFileInput(attrs={"accept": ",".join(CSV_SUFFIXES + EXCEL_SUFFIXES)}),
+    )
+    bundled_input = forms.ChoiceField(required=False, label="or one of the version's files")
+    default_entity = forms.CharField(
+        required=False,
+        max_length=100,
+        label="Default entity",
+        help_text="The entity the input table stands for.",
+    )
 
-    def __init__(self, *args, dependencies: dict[str, list[str]], **kwargs):
-        """``dependencies`` maps each entity name to the entities it needs, in declaration order."""
+    def __init__(
+        self,
+        *args,
+        dependencies: dict[str, list[str]],
+        bundled_tables: list[str] = (),
+        declared_default: str | None = None,
+        refused=(),
+        **kwargs,
+    ):
+        """``dependencies`` maps each entity name to the entities it needs, in declaration order;
+        ``bundled_tables`` are the version's CSV and Excel files, ``declared_default`` its
+        metadata.default_entity; ``refused`` the uploads dropped for their size (``shiftbench.uploads``).
+        """
         super().__init__(*args, **kwargs)
         self.fields["entities"].choices = [
             (name, f"{name} (needs {', '.join(deps)})" if deps else name)
             for name, deps in dependencies.items()
         ]
+        self.fields["bundled_input"].choices = [("", "none")] + [(path, path) for path in bundled_tables]
+        if declared_default:
+            self.fields["default_entity"].help_text += f" Leave empty for {declared_default} (metadata)."
+        else:
+            self.fields["default_entity"].help_text += " Needed with an input table: this version names none."
+        self.refused = list(refused)
 
     def clean(self):
         data = super().clean()
+        for upload in self.refused:
+            self.add_error("input_file" if upload.field == "input_file" else None, upload.message)
         if not data.get("all_rows") and data.get("max_rows") is None and "max_rows" not in self.errors:
             self.add_error("max_rows", "Give a number of rows, or tick “All rows”.")
+        if data.get("input_file") and data.get("bundled_input"):
+            self.add_error("bundled_input", "Upload a file or pick one of the version's files, not both.")
         return data
+
+    def given_input(self, version, user) -> GivenInput | None:
+        """The input table chosen, checked and stored (``testruns.inputs``); None without one.
+
+        Raises InvalidInput (see ``add_option_error``) for a file that does not read as a table.
+        """
+        data = self.cleaned_data
+        if data["input_file"]:
+            upload = data["input_file"]
+            return upload_input(version, upload, upload.name, data["default_entity"], user)
+        if data["bundled_input"]:
+            return bundled_input(version, data["bundled_input"], data["default_entity"], user)
+        return None
 
     def options(self) -> RunOptions:
         data = self.cleaned_data
@@ -61,8 +113,12 @@ class TestRunForm(forms.Form):
         )
 
     def add_option_error(self, exc) -> None:
-        """Show start_run's InvalidOptions on the input it is about."""
-        self.add_error(OPTION_FIELDS.get(exc.field), exc.message)
+        """Show start_run's InvalidOptions (and an InvalidInput) on the input it is about."""
+        if exc.field == "input":
+            field = "bundled_input" if self.cleaned_data.get("bundled_input") else "input_file"
+        else:
+            field = OPTION_FIELDS.get(exc.field)
+        self.add_error(field, exc.message)
 
 
 class RunFilterForm(forms.Form):

@@ -68,7 +68,9 @@ class TestRunQuerySet(models.QuerySet):
         Beside a run: its configuration with the current version (for "re-run on current"), its version
         and its requester.
         """
-        return self.select_related("configuration__current_version", "version", "requested_by")
+        return self.select_related(
+            "configuration__current_version", "version", "requested_by", "input__stored"
+        )
 
     def with_results(self, previews: bool = True):
         """Runs with what the result object reads (``testruns.serializers``) and what a comparison reads
@@ -89,9 +91,9 @@ class TestRunQuerySet(models.QuerySet):
         return self._with(EntityResult.objects.order_by("position").defer("preview"))
 
     def _with(self, results):
-        return self.select_related("configuration", "version", "requested_by").prefetch_related(
-            models.Prefetch("entity_results", queryset=results)
-        )
+        return self.select_related(
+            "configuration", "version", "requested_by", "input__stored"
+        ).prefetch_related(models.Prefetch("entity_results", queryset=results))
 
     def prunable(self):
         """Runs retention may ever delete: finished, not pinned and no configuration's baseline."""
@@ -233,6 +235,11 @@ class TestRun(models.Model):
         "configurations.ConfigurationVersion", on_delete=models.PROTECT, related_name="runs"
     )
     options = models.JSONField(default=dict)
+    # The table given as the default entity, if any; ``options`` holds its sha256 ("input") and the entity's
+    # name ("default_entity") for what compares runs like with like.
+    input = models.ForeignKey(
+        "RunInput", null=True, blank=True, on_delete=models.PROTECT, related_name="runs"
+    )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(default=timezone.now)
@@ -852,6 +859,38 @@ class RunCheck(models.Model):
     @property
     def sample_columns(self) -> list[str]:
         return list(self.sample[0]) if self.sample else []
+
+
+class RunInput(models.Model):
+    """A table given to runs as their default entity: a file's bytes (stored once by content, like bundle
+    files) under the name it was given with.
+
+    One row per name and content, whatever number of runs read it: a re-run and an API caller naming it by
+    ``id`` reuse it. Made by ``testruns.inputs``, which checks the file reads as CSV or Excel first.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    stored = models.ForeignKey("configurations.StoredFile", on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(max_length=255, help_text="The file's own name, or its path in the bundle.")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["stored", "name"], name="unique_run_input")]
+
+    def __str__(self):
+        return f"{self.name} ({self.stored_id[:12]})"
+
+    @property
+    def sha256(self) -> str:
+        return self.stored_id
+
+    @property
+    def size(self) -> int:
+        """Reads ``stored`` (a query unless loaded with the input)."""
+        return self.stored.size
 
 
 class RunEvent(models.Model):

@@ -26,6 +26,10 @@ class RunOptions:
     stop_on_error: bool = False
     validate_foreign_keys: bool = True
     validate_constraints: bool = True
+    # The sha256 of the table given as the default entity (a ``RunInput``'s), and that entity's name; set
+    # by ``start_run`` from the run's input, never by a caller.
+    input: str | None = None
+    default_entity: str | None = None
     extra: dict = field(default_factory=dict, compare=False, repr=False)
 
     def checked(self, known_entities: list[str] | None) -> "RunOptions":
@@ -48,11 +52,19 @@ class RunOptions:
                 unknown = [name for name in self.entities if name not in known_entities]
                 if unknown:
                     raise InvalidOptions("entities", "unknown entities: " + ", ".join(unknown))
+        if self.input is not None and not self.default_entity:
+            raise InvalidOptions(
+                "default_entity", "name the entity the input table stands for (the default entity)"
+            )
         return self
 
     def to_dict(self) -> dict:
+        """The options as stored on the run; a run without an input keeps the keys it always had."""
         data = asdict(self)
         data.pop("extra")
+        for key in ("input", "default_entity"):
+            if data[key] is None:
+                data.pop(key)
         return data
 
     @classmethod

@@ -58,6 +58,16 @@ class RunCheckResult(Schema):
     details: dict
 
 
+class RunInputResult(Schema):
+    """The table a run was given as its default entity; ``id`` gives it to another run (``input_id``)."""
+
+    id: str
+    name: str
+    size: int
+    sha256: str
+    default_entity: str
+
+
 class TestRunResult(Schema):
     run_id: str
     config_name: str
@@ -85,6 +95,7 @@ class TestRunResult(Schema):
     checks_total: int
     checks_failed: int  # failed at error level: these fail the run
     checks: list[RunCheckResult] | None = None  # None in lists of runs: GET the run for them
+    input: RunInputResult | None = None  # the input table given as the default entity, if any
 
 
 class TestProgress(Schema):
@@ -181,6 +192,21 @@ def run_result(run, previews: bool = True, request=None, checks: bool = True) ->
         checks_total=run.checks_total,
         checks_failed=run.checks_failed,
         checks=[check_result(check) for check in run.loaded_checks()] if checks else None,
+        input=input_result(run),
+    )
+
+
+def input_result(run) -> RunInputResult | None:
+    """Reads ``run.input`` and its stored file (loaded with the run by ``with_results``)."""
+    if run.input_id is None:
+        return None
+    given = run.input
+    return RunInputResult(
+        id=str(given.pk),
+        name=given.name,
+        size=given.size,
+        sha256=given.sha256,
+        default_entity=run.options.get("default_entity") or "",
     )
 
 

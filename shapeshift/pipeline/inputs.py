@@ -20,6 +20,27 @@ def dtype_names(table: pd.DataFrame) -> dict[str, str]:
     }
 
 
+SNIFF_CHARS = 65536
+SNIFF_LINES = 20
+
+
+def sniff_delimiter(sample: str, cut: bool = False) -> str:
+    """The delimiter of the CSV text ``sample`` (its start; ``cut``: it ends mid-file): "," if unclear.
+
+    Sniffed over the first lines, not the header alone: a header such as Arbodat's ("…;Expr1042;ORG2,0;…")
+    holds more than one candidate, and only the rows show which one splits every line alike.
+    """
+    lines = sample.splitlines()
+    if cut and len(lines) > 1:
+        lines.pop()  # the last line may be cut short
+    for text in ("\n".join(lines[:SNIFF_LINES]), lines[0] if lines else ""):
+        try:
+            return csv.Sniffer().sniff(text, delimiters=",;\t|").delimiter
+        except csv.Error:
+            continue
+    return ","
+
+
 def read_input(name: str, value, project: Project, max_rows: int | None) -> pd.DataFrame:
     """The default-entity input table from a DataFrame or a file path.
 
@@ -40,12 +61,12 @@ def read_input(name: str, value, project: Project, max_rows: int | None) -> pd.D
         options.setdefault("sep", "\t" if spec.type == "tsv" else ",")
     else:
         with open(path, encoding="utf-8", errors="replace", newline="") as handle:
-            sample = handle.read(65536)
-        try:
-            sep = csv.Sniffer().sniff(sample.splitlines()[0] if sample else ",", delimiters=",;\t|").delimiter
-        except csv.Error:
-            sep = ","
-        options = {"sep": sep, "dtype": str, "keep_default_na": False}
+            sample = handle.read(SNIFF_CHARS)
+        options = {
+            "sep": sniff_delimiter(sample, len(sample) == SNIFF_CHARS),
+            "dtype": str,
+            "keep_default_na": False,
+        }
     options = compact_text_dtype(options)
     if max_rows is not None:
         options["nrows"] = max_rows

@@ -46,4 +46,6 @@ def options_summary(options: dict) -> str:
         parts.append("foreign keys not checked")
     if not opts.validate_constraints:
         parts.append("constraints not checked")
+    if opts.input:
+        parts.append(f"input {opts.input[:12]}… as {opts.default_entity}")
     return " · ".join(parts)

@@ -1,4 +1,5 @@
 import time
+from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
@@ -6,6 +7,7 @@ from tqdm import tqdm
 
 from configurations.models import Configuration
 from testruns.execution import execute_run, start_run
+from testruns.inputs import bundled_input, upload_input
 from testruns.management.commands._runs import all_succeeded, summary
 from testruns.models import FINAL_STATUSES, RunNotQueued, Status, TestRun
 from testruns.options import DEFAULT_ROWS, InvalidOptions, RunOptions
@@ -49,6 +51,16 @@ class Command(BaseCommand):
         parser.add_argument("--stop-on-error", action="store_true", help="stop at the first failed entity")
         parser.add_argument("--no-validate-foreign-keys", dest="validate_foreign_keys", action="store_false")
         parser.add_argument("--no-validate-constraints", dest="validate_constraints", action="store_false")
+        parser.add_argument(
+            "--input",
+            metavar="FILE",
+            help="a CSV or Excel file read as the default entity (a local path, or a file of the version)",
+        )
+        parser.add_argument(
+            "--default-entity",
+            metavar="NAME",
+            help="the entity --input stands for (default: the version's metadata.default_entity)",
+        )
         parser.add_argument("--user", help="record the run as this user's")
         mode = parser.add_mutually_exclusive_group()
         mode.add_argument("--wait", action="store_true", help="follow the run with a progress bar to its end")
@@ -69,10 +81,17 @@ class Command(BaseCommand):
             validate_constraints=options["validate_constraints"],
         )
         user = self.get_user(options["user"])
+        version = configuration.current_version
         try:
-            run = start_run(configuration.current_version, run_options, user, background=not options["sync"])
+            run_options.checked(version.validation.get("entities"))  # before an input is stored for nothing
+            given_input = self.given_input(version, options["input"], options["default_entity"], user)
+            run = start_run(
+                version, run_options, user, background=not options["sync"], given_input=given_input
+            )
         except (InvalidOptions, RunNotQueued) as exc:
             raise CommandError(str(exc)) from None
+        except OSError as exc:
+            raise CommandError(f"--input {options['input']}: {exc}") from None
 
         if options["sync"]:
             try:
@@ -104,6 +123,18 @@ class Command(BaseCommand):
             raise CommandError(summary(run))
         # with --json, stdout holds only the JSON
         (self.stderr if options["json"] else self.stdout).write(summary(run))
+
+    def given_input(self, version, path, default_entity, user):
+        """The input table ``--input`` names: a local file, else a file the version bundles; or None."""
+        if path is None:
+            if default_entity:
+                raise CommandError("--default-entity needs --input FILE")
+            return None
+        if Path(path).is_file():
+            return upload_input(version, Path(path), Path(path).name, default_entity, user)
+        if version.files.filter(path=path).exists():
+            return bundled_input(version, path, default_entity, user)
+        raise CommandError(f"--input {path}: no such file, here or in {version}")
 
     def get_user(self, username):
         if not username:
