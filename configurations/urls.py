@@ -11,6 +11,7 @@ urlpatterns = [
     path("<slug:name>/", views.configuration_detail, name="detail"),
     path("<slug:name>/edit", views.configuration_edit, name="edit"),
     path("<slug:name>/validate", views.configuration_validate, name="validate"),
+    path("<slug:name>/target-model", views.configuration_target_model, name="target_model"),
     # /configurations/<name>/versions/
     path("<slug:name>/versions/<int:number>/", views.version_yaml, name="version"),
     path("<slug:name>/versions/<int:a>..<int:b>", views.version_diff, name="diff"),

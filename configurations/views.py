@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from configurations.forms import EditForm, ImportForm, VersionPickForm
+from configurations.forms import EditForm, ImportForm, TargetModelForm, VersionPickForm
 from configurations.importing import ImportFailed
 from configurations.models import Configuration
 from configurations.outline import outline
@@ -70,8 +70,37 @@ def configuration_detail(request, name):
             "outline": outline(project) if project else None,
             "project_error": project_error,
             "issues_by_severity": _issues_by_severity(version.validation if version else {}),
+            "target_model_form": TargetModelForm(),
         },
     )
+
+
+@require_POST
+def configuration_target_model(request, name):
+    """Choose the target model the configuration's runs check their data against, or stop using it."""
+    configuration = get_object_or_404(Configuration, name=name)
+    form = TargetModelForm(request.POST, request.FILES)
+    if not form.is_valid():
+        errors = [message for messages_ in form.errors.values() for message in messages_]
+        messages.error(request, f"Target model not changed: {' '.join(errors)}")
+    elif form.cleaned_data["remove"]:
+        configuration.clear_target_model()
+        messages.success(request, f"{configuration.name} no longer uses a chosen target model.")
+    else:
+        filename, content = form.cleaned_data["model_file"]
+        try:
+            configuration.choose_target_model(content, filename)
+        except OSError as exc:
+            messages.error(
+                request, f"Target model not changed: it could not be stored: {exc.strerror or exc}"
+            )
+        else:
+            messages.success(
+                request,
+                f"{configuration.name}'s runs now check their data against "
+                f"{configuration.target_model_label} ({filename}).",
+            )
+    return redirect(reverse("configurations:detail", args=[configuration.name]) + "#target-model")
 
 
 @require_http_methods(["GET", "POST"])

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from configurations.models import Configuration
+from testruns.checks import CheckSummary
 from testruns.execution import rerun_run
 from testruns.models import (
     EntityResult,
@@ -79,6 +80,8 @@ def run_detail(request, run_id):
     events = list(run.events.all())
     context = _status_context(run, results, events, 0)
     context.update(events=events, options=RunOptions.from_dict(run.options))
+    # no query for a run without checks
+    context["checks"] = CheckSummary.of(run.loaded_checks(), (result.entity for result in results))
     return render(request, "testruns/run_detail.html", context)
 
 
@@ -89,8 +92,9 @@ def run_status(request, run_id):
     the id of the last event it shows. The answer is the status section plus, out of band, only the entity
     rows whose status differs from ``seen`` and the events after ``event``. The whole entity table goes
     instead when the page has no table that matches (the plan was not made when it loaded) and with the
-    last poll (finalisation may still change a finished entity's rows). Three queries (the run, its entity
-    results, the new events) whatever the number of entities; the section stops polling once the run ends.
+    last poll (finalisation may still change a finished entity's rows), and with it the run's checks (one
+    query more, for a run that has checks). Three queries (the run, its entity results, the new events)
+    whatever the number of entities; the section stops polling once the run ends.
     """
     run = _get_run(run_id)
     try:
@@ -110,6 +114,8 @@ def run_status(request, run_id):
             if STATUS_LETTERS.get(result.status) != letter
         ]
     context["new_events"] = events
+    if not run.is_active and run.checks_total:  # the last poll brings the checks made after the entities
+        context["last_checks"] = CheckSummary.of(run.loaded_checks(), (result.entity for result in results))
     return render(request, "testruns/partials/run_status.html", context)
 
 
@@ -199,7 +205,12 @@ def entity_detail(request, run_id, name):
     run = _get_run(run_id)
     result = get_object_or_404(EntityResult, run=run, entity=name)
     columns = [(column, result.dtypes.get(column, "")) for column in result.columns]
-    return render(request, "testruns/entity_detail.html", {"run": run, "result": result, "columns": columns})
+    checks = CheckSummary.of(run.checks.filter(entity=name)) if run.checks_total else None
+    return render(
+        request,
+        "testruns/entity_detail.html",
+        {"run": run, "result": result, "columns": columns, "checks": checks},
+    )
 
 
 def entity_csv(request, run_id, name):
