@@ -91,12 +91,31 @@ class Drawing:
     def __post_init__(self):
         self.links = links_of(self.graph) if self.graph else []
 
-    def rows(self) -> list[tuple[GraphNode, list[Link]]]:
-        """Each entity with the links into it: the graph as a list."""
+    def shown(self, hrefs: dict | None = None, statuses: dict | None = None) -> "ShownGraph":
+        """What a page shows of the drawing: the SVG painted, and the graph as a list.
+
+        Each entity links to ``hrefs[name]`` when given. With ``statuses`` (a run's, by entity name) each
+        node gets the class ``status-<status>``, or ``status-none`` for an entity the run did not plan.
+        """
+        hrefs = hrefs or {}
+        classes = {}
+        if statuses is not None and self.graph:
+            classes = {
+                n.name: f"status-{_class_word(statuses.get(n.name, 'none'))}" for n in self.graph.nodes
+            }
         into: dict[str, list[Link]] = {}
         for link in self.links:
             into.setdefault(link.downstream, []).append(link)
-        return [(node, into.get(node.name, [])) for node in self.graph.nodes] if self.graph else []
+        rows = [
+            GraphRow(
+                node, into.get(node.name, []), hrefs.get(node.name, ""), (statuses or {}).get(node.name, "")
+            )
+            for node in (self.graph.nodes if self.graph else [])
+        ]
+        shown = ShownGraph(self.painted(classes, hrefs), self.problem, rows, of_run=statuses is not None)
+        if statuses is not None:
+            shown.statuses = list(dict.fromkeys(row.status or "none" for row in rows))
+        return shown
 
     def painted(
         self, classes: dict[str, str] | None = None, hrefs: dict[str, str] | None = None
@@ -142,6 +161,27 @@ class Drawing:
             [GraphNode(*node) for node in data["nodes"]], [GraphEdge(*edge) for edge in data["edges"]]
         )
         return cls(graph, data["svg"], data["problem"])
+
+
+@dataclass
+class GraphRow:
+    """An entity as the list beside the drawing shows it: the links into it, its page, its status in a run."""
+
+    node: GraphNode
+    links: list[Link]
+    href: str = ""
+    status: str = ""
+
+
+@dataclass
+class ShownGraph:
+    """What the graph partial renders (``Drawing.shown``)."""
+
+    svg: SafeString
+    problem: str
+    rows: list[GraphRow]
+    of_run: bool = False  # painted by status: the legend explains statuses, not kinds
+    statuses: list[str] = field(default_factory=list)  # those the run's entities are in ("none": not in it)
 
 
 def links_of(graph: EntityGraph) -> list[Link]:
@@ -306,7 +346,8 @@ def _copy(element: ET.Element) -> ET.Element | None:
 
 
 def _dress_node(group: ET.Element, node: GraphNode) -> None:
-    group.set("class", f"graph-node kind-{_class_word(node.kind)}")
+    loader = " loader" if node.kind in LOADER_KINDS else ""
+    group.set("class", f"graph-node kind-{_class_word(node.kind)}{loader}")
     _set_title(group, node.name if node.declared else f"{node.name} (not declared)")
     texts = group.findall("text")
     if texts:

@@ -14,6 +14,7 @@ urlpatterns = [
     path("<slug:name>/target-model", views.configuration_target_model, name="target_model"),
     # /configurations/<name>/versions/
     path("<slug:name>/versions/<int:number>/", views.version_yaml, name="version"),
+    path("<slug:name>/versions/<int:number>/graph", views.version_graph, name="graph"),
     path("<slug:name>/versions/<int:a>..<int:b>", views.version_diff, name="diff"),
     path("<slug:name>/versions/diff", views.version_diff_pick, name="diff_pick"),
 ]

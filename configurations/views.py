@@ -11,9 +11,11 @@ from django.core.exceptions import BadRequest
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from configurations.forms import EditForm, ImportForm, TargetModelForm, VersionPickForm
+from configurations.graph import version_drawing
 from configurations.importing import ImportFailed
 from configurations.models import Configuration
 from configurations.outline import outline
@@ -161,6 +163,21 @@ def version_yaml(request, name, number):
             "version": version,
             "lines": version.yaml_text.splitlines(),
         },
+    )
+
+
+def version_graph(request, name, number):
+    """The entity graph of a version, each entity linking to its row on the version's page."""
+    configuration = get_object_or_404(Configuration, name=name)
+    version = get_object_or_404(configuration.versions.select_related("created_by"), number=number)
+    drawing = version_drawing(version)
+    page = version.get_absolute_url()
+    nodes = drawing.graph.nodes if drawing.graph else []
+    hrefs = {node.name: f"{page}#entity-{slugify(node.name)}" for node in nodes if node.declared}
+    return render(
+        request,
+        "configurations/version_graph.html",
+        {"configuration": configuration, "version": version, "graph": drawing.shown(hrefs)},
     )
 
 

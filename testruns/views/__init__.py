@@ -4,6 +4,7 @@
 from testruns.views.compare import run_compare
 from testruns.views.diff import clear_baseline, compare_diff, make_baseline, run_baseline
 from testruns.views.exports import export_json, export_xlsx, export_zip
+from testruns.views.graph import run_graph
 from testruns.views.history import run_list
 from testruns.views.runs import (
     dashboard,
@@ -34,3 +35,4 @@ __all__ = [
 ]
 __all__ += ["export_json", "export_xlsx", "export_zip"]
 __all__ += ["compare_diff", "run_baseline", "make_baseline", "clear_baseline"]
+__all__ += ["run_graph"]
