@@ -23,6 +23,7 @@ from itertools import groupby
 from shapeshift import ConfigError
 from shapeshift.targets import CheckKind, CheckResult, check_data, parse_checks, run_checks
 from shapeshift.targets.checks import SYSTEM_ID
+from testruns.diffs import compute
 from testruns.models import RunCheck, RunLost, TestRun
 
 logger = logging.getLogger(__name__)
@@ -153,6 +154,10 @@ class RunChecks:
         checks.wanted = wanted_columns(project, checks.model, checks.authored)
         return checks
 
+    @property
+    def compares_with_baseline(self) -> bool:
+        return any(check.kind == CheckKind.EQUALS_BASELINE for check in self.authored)
+
     def local(self, text: str) -> str:
         """``text`` with the bundle folder cut from its paths: users know their files by their own names."""
         return text.replace(self.root, "") if self.root else text
@@ -191,7 +196,9 @@ class RunChecks:
                 )
             )
 
-    def evaluate(self, should_stop: Callable[[], bool]) -> list[RunCheck] | None:
+    def evaluate(
+        self, should_stop: Callable[[], bool], baseline: Callable[[], dict | None] = lambda: None
+    ) -> list[RunCheck] | None:
         """Every check, as unsaved RunCheck rows in order (problems, then the model's, then ``checks:``);
         None when ``should_stop`` says the run was cancelled. An error inside a check ends the checks with
         a failed check saying so (the traceback goes to the worker's log); RunLost passes through.
@@ -203,11 +210,11 @@ class RunChecks:
                     return None
                 results = check_data(self.tables, self.project, self.model)
                 found += [_row(RunCheck.Origin.TARGET_MODEL, self.model_source, r) for r in results]
+            equal_to_baseline = baseline() if self.compares_with_baseline else None
             for _entity, checks in groupby(self.authored, key=lambda check: check.entity):
                 if should_stop():
                     return None
-                # equals_baseline stays skipped ("no baseline run") until runs have baselines.
-                results = run_checks(list(checks), self.tables, baseline=None)
+                results = run_checks(list(checks), self.tables, baseline=equal_to_baseline)
                 found += [_row(RunCheck.Origin.CONFIGURATION, AUTHORED_SOURCE, r) for r in results]
         except RunLost:
             raise
@@ -272,7 +279,7 @@ def check_phase(run: TestRun, checks: RunChecks, should_stop: Callable[[], bool]
     """
     with run.claimed_write(current_entity=""):
         run.log("info", checks.describe())
-    found = checks.evaluate(should_stop)
+    found = checks.evaluate(should_stop, baseline=lambda: equal_to_baseline(run))
     if found is None:
         with run.claimed_write():
             run.log("info", "Cancelled during the checks: no check results are kept.")
@@ -285,6 +292,17 @@ def check_phase(run: TestRun, checks: RunChecks, should_stop: Callable[[], bool]
         summary = CheckSummary.of(found)
         run.log("error" if failed else "warning" if summary.warnings else "info", f"Checks: {summary}.")
     return True
+
+
+def equal_to_baseline(run: TestRun) -> dict[str, bool] | None:
+    """Entity -> whether its table equals the configuration's baseline run's (``equals_baseline``);
+    None when the configuration has no baseline, or the run is it. Diffs the stored tables now."""
+    kept = run.baseline()
+    if kept is None or kept.run_id == run.pk:
+        return None
+    entities, _notes = compute(kept.run, run)
+    differences = ("only_in_base", "only_in_head", "changed", "columns_added", "columns_removed")
+    return {entity["entity"]: not any(entity[key] for key in differences) for entity in entities}
 
 
 @dataclass

@@ -227,6 +227,23 @@ def test_it_makes_the_configurations_own_checks(write_config, alice, run_it):
     assert run.summary == "1 check failed"  # the warning does not fail the run
 
 
+def test_equals_baseline_compares_with_the_configurations_baseline_run(write_config, alice, run_it):
+    version, _ = import_configuration(write_config(AUTHORED, survey__csv=SURVEY), user=alice)
+    first = run_it(version)
+    first.make_baseline(alice)
+
+    same = run_it(version)
+    assert stored(same, kind="equals_baseline").status == "passed"
+
+    changed_survey = SURVEY.replace("A;1;pit", "A;1;layer")
+    changed, _ = import_configuration(
+        write_config(AUTHORED, survey__csv=changed_survey), name=version.configuration.name, user=alice
+    )
+    differs = run_it(changed)
+    check = stored(differs, kind="equals_baseline")
+    assert (check.status, check.entity) == ("failed", "sample")
+
+
 def test_a_check_that_cannot_be_made_fails_the_run_saying_why(write_config, alice, run_it):
     broken = AUTHORED.replace("- not_null: [site]", "- not_null: [no_such_column]")
     version, _ = import_configuration(write_config(broken, survey__csv=SURVEY), user=alice)
@@ -278,9 +295,9 @@ def test_a_cancel_during_the_checks_ends_the_run_cancelled_without_checks(case35
     monkeypatch.setattr(execution, "CANCEL_CHECK_INTERVAL", 0)
     evaluate = RunChecks.evaluate
 
-    def cancel_first(self, should_stop):
+    def cancel_first(self, should_stop, **kwargs):
         EntityResult.objects.first().run.request_cancel()
-        return evaluate(self, should_stop)
+        return evaluate(self, should_stop, **kwargs)
 
     monkeypatch.setattr(RunChecks, "evaluate", cancel_first)
 
