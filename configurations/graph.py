@@ -17,6 +17,7 @@ import re
 import shutil
 import subprocess
 import unicodedata
+import uuid
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -226,7 +227,7 @@ def _cache_path(version) -> Path:
 def _write_atomically(path: Path, text: str) -> None:
     """Written aside and renamed into place, so a reader meanwhile never sees half a drawing."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.{os.getpid()}.part")
+    temp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.part")
     try:
         temp.write_text(text, encoding="utf-8")
         os.replace(temp, path)
