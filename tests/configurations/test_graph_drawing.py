@@ -2,6 +2,7 @@
 
 import xml.etree.ElementTree as ET
 
+from configurations import graph
 from configurations.graph import Drawing, display_name, sanitised_svg, to_dot
 from shapeshift.graph import EntityGraph, GraphEdge, GraphNode
 
@@ -95,3 +96,21 @@ def test_it_keeps_a_drawing_through_json():
 
     assert (again.graph, again.svg, again.problem) == (drawing.graph, drawing.svg, "")
     assert [(link.upstream, link.downstream) for link in again.links] == [("site", "sample")]
+
+
+def test_it_does_not_draw_more_than_it_can_show(monkeypatch):
+    monkeypatch.setattr(graph, "DOT_COMMAND", "no-such-dot")  # not even asked
+    nodes = [GraphNode(f"e{i}", "entity", i) for i in range(graph.MAX_NODES + 1)]
+
+    drawing = graph.draw(EntityGraph(nodes, []))
+
+    assert (drawing.svg, drawing.problem) == ("", "401 entities are too many to draw (at most 400).")
+    assert len(drawing.shown().rows) == 401
+
+
+def test_it_says_why_dot_failed(monkeypatch):
+    monkeypatch.setattr(graph, "DOT_COMMAND", "false")  # exits 1, says nothing
+
+    drawing = graph.draw(GRAPH)
+
+    assert (drawing.svg, drawing.problem) == ("", "Graphviz could not draw the graph: dot exited with 1")
