@@ -1,7 +1,8 @@
 """Drawing a version's entity graph: laid out by Graphviz's ``dot`` as SVG, made safe to inline, cached.
 
-A version never changes, so its drawing is made once per machine and kept under ``VAR_DIR/graphs/``; a page
-view reads the file and only paints it (classes and links per entity, ``Drawing.painted``). Without ``dot``
+A version never changes: its graph is kept in its validation record at import (``graph_record``), and its
+drawing is made once per machine and kept under ``VAR_DIR/graphs/``; a page view reads the file and only
+paints it (classes and links per entity, ``Drawing.painted``), with no query of its own. Without ``dot``
 (``make setup`` installs Debian's graphviz) a drawing has no SVG and says why; pages then show the graph as
 a list, which every drawing also offers.
 
@@ -34,6 +35,7 @@ DOT_TIMEOUT = 20  # seconds; Arbodat's 55 entities take well under one, 400 enti
 MAX_NODES = 400  # beyond this a drawing is unreadable anyway (and dot slow): the list stays
 QUICK_LAYOUT_FROM = 100  # entities; see to_dot
 REVISION = 1  # of the drawing: bump it when the DOT or the SVG changes, so older cached drawings are not read
+RECORD_REVISION = 1  # of graph_record: bump it when shapeshift.entity_graph changes, so versions load again
 NO_GRAPHVIZ = (
     "The graph needs Graphviz (the dot command), which is not installed on this server; "
     "`make setup` installs it. The graph is shown as a list instead."
@@ -52,7 +54,7 @@ ALLOWED = {
     "polygon": {"points"} | PAINT,
     "polyline": {"points"} | PAINT,
     "ellipse": {"cx", "cy", "rx", "ry"} | PAINT,
-    "text": {"x", "y", "text-anchor", "font-size", "font-weight", "font-style"} | {"fill"},
+    "text": {"x", "y", "text-anchor", "font-size", "font-weight", "font-style", "fill"},
 }
 NODE_ID = re.compile(r"graph-n(\d+)$")
 EDGE_ID = re.compile(r"graph-e(\d+)$")
@@ -141,22 +143,15 @@ class Drawing:
         return mark_safe(ET.tostring(root, encoding="unicode"))
 
     def to_json(self) -> str:
-        graph = self.graph
-        return json.dumps(
-            {
-                "nodes": [[node.name, node.kind, node.index] for node in graph.nodes],
-                "edges": [[e.upstream, e.downstream, e.kind, e.deferred, e.detail] for e in graph.edges],
-                "svg": self.svg,
-                "problem": self.problem,
-            }
-        )
+        """The drawing as cached (``version_drawing``); ``from_json`` reads it back."""
+        return json.dumps({"graph": _record_of(self.graph), "svg": self.svg, "problem": self.problem})
 
     @classmethod
     def from_json(cls, text: str) -> "Drawing":
         data = json.loads(text)
-        graph = EntityGraph(
-            [GraphNode(*node) for node in data["nodes"]], [GraphEdge(*edge) for edge in data["edges"]]
-        )
+        graph = _from_record(data["graph"])
+        if graph is None:
+            raise ValueError("a drawing of another revision")
         return cls(graph, data["svg"], data["problem"])
 
 
@@ -194,29 +189,57 @@ def links_of(graph: EntityGraph) -> list[Link]:
 # --- a version's drawing, cached ---------------------------------------------------------------------------
 
 
+def graph_record(project: shapeshift.Project) -> dict:
+    """The project's graph as kept in a version's validation record (``importing.validation_record``), so a
+    version is drawn without loading it again."""
+    return _record_of(shapeshift.entity_graph(project))
+
+
+def _record_of(graph: EntityGraph) -> dict:
+    return {
+        "revision": RECORD_REVISION,
+        "nodes": [[node.name, node.kind, node.index] for node in graph.nodes],
+        "edges": [[e.upstream, e.downstream, e.kind, e.deferred, e.detail] for e in graph.edges],
+    }
+
+
+def _from_record(record) -> EntityGraph | None:
+    """The graph of a ``graph_record``; None for a version stored without one, or by an older revision."""
+    if not isinstance(record, dict) or record.get("revision") != RECORD_REVISION:
+        return None
+    nodes, edges = record["nodes"], record["edges"]
+    return EntityGraph([GraphNode(*node) for node in nodes], [GraphEdge(*edge) for edge in edges])
+
+
 def version_drawing(version) -> Drawing:
     """The drawing of ``version``'s graph, from the cache when it was made before.
 
-    Loads the project (which queries the database) only when there is no cached drawing. A drawing without
-    SVG for want of Graphviz, or of a version that does not load, is not cached: it is made again once the
-    cause is gone.
+    No query: the graph comes from the version's validation record (``graph_record``). Only a version
+    stored without one is loaded (which queries the database), once per machine. A drawing without SVG for
+    want of Graphviz, or of a version that does not load, is not cached: it is made again once the cause is
+    gone.
     """
     path = _cache_path(version)
     try:
         return Drawing.from_json(path.read_text(encoding="utf-8"))
     except (OSError, ValueError, KeyError, TypeError):
         pass  # not made yet, or unreadable: make it again
-    project, error = version.project_or_error()
-    if error:
-        return Drawing(None, problem=error)
-    drawing = draw(shapeshift.entity_graph(project))
+    if error := version.validation.get("error"):
+        return Drawing(None, problem=error.get("message") or "The configuration does not load.")
+    graph = _from_record(version.validation.get("graph"))
+    if graph is None:
+        project, problem = version.project_or_error()
+        if problem:
+            return Drawing(None, problem=problem)
+        graph = shapeshift.entity_graph(project)
+    drawing = draw(graph)
     if drawing.svg or len(drawing.graph.nodes) > MAX_NODES:
         _write_atomically(path, drawing.to_json())
     return drawing
 
 
 def _cache_path(version) -> Path:
-    key = f"{REVISION}:{version.sha256}:{version.forced_format}"
+    key = f"{REVISION}.{RECORD_REVISION}:{version.sha256}:{version.forced_format}"
     return Path(settings.VAR_DIR) / "graphs" / f"{hashlib.sha256(key.encode()).hexdigest()}.json"
 
 

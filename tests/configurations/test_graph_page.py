@@ -12,6 +12,7 @@ from django.utils.text import slugify
 
 from configurations import graph
 from configurations.importing import import_configuration
+from configurations.models import ConfigurationVersion
 from tests.factories import CONFORMANCE_V2, DEMO_YAML, copy_case
 
 pytestmark = pytest.mark.django_db
@@ -112,14 +113,26 @@ def test_it_marks_deferred_foreign_keys(alice_client, alice, tmp_path):
 
 
 def test_it_draws_a_version_once(alice_client, demo_version, monkeypatch, django_assert_num_queries):
-    first = svg_of(alice_client.get(url()).content.decode())
+    # the session, its user, the configuration and the version: the graph comes from the version's
+    # validation record, so the project is not loaded
+    with django_assert_num_queries(4):
+        first = svg_of(alice_client.get(url()).content.decode())
     monkeypatch.setattr(graph, "DOT_COMMAND", "no-such-dot")  # a second dot would now fail
 
-    # the session, its user, the configuration and the version: the project is not loaded again
     with django_assert_num_queries(4):
         again = svg_of(alice_client.get(url()).content.decode())
 
     assert ET.tostring(again) == ET.tostring(first)
+
+
+def test_it_draws_a_version_stored_without_its_graph(alice_client, demo_version):
+    record = dict(demo_version.validation)
+    del record["graph"]
+    ConfigurationVersion.objects.filter(pk=demo_version.pk).update(validation=record)
+
+    svg = svg_of(alice_client.get(url()).content.decode())  # the project is loaded instead
+
+    assert node_names(svg) == list(yaml.safe_load(DEMO_YAML.read_text())["entities"])
 
 
 def test_it_shows_a_list_and_says_why_without_graphviz(alice_client, demo_version, monkeypatch):
