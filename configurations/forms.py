@@ -179,7 +179,8 @@ def _write(folder: Path, upload) -> Path:
 
 
 class EditForm(forms.Form):
-    """The editor: the whole YAML, a message for the new version, and the version the edit started from."""
+    """The editor: the whole YAML, a message for the new version, the version the edit started from, and
+    whether to save a YAML that does not load."""
 
     yaml_text = forms.CharField(
         label="YAML",
@@ -189,6 +190,8 @@ class EditForm(forms.Form):
     )
     message = forms.CharField(max_length=500, help_text="What this version changes.")
     base = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    # Sent by the "Save anyway" button the page shows once a YAML that does not load was refused.
+    save_anyway = forms.BooleanField(required=False)
 
 
 class VersionPickForm(forms.Form):

@@ -15,6 +15,11 @@ urlpatterns = [
     # /configurations/<name>/versions/
     path("<slug:name>/versions/<int:number>/", views.version_yaml, name="version"),
     path("<slug:name>/versions/<int:number>/graph", views.version_graph, name="graph"),
+    path("<slug:name>/versions/<int:number>/restore", views.version_restore, name="restore"),
+    path("<slug:name>/versions/<int:number>/yaml", views.version_download_yaml, name="download_yaml"),
+    path(
+        "<slug:name>/versions/<int:number>/bundle.zip", views.version_download_bundle, name="download_bundle"
+    ),
     path("<slug:name>/versions/<int:a>..<int:b>", views.version_diff, name="diff"),
     path("<slug:name>/versions/diff", views.version_diff_pick, name="diff_pick"),
 ]

@@ -18,6 +18,7 @@ from django.utils import timezone
 import shapeshift
 from configurations.loading import load_version
 from configurations.storage import StagedFile
+from testruns import explorer
 from testruns.checks import RunChecks, check_phase
 from testruns.models import EntityResult, NoVersionToRun, RunLost, RunNotQueued, Status, TestRun
 from testruns.options import RunOptions
@@ -94,6 +95,23 @@ def enqueue(run: TestRun) -> None:
         TestRun.objects.filter(pk=run.pk).update(task_id=task_id)
 
 
+COPIES_TASK = "testruns.tasks.store_table_copies"
+
+
+def enqueue_table_copies(run: TestRun) -> None:
+    """Have a worker write the explorer's copies of the run's tables once the run has ended.
+
+    Off the run's own time: a copy costs about as much as writing the CSV. Optional too: a table without
+    one gets it on its first visit (explorer.open_table), so a broker that refuses the task loses nothing.
+    """
+    from django_q.tasks import async_task
+
+    try:
+        async_task(COPIES_TASK, str(run.pk), task_name=f"copies-{run.pk}", group="copies")
+    except Exception as exc:  # noqa: BLE001 - see the docstring
+        logger.warning("run %s: explorer copies not queued (%s); made on first visit instead", run.pk, exc)
+
+
 def broker_name() -> str:
     """The task broker as an operator knows it, without credentials: "Redis at host:port" or the database."""
     from django_q.conf import Conf
@@ -142,6 +160,7 @@ def execute_run(run_id) -> str:
     finally:
         heartbeat.stop()
     status = _end_run(run, status, message, outage)
+    enqueue_table_copies(run)
     logger.info("run %s %s", run.pk, status)
     return status
 
@@ -252,12 +271,13 @@ def table_fields(run: TestRun, name: str, table) -> dict:
     with StagedFile(f"runs/{run.pk}") as staged:
         shapeshift.write_csv(table, staged.writer)  # the bytes of to_csv(index=False), several times faster
         written = staged.commit(path)
+    # Text the engine keeps as category is plain text (object) in the reference tool's tables.
+    dtypes = {str(c): "object" if str(t) == "category" else str(t) for c, t in table.dtypes.items()}
     preview = table.head(PREVIEW_ROWS)
     return {
         "rows_out": len(table),
         "columns": [str(c) for c in table.columns],
-        # Text the engine keeps as category is plain text (object) in the reference tool's tables.
-        "dtypes": {str(c): "object" if str(t) == "category" else str(t) for c, t in table.dtypes.items()},
+        "dtypes": dtypes,
         "preview": _json_rows(preview),
         "output": written.name,
         "output_size": written.size,
@@ -341,6 +361,7 @@ class RunObserver(shapeshift.Observer):
                 EntityResult.objects.filter(run=self.run, entity=name).update(**fields)
         except RunLost:
             default_storage.delete(fields["output"])
+            default_storage.delete(explorer.copy_name(fields["output"]))
             raise
         if self.checks is not None:
             self.checks.keep(name, table)

@@ -4,12 +4,17 @@ from datetime import timedelta
 
 from django.conf import settings
 
-from testruns import execution, reaper, retention
+from testruns import execution, explorer, reaper, retention
 from testruns.models import TestRun
 
 
 def execute_run(run_id: str) -> str:
     return execution.execute_run(run_id)
+
+
+def store_table_copies(run_id: str) -> str:
+    """The explorer's copies of a finished run's stored tables (execution.enqueue_table_copies)."""
+    return f"{explorer.store_copies(run_id)} explorer copies written"
 
 
 def reap_stale_runs() -> str:

@@ -54,6 +54,10 @@ CASES = {
     "configurations:graph": Case(known={**DEMO, "number": 1}, unknown={**DEMO, "number": 9}),
     "configurations:diff": Case(known={**DEMO, "a": 1, "b": 1}, unknown={**DEMO, "a": 1, "b": 9}),
     "configurations:diff_pick": Case(known=DEMO, query="?a=1&b=1", ok=302),  # a redirect to the diff
+    # GET: the restore's confirmation page
+    "configurations:restore": Case(known={**DEMO, "number": 1}, unknown={**DEMO, "number": 9}),
+    "configurations:download_yaml": Case(known={**DEMO, "number": 1}, unknown={**DEMO, "number": 9}),
+    "configurations:download_bundle": Case(known={**DEMO, "number": 1}, unknown={**DEMO, "number": 9}),
     # /runs/
     "testruns:compare": Case(
         query=f"?base={RUN}&head={RUN}", unknown={}, unknown_query=f"?base={RUN}&head={UNKNOWN}"
@@ -74,6 +78,8 @@ CASES = {
     "testruns:clear_baseline": Case("post", known=A_RUN, unknown=NO_RUN),
     "testruns:entity": Case(known={**A_RUN, "name": "site"}, unknown={**A_RUN, "name": "nope"}),
     "testruns:entity_csv": Case(known={**A_RUN, "name": "site"}, unknown={**A_RUN, "name": "nope"}),
+    "testruns:entity_view_csv": Case(known={**A_RUN, "name": "site"}, unknown={**A_RUN, "name": "nope"}),
+    "testruns:entity_view_xlsx": Case(known={**A_RUN, "name": "site"}, unknown={**A_RUN, "name": "nope"}),
     "testruns:export_json": Case(known=A_RUN, unknown=NO_RUN),
     "testruns:export_zip": Case(known=A_RUN, unknown=NO_RUN),
     "testruns:export_xlsx": Case(known=A_RUN, unknown=NO_RUN),

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.text import get_valid_filename
 from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 from configurations.models import Configuration
@@ -26,6 +27,7 @@ from testruns.models import (
     TestRun,
 )
 from testruns.options import InvalidOptions, RunOptions
+from testruns.views.explorer import explorer_context
 
 # One letter per entity status: the page's state of its entity table, sent back by each poll (``seen``).
 STATUS_LETTERS = {
@@ -201,16 +203,20 @@ def run_pin(request, run_id):
     return _back_to(request, run)
 
 
+@vary_on_headers("HX-Request")
 def entity_detail(request, run_id, name):
+    """The entity's result and its table explorer; an htmx request (a page, sort or filter of the
+    explorer) gets only the explorer, from one query (its result) and the stored table."""
+    if request.htmx and not request.htmx.history_restore_request:  # a restore needs the whole page
+        result = get_object_or_404(EntityResult, run_id=run_id, entity=name)
+        context = explorer_context(request, result)
+        return render(request, "testruns/partials/explorer.html", context, status=context["explorer_status"])
     run = _get_run(run_id)
     result = get_object_or_404(EntityResult, run=run, entity=name)
     columns = [(column, result.dtypes.get(column, "")) for column in result.columns]
     checks = CheckSummary.of(run.checks.filter(entity=name)) if run.checks_total else None
-    return render(
-        request,
-        "testruns/entity_detail.html",
-        {"run": run, "result": result, "columns": columns, "checks": checks},
-    )
+    context = {"run": run, "columns": columns, "checks": checks, **explorer_context(request, result)}
+    return render(request, "testruns/entity_detail.html", context, status=context["explorer_status"])
 
 
 def entity_csv(request, run_id, name):
