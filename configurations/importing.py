@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils.text import slugify
 
 import shapeshift
+from configurations.graph import graph_record
 from configurations.loading import References, bundled_variable, load_project, load_staged, referenced_files
 from configurations.models import Configuration, ConfigurationVersion, StoredFile, VersionFile
 from configurations.storage import file_sha256, opened
@@ -252,6 +253,7 @@ def validation_record(load) -> dict:
         "issues": [issue.to_dict() for issue in shapeshift.validate(project)],
         "metadata": _metadata(project),
         "format_version": project.format_version,
+        "graph": graph_record(project),  # the version's entity graph is drawn from it (configurations.graph)
     }
 
 

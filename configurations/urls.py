@@ -14,6 +14,7 @@ urlpatterns = [
     path("<slug:name>/target-model", views.configuration_target_model, name="target_model"),
     # /configurations/<name>/versions/
     path("<slug:name>/versions/<int:number>/", views.version_yaml, name="version"),
+    path("<slug:name>/versions/<int:number>/graph", views.version_graph, name="graph"),
     path("<slug:name>/versions/<int:number>/restore", views.version_restore, name="restore"),
     path("<slug:name>/versions/<int:number>/yaml", views.version_download_yaml, name="download_yaml"),
     path(

@@ -12,10 +12,12 @@ from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
+from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from configurations import downloads
 from configurations.forms import EditForm, ImportForm, TargetModelForm, VersionPickForm
+from configurations.graph import version_drawing
 from configurations.importing import ImportFailed
 from configurations.models import Configuration
 from configurations.outline import outline
@@ -190,6 +192,20 @@ def version_yaml(request, name, number):
             "lines": [(text, severities.get(n)) for n, text in enumerate(version.yaml_text.splitlines(), 1)],
             "issues_by_severity": _issues_by_severity(version.validation),
         },
+    )
+
+
+def version_graph(request, name, number):
+    """The entity graph of a version, each entity linking to its row on the version's page."""
+    configuration, version = _get_version(name, number)
+    drawing = version_drawing(version)
+    page = version.get_absolute_url()
+    nodes = drawing.graph.nodes if drawing.graph else []
+    hrefs = {node.name: f"{page}#entity-{slugify(node.name)}" for node in nodes if node.declared}
+    return render(
+        request,
+        "configurations/version_graph.html",
+        {"configuration": configuration, "version": version, "graph": drawing.shown(hrefs)},
     )
 
 

@@ -5,6 +5,7 @@ issues = shapeshift.validate(project)
 plan = shapeshift.plan(project, entities=None)
 result = shapeshift.run(project, plan, inputs=None, max_rows=None, observer=None)
 shapeshift.write_csv(table, path_or_binary_file)  # what table.to_csv(..., index=False) writes, faster
+graph = shapeshift.entity_graph(project)  # entities and why each needs another, for drawing
 """
 
 from .config import (
@@ -24,6 +25,7 @@ from .config import (
 )
 from .csvwriter import write_csv
 from .errors import ConfigError
+from .graph import EntityGraph, GraphEdge, GraphNode, entity_graph
 from .issues import Issue, IssueCode, Severity
 from .pipeline import EntityOutcome, EntityStatus, Observer, Plan, RunResult, plan, run
 from .sqlpolicy import SqlPolicy, SqlTarget
@@ -37,6 +39,10 @@ __all__ = [
     "plan",
     "run",
     "write_csv",
+    "entity_graph",
+    "EntityGraph",
+    "GraphNode",
+    "GraphEdge",
     "collect_files",
     "ConfigError",
     "Issue",

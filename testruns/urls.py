@@ -8,6 +8,7 @@ app_name = "testruns"
 run_urlpatterns = [
     path("", views.run_detail, name="detail"),
     path("status", views.run_status, name="status"),
+    path("graph", views.run_graph, name="graph"),
     path("cancel", views.run_cancel, name="cancel"),
     path("rerun", views.run_rerun, name="rerun"),
     path("rerun-current", views.run_rerun, {"current_version": True}, name="rerun_current"),

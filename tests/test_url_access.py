@@ -51,6 +51,7 @@ CASES = {
     "configurations:validate": Case("post", known=DEMO, unknown=NOPE, data={"yaml_text": "x"}),
     "configurations:target_model": Case("post", known=DEMO, unknown=NOPE, data={"remove": "on"}),
     "configurations:version": Case(known={**DEMO, "number": 1}, unknown={**DEMO, "number": 9}),
+    "configurations:graph": Case(known={**DEMO, "number": 1}, unknown={**DEMO, "number": 9}),
     "configurations:diff": Case(known={**DEMO, "a": 1, "b": 1}, unknown={**DEMO, "a": 1, "b": 9}),
     "configurations:diff_pick": Case(known=DEMO, query="?a=1&b=1", ok=302),  # a redirect to the diff
     # GET: the restore's confirmation page
@@ -66,6 +67,7 @@ CASES = {
     ),
     "testruns:detail": Case(known=A_RUN, unknown=NO_RUN),
     "testruns:status": Case(known=A_RUN, unknown=NO_RUN),
+    "testruns:graph": Case(known=A_RUN, unknown=NO_RUN),
     "testruns:cancel": Case("post", known=A_RUN, unknown=NO_RUN),
     "testruns:rerun": Case("post", known=A_RUN, unknown=NO_RUN),
     "testruns:rerun_current": Case("post", known=A_RUN, unknown=NO_RUN),

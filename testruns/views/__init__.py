@@ -5,6 +5,7 @@ from testruns.views.compare import run_compare
 from testruns.views.diff import clear_baseline, compare_diff, make_baseline, run_baseline
 from testruns.views.explorer import entity_view_csv, entity_view_xlsx
 from testruns.views.exports import export_json, export_xlsx, export_zip
+from testruns.views.graph import run_graph
 from testruns.views.history import run_list
 from testruns.views.runs import (
     dashboard,
@@ -36,3 +37,4 @@ __all__ = [
 __all__ += ["export_json", "export_xlsx", "export_zip"]
 __all__ += ["entity_view_csv", "entity_view_xlsx"]
 __all__ += ["compare_diff", "run_baseline", "make_baseline", "clear_baseline"]
+__all__ += ["run_graph"]
