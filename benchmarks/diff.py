@@ -3,8 +3,9 @@
 Plain script, no pass/fail. For each size it writes two runs with the CLI (not timed): the survey
 repeated N times, and the same survey without its first data row. Then, as separate processes side
 by side, it times (a) reading every stored table of both runs (what any diff must at least do),
-(b) `shapeshift.diff.diff_runs` with the tables' sha256 digests given (as the app has them: a table
-identical in both runs is not read) and (c) the same without digests (every table read and matched).
+(b) `shapeshift.diff.diff_runs` with the tables' sha256 digests given (the app has them from when the
+tables were stored; here they are computed before, outside the timed process: a table identical in both
+runs is not read) and (c) the same without digests (every table read and matched).
 Wall seconds (min and median with --repeat), peak RSS from os.wait4, and (b)/(c) as ratios of (a).
 
     .venv/bin/python benchmarks/diff.py [--sizes 1,50] [--repeat 1]
@@ -13,6 +14,8 @@ Wall seconds (min and median with --repeat), peak RSS from os.wait4, and (b)/(c)
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import pathlib
 import subprocess
 import sys
@@ -30,18 +33,14 @@ print(rows)
 """
 
 DIFF = """
-import hashlib, pathlib, sys, shapeshift
+import json, pathlib, sys, time, shapeshift
 from shapeshift.diff import StoredTable, diff_runs, identities, read_table
-base, head, config, digests = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4] == "1"
-def digest(path):
-    return hashlib.sha256(path.read_bytes()).hexdigest() if digests else None
+base, head, config, digests = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
 def stored(folder):
     paths = sorted(pathlib.Path(folder).glob("*.csv"))
-    return {p.stem: StoredTable(read=lambda p=p: read_table(p), digest=digest(p)) for p in paths}
-base, head = stored(base), stored(head)  # digests come from the database in the app: not timed there
-import time
+    return {p.stem: StoredTable(read=lambda p=p: read_table(p), digest=digests.get(str(p))) for p in paths}
 started = time.perf_counter()
-results = diff_runs(base, head, identities(shapeshift.load(config)))
+results = diff_runs(stored(base), stored(head), identities(shapeshift.load(config)))
 result_base = next(r for r in results if r.entity == "result_base")
 print(time.perf_counter() - started, result_base.only_in_base, sum(r.differs for r in results))
 """
@@ -88,10 +87,15 @@ def main() -> None:
                     cwd=ROOT,
                 )
             outs = [str(base / "out"), str(head / "out"), str(head / "reduced-arbodat.yml")]
+            digests = {
+                str(path): hashlib.sha256(path.read_bytes()).hexdigest()
+                for out in outs[:2]
+                for path in pathlib.Path(out).glob("*.csv")
+            }
             commands = {
                 "read": [python, "-c", READ, *outs[:2]],
-                "digests": [python, "-c", DIFF, *outs, "1"],
-                "all": [python, "-c", DIFF, *outs, "0"],
+                "digests": [python, "-c", DIFF, *outs, json.dumps(digests)],
+                "all": [python, "-c", DIFF, *outs, "{}"],
             }
             runs: dict[str, list] = {name: [] for name in commands}
             for _ in range(args.repeat):
