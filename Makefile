@@ -53,6 +53,7 @@ bench: setup
 	$(PY) benchmarks/api_latency.py
 	$(PY) benchmarks/run_latency.py
 	$(PY) benchmarks/full_run.py
+	$(PY) benchmarks/explorer.py
 	$(PY) benchmarks/history.py
 	$(PY) benchmarks/hostile.py
 

@@ -6,7 +6,11 @@ throwaway SQLite) and `python -m shapeshift run … --out DIR` (engine + CSV fil
 so that a busy machine slows both alike. Prints min and median seconds, the highest peak RSS and the ratios
 (of the mins, of the medians); never passes or fails.
 
-    .venv/bin/python benchmarks/full_run.py [--sizes 1,10,50] [--repeat 3]
+    .venv/bin/python benchmarks/full_run.py [--sizes 1,10,50] [--repeat 3] [--target-model FILE]
+
+With --target-model the same configuration is also imported with that model chosen, and its test run
+(the entities, then the checks of their data) is measured beside the plain one: the last line of each size
+gives its time and peak memory, and the ratios to the plain test run's.
 """
 
 import argparse
@@ -24,6 +28,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1,10,50")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--target-model", help="also measure runs checked against this target model")
     args = parser.parse_args()
     python, manage = sys.executable, str(ROOT / "manage.py")
     header = (
@@ -45,12 +50,22 @@ def main() -> None:
                 check=True,
                 stdout=subprocess.DEVNULL,
             )
-            runs, clis = [], []
+            if args.target_model:
+                model = ["--name", f"{name}-model", "--target-model", args.target_model]
+                subprocess.run(
+                    [python, manage, "import_configuration", str(config), *model],
+                    check=True,
+                    stdout=subprocess.DEVNULL,
+                )
+            runs, clis, checked = [], [], []
             for _ in range(args.repeat):
                 runs.append(measure([python, manage, "run_test", name, "--sync", "--max-rows", "all"]))
                 clis.append(
                     measure([python, "-m", "shapeshift", "run", str(config), "--out", str(folder / "out")])
                 )
+                if args.target_model:  # checks failing is expected: the run's exit status is not looked at
+                    command = [python, manage, "run_test", f"{name}-model", "--sync", "--max-rows", "all"]
+                    checked.append(measure(command))
             run, cli = Summary(runs), Summary(clis)
             print(
                 f"{times:>4}x | {run.min:>13.2f} {run.median:>6.2f} {run.peak:>5.0f} | {cli.min:>8.2f} "
@@ -58,6 +73,14 @@ def main() -> None:
                 f"{run.median / cli.median:>5.2f}x {run.peak / cli.peak:>5.2f}x",
                 flush=True,
             )
+            if checked:
+                model = Summary(checked)
+                print(
+                    f"{'':>5} | with target model: {model.min:.2f} s min, {model.median:.2f} s median, "
+                    f"{model.peak:.0f} MiB: {model.min / run.min:.2f}x {model.median / run.median:.2f}x the "
+                    f"test run's time, {model.peak / run.peak:.2f}x its memory",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 class ConfigurationAdmin(admin.ModelAdmin):
     list_display = ["name", "title", "current_version", "owner", "updated_at"]
     search_fields = ["name", "title"]
-    raw_id_fields = ["current_version", "owner"]
+    raw_id_fields = ["current_version", "owner", "target_model"]
     list_select_related = ["current_version", "owner"]
     readonly_fields = ["created_at", "updated_at"]
 

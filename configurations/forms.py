@@ -54,6 +54,13 @@ class ImportForm(forms.Form):
         help_text="Defaults to the YAML file's name. An existing name adds a version.",
     )
     message = forms.CharField(required=False, max_length=500, help_text="A note on this version.")
+    target_model = forms.FileField(
+        required=False,
+        label="Target model",
+        help_text="Optional: a target model (YAML) the runs check their data against, e.g. "
+        "sead_standard_model.yml. It wins over a format-2 project's own metadata.target_model.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".yml,.yaml"}),
+    )
     format_version = forms.TypedChoiceField(
         required=False,
         label="Format",
@@ -86,6 +93,9 @@ class ImportForm(forms.Form):
         if not upload.name.lower().endswith((".yml", ".yaml")):
             raise forms.ValidationError("Upload a .yml or .yaml file.")
         return upload
+
+    def clean_target_model(self):
+        return _model_upload(self.cleaned_data["target_model"])
 
     def write_bundle(self, folder: Path) -> Path:
         """Write the uploads into ``folder`` under their own (sanitised) names; returns the main YAML's path.
@@ -120,9 +130,44 @@ class ImportForm(forms.Form):
                     user,
                     self.cleaned_data["message"],
                     format_version=self.cleaned_data["format_version"],
+                    target_model=self.cleaned_data.get("target_model"),
                 )
             except ImportFailed as exc:
                 raise ImportFailed(str(exc).replace(str(main), main.name)) from None
+
+
+def _model_upload(upload) -> tuple[str, bytes] | None:
+    """A target-model upload as ``(file name, content)``, checked to be a usable model."""
+    from shapeshift.targets import load_target_model_file
+
+    if upload is None:
+        return None
+    content = upload.read()
+    try:
+        load_target_model_file(content)
+    except shapeshift.ConfigError as exc:
+        raise forms.ValidationError(f"{Path(upload.name).name}: {exc}") from None
+    return Path(upload.name).name, content
+
+
+class TargetModelForm(forms.Form):
+    """The configuration page's target-model control: upload a model to use, or stop using the chosen one."""
+
+    model_file = forms.FileField(
+        required=False,
+        label="Target model file",
+        widget=forms.ClearableFileInput(attrs={"accept": ".yml,.yaml"}),
+    )
+    remove = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def clean_model_file(self):
+        return _model_upload(self.cleaned_data["model_file"])
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.errors and not cleaned.get("remove") and cleaned.get("model_file") is None:
+            raise forms.ValidationError("Choose a target model file to upload.")
+        return cleaned
 
 
 def _write(folder: Path, upload) -> Path:
@@ -134,7 +179,8 @@ def _write(folder: Path, upload) -> Path:
 
 
 class EditForm(forms.Form):
-    """The editor: the whole YAML, a message for the new version, and the version the edit started from."""
+    """The editor: the whole YAML, a message for the new version, the version the edit started from, and
+    whether to save a YAML that does not load."""
 
     yaml_text = forms.CharField(
         label="YAML",
@@ -144,6 +190,8 @@ class EditForm(forms.Form):
     )
     message = forms.CharField(max_length=500, help_text="What this version changes.")
     base = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    # Sent by the "Save anyway" button the page shows once a YAML that does not load was refused.
+    save_anyway = forms.BooleanField(required=False)
 
 
 class VersionPickForm(forms.Form):

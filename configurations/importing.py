@@ -26,6 +26,7 @@ def import_configuration(
     *,
     if_missing: bool = False,
     format_version: int | None = None,
+    target_model: tuple[str, bytes] | None = None,
 ) -> tuple[ConfigurationVersion, bool]:
     """Store the YAML at ``path`` with everything it references as the newest version of ``name``.
 
@@ -44,6 +45,10 @@ def import_configuration(
 
     With ``if_missing`` an existing configuration of that name is left as it is (its current version is
     returned, ``created`` False): `make serve` loads the demo this way, so a restart keeps an author's edits.
+
+    ``target_model`` is ``(file name, content)`` of a target model (format-v2.md 19.1) the configuration's
+    runs are to check their data against (``Configuration.choose_target_model``), chosen even when the
+    bundle is unchanged. A file that is not a usable model raises ImportFailed before anything is stored.
     """
     path = Path(path)
     if not path.is_file():
@@ -57,6 +62,8 @@ def import_configuration(
         existing = Configuration.objects.filter(name=name, current_version__isnull=False)
         if configuration := existing.select_related("current_version").first():
             return configuration.current_version, False
+    if target_model is not None:
+        _check_target_model(*target_model)
     try:
         yaml_text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
@@ -85,6 +92,8 @@ def import_configuration(
     current = configuration.current_version if configuration else None
     if current is not None and current.sha256 == digest and _reads_as(current, reading):
         _restore_bad_blobs(current, files)
+        if target_model is not None:
+            _choose_target_model(configuration, *target_model)
         return current, False
     # Stored before the transaction: writing a large survey must not hold the database's write lock.
     files = {rel: (kind, _store(rel, content)) for rel, (kind, content) in files.items()}
@@ -93,6 +102,8 @@ def import_configuration(
         configuration, _ = Configuration.objects.select_for_update().get_or_create(
             name=name, defaults={"owner": user, "title": _title(validation, name)}
         )
+        if target_model is not None:
+            _choose_target_model(configuration, *target_model)
         current = configuration.current_version
         if current is not None and current.sha256 == digest and _reads_as(current, reading):
             return current, False
@@ -108,6 +119,24 @@ def import_configuration(
             **reading,
         )
     return version, True
+
+
+def _check_target_model(filename: str, content: bytes) -> None:
+    from shapeshift.targets import load_target_model_file
+
+    try:
+        load_target_model_file(content)
+    except shapeshift.ConfigError as exc:
+        raise ImportFailed(f"target model {filename}: {exc}") from None
+
+
+def _choose_target_model(configuration: Configuration, filename: str, content: bytes) -> None:
+    try:
+        configuration.choose_target_model(content, filename)
+    except shapeshift.ConfigError as exc:
+        raise ImportFailed(f"target model {filename}: {exc}") from None
+    except OSError as exc:
+        raise ImportFailed(f"target model {filename}: could not be stored: {exc.strerror or exc}") from None
 
 
 def bundle_files(path: Path, references: References) -> tuple[dict, dict[str, str]]:

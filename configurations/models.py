@@ -132,6 +132,14 @@ class Configuration(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # The target model its runs check their data against, chosen on import or on its page. A setting of the
+    # configuration, not part of a version: changing it makes no new version, and it wins over a format-2
+    # version's own metadata.target_model. Each run records the model it used with its checks.
+    target_model = models.ForeignKey(
+        StoredFile, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    target_model_file = models.CharField(max_length=255, blank=True, help_text="The model file's own name.")
+    target_model_label = models.CharField(max_length=300, blank=True, help_text="Its model name and version.")
 
     objects = ConfigurationQuerySet.as_manager()
 
@@ -143,6 +151,37 @@ class Configuration(models.Model):
 
     def get_absolute_url(self):
         return reverse("configurations:detail", args=[self.name])
+
+    def choose_target_model(self, content: bytes, filename: str) -> None:
+        """Make the model file ``content`` (YAML, format-v2.md 19.1) the one this configuration's runs use.
+
+        Raises shapeshift.ConfigError (a TargetModelError listing each problem) for a file that is not a
+        usable model, and OSError when the storage cannot take it; nothing changes then.
+        """
+        from shapeshift.targets import load_target_model_file
+
+        model = load_target_model_file(content)
+        self.target_model = StoredFile.objects.store(content)
+        self.target_model_file = filename[:255]
+        self.target_model_label = f"{model.name} {model.version}"[:300]
+        self.save(update_fields=["target_model", "target_model_file", "target_model_label", "updated_at"])
+
+    def clear_target_model(self) -> None:
+        """Use no chosen target model any more (a format-2 version's metadata.target_model still counts)."""
+        self.target_model, self.target_model_file, self.target_model_label = None, "", ""
+        self.save(update_fields=["target_model", "target_model_file", "target_model_label", "updated_at"])
+
+    def chosen_target_model(self):
+        """The chosen target model, parsed (a shapeshift TargetModel), or None. Reads the stored file.
+
+        Raises shapeshift.ConfigError when the stored file no longer parses, OSError when it is unreadable.
+        """
+        from shapeshift.targets import load_target_model_file
+
+        if self.target_model_id is None:
+            return None
+        with default_storage.open(blob_path(self.target_model_id), "rb") as handle:
+            return load_target_model_file(handle.read())
 
     def next_version_number(self) -> int:
         """Queries the database."""

@@ -1,5 +1,5 @@
 """Editing a configuration: validating a YAML draft against the current bundle, saving it as a new version,
-and diffing two versions."""
+restoring an older version as a new one, and diffing two versions."""
 
 import difflib
 import os
@@ -21,6 +21,14 @@ MAX_YAML_CHARS = 1_000_000
 
 class EditRefused(Exception):
     """The edit cannot be saved; the message says why (nothing changed, too large, saved meanwhile…)."""
+
+
+class DraftDoesNotLoad(EditRefused):
+    """The YAML does not load, and saving it anyway was not asked for; ``validation`` says why."""
+
+    def __init__(self, validation: dict):
+        self.validation = validation
+        super().__init__(f"The YAML does not load: {validation['error']['message']}")
 
 
 def normalize(yaml_text: str) -> str:
@@ -90,7 +98,13 @@ def validate_draft(version: ConfigurationVersion, yaml_text: str) -> dict:
 
 
 def save_edited_version(
-    configuration: Configuration, yaml_text: str, user, message: str, *, base: int | None = None
+    configuration: Configuration,
+    yaml_text: str,
+    user,
+    message: str,
+    *,
+    base: int | None = None,
+    allow_broken: bool = True,
 ) -> ConfigurationVersion:
     """Save ``yaml_text`` as the next version of ``configuration``, bundling the current version's files.
 
@@ -98,7 +112,8 @@ def save_edited_version(
        read or written again), so a file the new YAML starts to reference is there if the current
        bundle has it; only the main YAML is new.
     2. Its validation is run on that bundle. A YAML that does not load is saved all the same, with its
-       error, as an import would.
+       error, as an import would; with ``allow_broken=False`` it raises DraftDoesNotLoad instead (the
+       editor asks before saving such a YAML).
     3. It is read as the current version is: in its forced format if it has one (else the format is
        detected again, from the new YAML), with the same bundled variables.
     4. It becomes the current version.
@@ -119,6 +134,8 @@ def save_edited_version(
     # Validated and stored before the lock is taken: loading may read a large survey, and SQLite has one
     # writer.
     validation = validate_draft(current, yaml_text)
+    if validation.get("error") and not allow_broken:
+        raise DraftDoesNotLoad(validation)
     try:
         files[current.main_file] = ("main", StoredFile.objects.store(yaml_text.encode("utf-8")))
     except OSError as exc:
@@ -139,6 +156,72 @@ def save_edited_version(
             format_version=format_read_in(current.forced_format, validation, yaml_text),
             format_forced=current.format_forced,
             path_variables=current.path_variables,
+        )
+
+
+def restore_version(version: ConfigurationVersion, user) -> ConfigurationVersion:
+    """Make ``version``'s content current again, as the next version: versions never change.
+
+    The new version has ``version``'s YAML and bundles the same stored files (no blob is read or
+    written), is read as ``version`` is (its forced format, its path variables), and its message says
+    "restored from vN". Its validation is run again on that bundle, as for an edit: the engine may read
+    it differently today. Raises EditRefused when ``version`` is the current one or has the same YAML and
+    files (read in the same format), or when a file of it is missing or damaged in storage (the new version
+    would share the loss).
+    """
+    configuration = version.configuration
+    bundled = list(version.files.select_related("stored"))
+    if damaged := damaged_files(bundled):
+        raise EditRefused(f"The files of {version} could not be read: {damaged}. Import them again.")
+    files = {vf.path: (vf.kind, vf.stored) for vf in bundled}
+    validation = validate_draft(version, version.yaml_text)
+    with transaction.atomic():
+        # Not select_related: PostgreSQL locks no row on the nullable side of an outer join.
+        configuration = Configuration.objects.select_for_update().get(pk=configuration.pk)
+        _check_restorable(version, configuration.current_version)
+        return create_version(
+            configuration,
+            main_file=version.main_file,
+            yaml_text=version.yaml_text,
+            files=files,
+            validation=validation,
+            user=user,
+            message=f"restored from v{version.number}",
+            sha256=bundle_hash(files),
+            format_version=format_read_in(version.forced_format, validation, version.yaml_text),
+            format_forced=version.format_forced,
+            path_variables=version.path_variables,
+        )
+
+
+def damaged_files(bundled) -> str:
+    """The VersionFiles of ``bundled`` whose blob is missing or of the wrong size in storage, with why:
+    ``"survey.csv (missing, expected 1,234 bytes)"``, joined by "; "; "" for none. A stat per file."""
+    return "; ".join(f"{vf.path} ({problem})" for vf in bundled if (problem := vf.stored.problem(full=False)))
+
+
+def restore_refused(version: ConfigurationVersion, current: ConfigurationVersion | None) -> str | None:
+    """Why ``version`` cannot be restored over ``current`` (the current version), or None."""
+    try:
+        _check_restorable(version, current)
+    except EditRefused as exc:
+        return str(exc)
+    return None
+
+
+def _check_restorable(version: ConfigurationVersion, current: ConfigurationVersion | None) -> None:
+    if current is None:
+        return
+    if current.pk == version.pk:
+        raise EditRefused(f"v{version.number} is the current version already.")
+    same_reading = (current.forced_format, current.path_variables) == (
+        version.forced_format,
+        version.path_variables,
+    )
+    if current.sha256 == version.sha256 and same_reading:
+        raise EditRefused(
+            f"Nothing to restore: the current v{current.number} has the same YAML and files as "
+            f"v{version.number}."
         )
 
 

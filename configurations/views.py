@@ -1,5 +1,5 @@
 """Pages of configurations: the list, the import form, a configuration's detail, the editor, its versions
-and their diffs.
+(restore, downloads) and their diffs.
 
 What these pages show of test runs (a configuration's last run, its runs and trend) the runs app renders
 through template tags its templates load, so this app knows nothing of runs; the test-run form, at
@@ -8,16 +8,27 @@ through template tags its templates load, so this app knows nothing of runs; the
 
 from django.contrib import messages
 from django.core.exceptions import BadRequest
-from django.http import Http404
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from configurations.forms import EditForm, ImportForm, VersionPickForm
+from configurations import downloads
+from configurations.forms import EditForm, ImportForm, TargetModelForm, VersionPickForm
 from configurations.importing import ImportFailed
 from configurations.models import Configuration
 from configurations.outline import outline
-from configurations.versioning import EditRefused, diff_versions, save_edited_version, validate_draft
+from configurations.templatetags.configurations import main_file_line
+from configurations.versioning import (
+    DraftDoesNotLoad,
+    EditRefused,
+    diff_versions,
+    restore_refused,
+    restore_version,
+    save_edited_version,
+    validate_draft,
+)
 from shiftbench.uploads import RefusedRequest, answers_large_uploads_with, refused_uploads
 
 
@@ -70,15 +81,47 @@ def configuration_detail(request, name):
             "outline": outline(project) if project else None,
             "project_error": project_error,
             "issues_by_severity": _issues_by_severity(version.validation if version else {}),
+            "target_model_form": TargetModelForm(),
         },
     )
 
 
+@require_POST
+def configuration_target_model(request, name):
+    """Choose the target model the configuration's runs check their data against, or stop using it."""
+    configuration = get_object_or_404(Configuration, name=name)
+    form = TargetModelForm(request.POST, request.FILES)
+    if not form.is_valid():
+        errors = [message for messages_ in form.errors.values() for message in messages_]
+        messages.error(request, f"Target model not changed: {' '.join(errors)}")
+    elif form.cleaned_data["remove"]:
+        configuration.clear_target_model()
+        messages.success(request, f"{configuration.name} no longer uses a chosen target model.")
+    else:
+        filename, content = form.cleaned_data["model_file"]
+        try:
+            configuration.choose_target_model(content, filename)
+        except OSError as exc:
+            messages.error(
+                request, f"Target model not changed: it could not be stored: {exc.strerror or exc}"
+            )
+        else:
+            messages.success(
+                request,
+                f"{configuration.name}'s runs now check their data against "
+                f"{configuration.target_model_label} ({filename}).",
+            )
+    return redirect(reverse("configurations:detail", args=[configuration.name]) + "#target-model")
+
+
 @require_http_methods(["GET", "POST"])
 def configuration_edit(request, name):
+    """The editor. GET ``?line=N`` opens it at line N. A YAML that does not load is saved only when the
+    POST confirms it (``save_anyway``); else the page comes back asking, with the load error."""
     configuration = _get_editable(name)
     current = configuration.current_version
     form = EditForm(request.POST or None, initial={"yaml_text": current.yaml_text, "base": current.number})
+    record, unloadable = current.validation, None
     if request.method == "POST" and form.is_valid():
         try:
             version = save_edited_version(
@@ -87,7 +130,10 @@ def configuration_edit(request, name):
                 request.user,
                 form.cleaned_data["message"],
                 base=form.cleaned_data["base"],
+                allow_broken=form.cleaned_data["save_anyway"],
             )
+        except DraftDoesNotLoad as exc:
+            record = unloadable = exc.validation
         except EditRefused as exc:
             form.add_error(None, str(exc))
         else:
@@ -105,7 +151,9 @@ def configuration_edit(request, name):
             "version": current,
             "form": form,
             "files": current.files.order_by("path"),
-            **_live_validation(current.validation),
+            "unloadable": unloadable,
+            **_line_to_open(request, form["yaml_text"].value() or "", unloadable, current),
+            **_live_validation(record, configuration, current),
         },
     )
 
@@ -118,20 +166,85 @@ def configuration_validate(request, name):
         record = validate_draft(configuration.current_version, request.POST.get("yaml_text", ""))
     except EditRefused as exc:
         record = {"error": {"message": str(exc)}, "issues": []}
-    return render(request, "configurations/partials/validation_live.html", _live_validation(record))
+    return render(
+        request,
+        "configurations/partials/validation_live.html",
+        _live_validation(record, configuration, configuration.current_version),
+    )
 
 
 def version_yaml(request, name, number):
-    configuration = get_object_or_404(Configuration, name=name)
-    version = get_object_or_404(configuration.versions.select_related("created_by"), number=number)
+    """A version's YAML with numbered lines (``#L80`` is line 80), its validation, restore and downloads."""
+    configuration, version = _get_version(name, number)
+    severities = {}  # line → the gravest severity of the issues on it, for the listing's marks
+    for issue in version.validation.get("issues", []):
+        line = main_file_line(issue.get("location"), version)
+        if line and severities.get(line) != "error":
+            severities[line] = issue.get("severity")
     return render(
         request,
         "configurations/version_yaml.html",
         {
             "configuration": configuration,
             "version": version,
-            "lines": version.yaml_text.splitlines(),
+            "lines": [(text, severities.get(n)) for n, text in enumerate(version.yaml_text.splitlines(), 1)],
+            "issues_by_severity": _issues_by_severity(version.validation),
         },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def version_restore(request, name, number):
+    """GET: what restoring the version makes, and a form to confirm. POST: save it as the next version."""
+    configuration, version = _get_version(name, number)
+    current = configuration.current_version
+    if request.method == "POST":
+        try:
+            restored = restore_version(version, request.user)
+        except EditRefused as exc:
+            messages.error(request, str(exc))
+            return redirect("configurations:version", name, number)
+        messages.success(request, f"Saved {restored}, restored from v{version.number}.")
+        return redirect(configuration)
+    diff = diff_versions(current, version) if current else None
+    return render(
+        request,
+        "configurations/version_restore.html",
+        {
+            "configuration": configuration,
+            "version": version,
+            "current": current,
+            "refused": restore_refused(version, current),
+            "next_number": configuration.next_version_number(),
+            "diff": diff,
+            "data_changes": [f for f in diff.changed_files if f.path != version.main_file] if diff else [],
+        },
+    )
+
+
+@require_GET
+def version_download_yaml(request, name, number):
+    _, version = _get_version(name, number)
+    return HttpResponse(
+        downloads.yaml_bytes(version),
+        content_type=downloads.YAML_CONTENT_TYPE,
+        headers=_attachment(downloads.yaml_filename(version)),
+    )
+
+
+@require_GET
+def version_download_bundle(request, name, number):
+    """The ZIP streams as it is made; a bundle with a file missing in storage goes back to the version."""
+    _, version = _get_version(name, number)
+    try:
+        archive = downloads.bundle_zip(version)
+    except downloads.BundleUnavailable as exc:
+        messages.error(request, str(exc))
+        return redirect("configurations:version", name, number)
+    return StreamingHttpResponse(
+        archive,
+        content_type=downloads.ZIP_CONTENT_TYPE,
+        headers=_attachment(downloads.bundle_filename(version)),
     )
 
 
@@ -170,8 +283,43 @@ def _get_editable(name) -> Configuration:
     return configuration
 
 
-def _live_validation(record: dict) -> dict:
-    return {"record": record, "issues_by_severity": _issues_by_severity(record)}
+def _get_version(name, number):
+    """The configuration (with its current version) and its version ``number`` (knowing its
+    configuration), in two queries; 404 if either is missing."""
+    configuration = get_object_or_404(Configuration.objects.select_related("current_version"), name=name)
+    version = get_object_or_404(configuration.versions.select_related("created_by"), number=number)
+    return configuration, version
+
+
+def _attachment(filename: str) -> dict:
+    return {"Content-Disposition": content_disposition_header(True, filename)}
+
+
+def _line_to_open(request, text: str, unloadable: dict | None, version) -> dict:
+    """The line the editor opens at, and its text: ``{"line": N, "line_text": …}``, or ``{"line": None}``.
+
+    The line ``?line=N`` asks for; else, when a save was refused because the YAML does not load, the line
+    where it fails (the last one for an error at the end of the text, which YAML places past it). None
+    when ``text`` has no such line.
+    """
+    wanted, lines = request.GET.get("line", ""), text.splitlines()
+    if not wanted and unloadable:
+        error = unloadable["error"]
+        failing = main_file_line(f"{error.get('file')}:{error.get('line')}", version)
+        wanted = str(min(failing, len(lines))) if failing else ""
+    if not (wanted.isdigit() and len(wanted) < 10 and 1 <= int(wanted) <= len(lines)):
+        return {"line": None}
+    return {"line": int(wanted), "line_text": lines[int(wanted) - 1].strip()}
+
+
+def _live_validation(record: dict, configuration, version) -> dict:
+    """The live panel's context: the record, its issues by severity, and what its line links need."""
+    return {
+        "record": record,
+        "issues_by_severity": _issues_by_severity(record),
+        "configuration": configuration,
+        "version": version,
+    }
 
 
 def _chosen_version(request, configuration, versions):

@@ -2,7 +2,18 @@ from django.contrib import admin, messages
 
 from configurations.admin import ReadOnlyAdmin
 from testruns.execution import rerun_run
-from testruns.models import EntityResult, RunAlreadyFinished, RunEvent, RunNotQueued, TestRun
+from testruns.models import (
+    Baseline,
+    BaselineRefused,
+    EntityResult,
+    RunAlreadyFinished,
+    RunCheck,
+    RunDiff,
+    RunEvent,
+    RunNotQueued,
+    RunStillActive,
+    TestRun,
+)
 from testruns.options import InvalidOptions
 
 # What a run did: set by the worker, never by hand.
@@ -24,6 +35,8 @@ RUN_HISTORY_FIELDS = [
     "entities_succeeded",
     "entities_failed",
     "entities_skipped",
+    "checks_total",
+    "checks_failed",
     "error_message",
     "cancel_requested_at",
     "task_id",
@@ -69,7 +82,7 @@ class TestRunAdmin(admin.ModelAdmin):
     show_full_result_count = False  # headed for 100k+ rows: no second COUNT(*)
     readonly_fields = RUN_HISTORY_FIELDS  # only `pinned` stays editable
     inlines = [EntityResultInline]
-    actions = ["cancel_runs", "rerun_runs", "pin_runs", "unpin_runs"]
+    actions = ["cancel_runs", "rerun_runs", "pin_runs", "unpin_runs", "make_baselines"]
 
     def has_add_permission(self, request):
         return False  # runs start through start_run (page, API, command), never from a blank admin form
@@ -104,6 +117,26 @@ class TestRunAdmin(admin.ModelAdmin):
     def unpin_runs(self, request, queryset):
         self.message_user(request, f"{queryset.update(pinned=False)} run(s) unpinned.")
 
+    @admin.action(description="Make selected runs their configuration's baseline")
+    def make_baselines(self, request, queryset):
+        by_configuration: dict = {}
+        for run in queryset.select_related("configuration"):
+            by_configuration.setdefault(run.configuration, []).append(run)
+        for configuration, runs in by_configuration.items():
+            if len(runs) > 1:
+                short_ids = ", ".join(sorted(run.short_id for run in runs))
+                name = configuration.name
+                message = f"A configuration has one baseline: select one run of {name}, not {short_ids}."
+                self.message_user(request, message, messages.ERROR)
+                continue
+            try:
+                runs[0].make_baseline(request.user)
+            except (RunStillActive, BaselineRefused) as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+            else:
+                message = f"Run {runs[0].short_id} is now the baseline of {configuration.name}."
+                self.message_user(request, message)
+
 
 @admin.register(EntityResult)
 class EntityResultAdmin(ShownPosition, ReadOnlyAdmin):
@@ -122,4 +155,40 @@ class RunEventAdmin(ReadOnlyAdmin):
     list_select_related = ["run__configuration"]
     raw_id_fields = ["run"]
     search_fields = ["message", "entity"]
+    show_full_result_count = False
+
+
+@admin.register(RunCheck)
+class RunCheckAdmin(ReadOnlyAdmin):
+    list_display = ["run", "position", "entity", "kind", "severity", "status", "failing_rows", "origin"]
+    list_filter = ["status", "severity", "origin", "kind"]
+    list_select_related = ["run__configuration"]
+    raw_id_fields = ["run"]
+    search_fields = ["entity", "message", "run__id"]
+    show_full_result_count = False
+
+
+@admin.register(Baseline)
+class BaselineAdmin(admin.ModelAdmin):
+    """A configuration's baseline: set on a run (its page, the API, the runs' admin action); deleting one
+    here clears it."""
+
+    list_display = ["configuration", "run", "set_by", "set_at"]
+    list_select_related = ["configuration", "run", "set_by"]
+    raw_id_fields = ["configuration", "run", "set_by"]
+    readonly_fields = ["configuration", "run", "set_by", "set_at"]
+
+    def has_add_permission(self, request):
+        return False  # through TestRun.make_baseline, which checks the run
+
+
+@admin.register(RunDiff)
+class RunDiffAdmin(ReadOnlyAdmin):
+    """Kept diffs of two runs; deleting one has it computed again when next asked for."""
+
+    list_display = ["head", "base", "status", "entities_differing", "entities_compared", "requested_at"]
+    list_filter = ["status"]
+    list_select_related = ["base", "head"]
+    raw_id_fields = ["base", "head"]
+    exclude = ["entities"]  # samples of up to 20 rows per kind and entity: the comparison page shows them
     show_full_result_count = False

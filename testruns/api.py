@@ -2,6 +2,7 @@
 tool's field names (spec §5). ``shiftbench/api.py`` mounts this router and sets authentication for it.
 """
 
+from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
@@ -11,8 +12,17 @@ from ninja.pagination import LimitOffsetPagination, paginate
 from ninja.responses import Status as Reply
 
 from configurations.models import Configuration
+from testruns.diffs import DiffRefused, diff_json, request_diff
 from testruns.execution import start_run
-from testruns.models import RunAlreadyFinished, RunNotQueued, RunStillActive, Status, TestRun
+from testruns.models import (
+    BaselineRefused,
+    RunAlreadyFinished,
+    RunDiff,
+    RunNotQueued,
+    RunStillActive,
+    Status,
+    TestRun,
+)
 from testruns.options import DEFAULT_ROWS, MAX_ROWS, MIN_ROWS, InvalidOptions, RunOptions
 from testruns.serializers import TestProgress, TestRunResult, run_progress, run_result
 
@@ -47,11 +57,14 @@ class RunFilters(Schema):
 
 
 class RunPagination(LimitOffsetPagination):
-    """Limit/offset pages of run objects, without the entities' preview rows (GET one run for those)."""
+    """Limit/offset pages of run objects, without the entities' preview rows and the runs' checks (GET one
+    run for those)."""
 
     def paginate_queryset(self, queryset, pagination, request, **params):
         page = super().paginate_queryset(queryset, pagination, request, **params)
-        page["items"] = [run_result(run, previews=False, request=request) for run in page["items"]]
+        page["items"] = [
+            run_result(run, previews=False, request=request, checks=False) for run in page["items"]
+        ]
         return page
 
 
@@ -101,7 +114,7 @@ def list_test_runs(request, filters: Query[RunFilters]):
 
 @router.get("/{uuid:run_id}", response={200: TestRunResult, 404: Error})
 def get_test_run(request, run_id: UUID):
-    """One run with every entity's result and preview rows."""
+    """One run with every entity's result and preview rows, and the checks of its data."""
     return run_result(get_object_or_404(TestRun.objects.with_results(), pk=run_id), request=request)
 
 
@@ -138,3 +151,116 @@ def delete_test_run(request, run_id: UUID):
     except RunStillActive as exc:
         return Reply(409, {"detail": str(exc)})
     return Reply(204, None)
+
+
+# --- baselines and diffs ---------------------------------------------------------------------------------
+
+
+class BaselineOut(Schema):
+    config_name: str
+    run_id: UUID
+    set_by: str | None
+    set_at: datetime
+
+
+class EntityDiffOut(Schema):
+    """One entity of a diff: rows matched by identity (``matched_on``), counted by kind, with the share of
+    matched rows equal in each column (``column_match``, %) and up to 20 sample rows of each kind."""
+
+    entity: str
+    matched_on: str
+    rows_base: int
+    rows_head: int
+    only_in_base: int
+    only_in_head: int
+    changed: int
+    unchanged: int
+    columns_added: list[str]
+    columns_removed: list[str]
+    column_match: dict[str, float]
+    samples: dict[str, list]
+
+
+class RunDiffOut(Schema):
+    base: UUID
+    head: UUID
+    entities_compared: int
+    entities_differing: int
+    notes: list[str]
+    entities: list[EntityDiffOut]
+
+
+class DiffWorking(Schema):
+    base: UUID
+    head: UUID
+    status: str
+    detail: str
+
+
+@router.post("/{uuid:run_id}/baseline", response={200: BaselineOut, 400: Error, 404: Error, 409: Error})
+def make_test_run_baseline(request, run_id: UUID):
+    """Make the run its configuration's baseline, in place of any other.
+
+    409 while the run is still working; 400 for a run that did not go through every entity (cancelled,
+    crashed, could not start).
+    """
+    run = get_object_or_404(TestRun.objects.select_related("configuration"), pk=run_id)
+    try:
+        baseline = run.make_baseline(request.auth)
+    except RunStillActive as exc:
+        return Reply(409, {"detail": str(exc)})
+    except BaselineRefused as exc:
+        return Reply(400, {"detail": str(exc)})
+    return _baseline_out(baseline, run)
+
+
+@router.delete("/{uuid:run_id}/baseline", response={204: None, 404: Error, 409: Error})
+def clear_test_run_baseline(request, run_id: UUID):
+    """Stop the run being its configuration's baseline: 204; 409 if it is not the baseline."""
+    run = get_object_or_404(TestRun, pk=run_id)
+    if not run.clear_baseline():
+        return Reply(409, {"detail": f"Run {run.short_id} is not the baseline of its configuration."})
+    return Reply(204, None)
+
+
+def _baseline_out(baseline, run) -> dict:
+    return {
+        "config_name": run.configuration.name,
+        "run_id": run.pk,
+        "set_by": baseline.set_by.get_username() if baseline.set_by else None,
+        "set_at": baseline.set_at,
+    }
+
+
+@router.get(
+    "/{uuid:run_id}/diff",
+    response={200: RunDiffOut, 202: DiffWorking, 400: Error, 404: Error, 409: Error},
+)
+def get_test_run_diff(request, run_id: UUID, base: UUID | None = None):
+    """The diff of the run's whole stored tables with run ``base`` (by default its configuration's baseline).
+
+    Rows are matched by identity (the entity's keys, else its public ids, else the target model's identity
+    columns, else the whole row), foreign keys by the parent row they point to. A diff is computed once and
+    kept; a big one is computed by a worker: 202 until it is done (ask again). 409 while a run is still
+    working, or when the diff failed (the next request tries again); 400 when no base is given and the
+    configuration has no baseline.
+    """
+    head = get_object_or_404(TestRun, pk=run_id)
+    if base is None:
+        baseline = head.baseline()
+        if baseline is None:
+            return Reply(400, {"detail": "Give ?base=<run id>: the run's configuration has no baseline."})
+        base_run = baseline.run
+    else:
+        base_run = get_object_or_404(TestRun, pk=base)
+    try:
+        diff = request_diff(base_run, head)
+    except DiffRefused as exc:
+        return Reply(409, {"detail": str(exc)})
+    if diff.status == RunDiff.Status.FAILED:
+        return Reply(409, {"detail": f"The diff could not be computed: {diff.error}"})
+    if diff.is_working:
+        detail = "A worker is computing the diff: ask again in a few seconds."
+        working = {"base": base_run.pk, "head": head.pk, "status": diff.status, "detail": detail}
+        return Reply(202, working)
+    return diff_json(diff)

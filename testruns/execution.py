@@ -18,6 +18,8 @@ from django.utils import timezone
 import shapeshift
 from configurations.loading import load_version
 from configurations.storage import StagedFile
+from testruns import explorer
+from testruns.checks import RunChecks, check_phase
 from testruns.models import EntityResult, NoVersionToRun, RunLost, RunNotQueued, Status, TestRun
 from testruns.options import RunOptions
 
@@ -208,7 +210,8 @@ def _process(run: TestRun, stop: threading.Event, outage: "DatabaseOutage | None
     except shapeshift.ConfigError as exc:
         return Status.FAILED, str(exc)
     _create_entity_results(run, plan)
-    observer = RunObserver(run, stop, outage)
+    checks = RunChecks.prepare(run, project, str(bundle.main.parent))  # None: nothing to check
+    observer = RunObserver(run, stop, outage, checks)
     result = shapeshift.run(
         project,
         plan,
@@ -225,6 +228,8 @@ def _process(run: TestRun, stop: threading.Event, outage: "DatabaseOutage | None
     )
     if result.cancelled:
         return Status.CANCELLED, ""  # finish() ends the entities that never started cancelled
+    if checks is not None and not check_phase(run, checks, observer.should_stop):
+        return Status.CANCELLED, ""
     return Status.COMPLETED, ""  # the engine ran to its end; finish() turns this into the run's verdict
 
 
@@ -248,12 +253,14 @@ def table_fields(run: TestRun, name: str, table) -> dict:
     with StagedFile(f"runs/{run.pk}") as staged:
         shapeshift.write_csv(table, staged.writer)  # the bytes of to_csv(index=False), several times faster
         written = staged.commit(path)
+    # Text the engine keeps as category is plain text (object) in the reference tool's tables.
+    dtypes = {str(c): "object" if str(t) == "category" else str(t) for c, t in table.dtypes.items()}
+    explorer.store_copy(written.name, dtypes)  # the entity page's explorer reads this copy, not the CSV
     preview = table.head(PREVIEW_ROWS)
     return {
         "rows_out": len(table),
         "columns": [str(c) for c in table.columns],
-        # Text the engine keeps as category is plain text (object) in the reference tool's tables.
-        "dtypes": {str(c): "object" if str(t) == "category" else str(t) for c, t in table.dtypes.items()},
+        "dtypes": dtypes,
         "preview": _json_rows(preview),
         "output": written.name,
         "output_size": written.size,
@@ -277,11 +284,16 @@ class RunObserver(shapeshift.Observer):
     """
 
     def __init__(
-        self, run: TestRun, stop: threading.Event | None = None, outage: "DatabaseOutage | None" = None
+        self,
+        run: TestRun,
+        stop: threading.Event | None = None,
+        outage: "DatabaseOutage | None" = None,
+        checks: RunChecks | None = None,
     ):
         self.run = run
         self.stop = stop or threading.Event()
         self.outage = outage or DatabaseOutage()
+        self.checks = checks  # what the checks after the entities read of each final table
         self._checked_at = float("-inf")
 
     def entity_started(self, name: str) -> None:
@@ -317,7 +329,7 @@ class RunObserver(shapeshift.Observer):
         depend on it comes after ``entity_finished``. A table that cannot be stored (a full disk) fails its
         entity with the reason, and the run goes on: the next tables may be smaller. A file written for a run
         that turns out to be lost is deleted again: nothing of this worker stays under a run that is no
-        longer its own.
+        longer its own. A stored table is handed to the run's checks, which keep what they read of it.
         """
         from django.core.files.storage import default_storage
 
@@ -332,7 +344,10 @@ class RunObserver(shapeshift.Observer):
                 EntityResult.objects.filter(run=self.run, entity=name).update(**fields)
         except RunLost:
             default_storage.delete(fields["output"])
+            default_storage.delete(explorer.copy_name(fields["output"]))
             raise
+        if self.checks is not None:
+            self.checks.keep(name, table)
 
     def should_stop(self) -> bool:
         """Whether a cancel was requested: at most one query per CANCEL_CHECK_INTERVAL, none once it was.

@@ -9,7 +9,8 @@ One function per format, used by the export views and by ``manage.py export_run`
   mode, one row at a time); whoever streams it closes it, which removes it.
 
 Load the run with ``TestRun.objects.for_export()`` first: everything the exports read comes with it in
-two queries, so the streams themselves touch only storage, never the database.
+two queries (a third, made before any streaming, reads the checks of a run that has them), so the streams
+themselves touch only storage, never the database.
 """
 
 import csv
@@ -40,6 +41,11 @@ EXCEL_MAX_CELL_TEXT = excel.MAX_CELL_TEXT
 SUMMARY_HEADINGS = (
     "Entity", "Sheet", "Status", "Role", "Rows in", "Rows out", "Columns", "Duration (ms)", "Warnings",
     "Issues", "Error", "Cells truncated",
+)  # fmt: skip
+CHECKS_SHEET = "Checks"
+CHECK_HEADINGS = (
+    "Entity", "Origin", "Kind", "Columns", "Severity", "Status", "Failing rows", "Message", "Reason",
+    "Source", "Failing rows (sample)",
 )  # fmt: skip
 
 
@@ -104,6 +110,7 @@ def manifest(run: TestRun, files: dict[str, str] | None = None) -> dict:
     files = stored_files(run) if files is None else files
     results = list(run.entity_results.all())
     names = file_names(result for result in results if result.entity in files)
+    checks = run.loaded_checks()
     return {
         "shiftbench_version": shiftbench.__version__,
         "exported_at": timezone.now(),
@@ -131,6 +138,10 @@ def manifest(run: TestRun, files: dict[str, str] | None = None) -> dict:
         "entities_succeeded": run.entities_succeeded,
         "entities_failed": run.entities_failed,
         "entities_skipped": run.entities_skipped,
+        "checks_total": run.checks_total,
+        "checks_failed": run.checks_failed,
+        "summary": run.summary or None,
+        "checks": [check_dict(check) for check in checks],
         "entities": [
             {
                 "name": result.entity,
@@ -151,6 +162,13 @@ def manifest(run: TestRun, files: dict[str, str] | None = None) -> dict:
             for result in results
         ],
     }
+
+
+def check_dict(check) -> dict:
+    """A check of the run as the manifest holds it (the API's field names)."""
+    from testruns.serializers import check_result
+
+    return check_result(check).model_dump()
 
 
 def _json_bytes(data: dict) -> bytes:
@@ -274,10 +292,14 @@ def export_xlsx(run: TestRun, max_cells: int | None = None):
         )
     files = stored_files(run)
     results = list(run.entity_results.all())
-    sheets = sheet_names([result.entity for result in results if result.entity in files], taken=["Summary"])
+    checks = run.loaded_checks()
+    taken = ["Summary", CHECKS_SHEET] if checks else ["Summary"]
+    sheets = sheet_names([result.entity for result in results if result.entity in files], taken=taken)
 
     workbook = Workbook(write_only=True)
     summary = workbook.create_sheet("Summary")  # first in the workbook, written last: it counts the cuts
+    if checks:
+        _write_checks(excel.Cells(workbook.create_sheet(CHECKS_SHEET)), checks)
     truncated = {}
     for result in results:
         if result.entity not in sheets:
@@ -325,6 +347,13 @@ def _write_summary(cells: excel.Cells, run: TestRun, results, sheets: dict, trun
         ("Options", json.dumps(run.options, ensure_ascii=False)),
         ("ShiftBench", shiftbench.__version__),
     ]
+    if run.checks_total:
+        facts.append(
+            (
+                "Checks",
+                f"{run.checks_total:,}, {run.checks_failed:,} failed at error level (sheet {CHECKS_SHEET})",
+            )
+        )
     if total := sum(truncated.values()):
         facts.append(
             (
@@ -346,6 +375,18 @@ def _write_summary(cells: excel.Cells, run: TestRun, results, sheets: dict, trun
         row = [result.entity, name, result.status, result.role, result.rows_in, result.rows_out]
         row += [len(result.columns), result.duration_ms, warnings, len(result.issues) or None]
         row += [result.error, truncated.get(result.entity) or None]
+        sheet.append([cells.value(value) for value in row])
+
+
+def _write_checks(cells: excel.Cells, checks) -> None:
+    """One row per check of the run; the failing rows it kept as JSON text (a cell holds no table)."""
+    sheet = cells.sheet
+    sheet.append([cells.text(heading, bold=True) for heading in CHECK_HEADINGS])
+    for check in checks:
+        sample = json.dumps(check.sample, ensure_ascii=False) if check.sample else None
+        row = [check.entity or None, check.origin, check.kind, ", ".join(check.columns) or None]
+        row += [check.severity, check.status, check.failing_rows, check.message, check.reason or None]
+        row += [check.source or None, sample]
         sheet.append([cells.value(value) for value in row])
 
 

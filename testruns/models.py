@@ -28,12 +28,16 @@ class Status(models.TextChoices):
 ACTIVE_STATUSES = (Status.PENDING, Status.RUNNING, Status.CANCELLING)
 FINAL_STATUSES = (Status.COMPLETED, Status.FAILED, Status.CANCELLED, Status.CRASHED)
 # What a run's verdict is read from (``TestRun.verdict``).
+# How many earlier runs ``TestRun.previous_run`` looks through for one with the same options.
+PREVIOUS_SCAN = 50
 COUNTERS = [
     "entities_total",
     "entities_completed",
     "entities_succeeded",
     "entities_failed",
     "entities_skipped",
+    "checks_total",
+    "checks_failed",
 ]
 
 
@@ -90,16 +94,20 @@ class TestRunQuerySet(models.QuerySet):
         )
 
     def prunable(self):
-        """Runs retention may ever delete: finished and not pinned."""
-        return self.filter(status__in=FINAL_STATUSES, pinned=False)
+        """Runs retention may ever delete: finished, not pinned and no configuration's baseline."""
+        # NOT IN a subquery rather than a join: retention locks these rows (SELECT … FOR UPDATE), which
+        # PostgreSQL refuses on the nullable side of an outer join.
+        return self.filter(status__in=FINAL_STATUSES, pinned=False).exclude(
+            pk__in=Baseline.objects.values("run_id")
+        )
 
     def to_prune(self, older_than: timedelta | None = None, keep_last: int | None = None, now=None):
-        """The finished, unpinned runs that the rules say may go, oldest first (see ``testruns.retention``).
+        """The prunable runs that the rules say may go, oldest first (see ``testruns.retention``).
 
         ``older_than``: created longer ago than this. ``keep_last``: beyond the newest N prunable runs of
-        their configuration (pinned and active runs are kept anyway and do not count towards N). With both
-        rules a run must break both; with neither, nothing is returned. One query when read (the ranking
-        is a subquery). ValueError for a negative rule.
+        their configuration (pinned, active and baseline runs are kept anyway and do not count towards N).
+        With both rules a run must break both; with neither, nothing is returned. One query when read (the
+        ranking is a subquery). ValueError for a negative rule.
         """
         if older_than is None and keep_last is None:
             return self.none()
@@ -240,6 +248,9 @@ class TestRun(models.Model):
     entities_succeeded = models.PositiveIntegerField(default=0)
     entities_failed = models.PositiveIntegerField(default=0)
     entities_skipped = models.PositiveIntegerField(default=0)
+    # The checks run after the entities (``RunCheck``): how many, and how many failed at error level.
+    checks_total = models.PositiveIntegerField(default=0)
+    checks_failed = models.PositiveIntegerField(default=0)
     error_message = models.TextField(blank=True)
     cancel_requested_at = models.DateTimeField(null=True, blank=True)
     task_id = models.CharField(max_length=64, blank=True)
@@ -280,9 +291,9 @@ class TestRun(models.Model):
     def shortfalls(self) -> list[str]:
         """What keeps the run from ``completed``, from its counters: ["19 entities failed", "33 skipped"].
 
-        Empty when every planned entity succeeded. Entities a finished run never finished (crashed, cancelled,
-        never reached) count too, so an empty list means exactly "succeeded == total". Error-level check
-        failures, once runs have checks, join the list here ("2 checks failed"). No query.
+        Empty when every planned entity succeeded and no error-level check failed. Entities a finished run
+        never finished (crashed, cancelled, never reached) count too, so without checks an empty list means
+        exactly "succeeded == total". Error-level check failures join the list ("2 checks failed"). No query.
         """
         return self._shortfalls(ended=not self.is_active)
 
@@ -296,6 +307,8 @@ class TestRun(models.Model):
         if unfinished > 0 and ended:
             noun = "" if parts else (" entity" if unfinished == 1 else " entities")
             parts.append(f"{unfinished:,}{noun} not finished")
+        if self.checks_failed:
+            parts.append(f"{self.checks_failed:,} {'check' if self.checks_failed == 1 else 'checks'} failed")
         return parts
 
     @property
@@ -329,17 +342,85 @@ class TestRun(models.Model):
         elapsed = self.elapsed
         return None if elapsed is None else int(elapsed.total_seconds() * 1000)
 
-    def previous_run(self) -> "TestRun | None":
-        """The latest finished run of the same configuration created before this one, or None. One query."""
+    @property
+    def comparison_key(self) -> tuple:
+        """What must be equal for two runs' tables to compare like with like: the rows read from each input
+        (``max_rows_per_entity``), the entities asked for (in any order) and the input given, if any.
+
+        Runs with different keys differ in their tables for that reason alone. No query.
+        """
+        options = self.options or {}
+        entities = options.get("entities")
         return (
+            options.get("max_rows_per_entity"),
+            None if entities is None else tuple(sorted(entities)),
+            options.get("input"),
+        )
+
+    def previous_run(self) -> "TestRun | None":
+        """The run to compare this one with: the latest finished run of the same configuration created
+        before it with the same ``comparison_key``; when none of the last PREVIOUS_SCAN has it, the latest
+        finished one whatever its options (the page then says that they differ). None if there is none.
+
+        One query (the options are compared here: the same entities may be stored in any order).
+        """
+        earlier = list(
             TestRun.objects.filter(
                 configuration_id=self.configuration_id,
                 created_at__lt=self.created_at,
                 status__in=FINAL_STATUSES,
-            )
-            .order_by("-created_at", "-pk")
+            ).order_by("-created_at", "-pk")[:PREVIOUS_SCAN]
+        )
+        key = self.comparison_key
+        return next((run for run in earlier if run.comparison_key == key), earlier[0] if earlier else None)
+
+    # --- the baseline of its configuration (``Baseline``) ---
+
+    def baseline(self) -> "Baseline | None":
+        """The baseline of this run's configuration, with its run, version and setter; None if it has none.
+
+        One query.
+        """
+        return (
+            Baseline.objects.select_related("run__version", "set_by")
+            .filter(configuration_id=self.configuration_id)
             .first()
         )
+
+    @property
+    def can_be_baseline(self) -> bool:
+        """Whether the run went through every entity (``completed``, or ``failed`` by its verdict alone):
+        only such a run has every table a diff needs. No query.
+        """
+        return self.status in (Status.COMPLETED, Status.FAILED) and not self.error_message
+
+    def make_baseline(self, user=None) -> "Baseline":
+        """Make this run its configuration's baseline, in place of any other; returns the Baseline.
+
+        RunStillActive for a run still working (it may be made the baseline once it ends); BaselineRefused
+        for a run that ended without going through every entity (cancelled, crashed, could not start).
+        """
+        if self.is_active:
+            raise RunStillActive(
+                f"Run {self.short_id} is still {self.status}: it can be made the baseline once it ends."
+            )
+        if not self.can_be_baseline:
+            why = self.error_message.splitlines()[0] if self.error_message else self.status
+            raise BaselineRefused(
+                f"Run {self.short_id} did not go through every entity ({why}): a baseline must be a run "
+                "that ran to its end, completed or failed by its entities."
+            )
+        with transaction.atomic():
+            baseline, _ = Baseline.objects.update_or_create(
+                configuration_id=self.configuration_id,
+                defaults={"run": self, "set_by": user, "set_at": timezone.now()},
+            )
+        return baseline
+
+    def clear_baseline(self) -> bool:
+        """Stop this run being its configuration's baseline; False if it was not the baseline."""
+        deleted, _ = Baseline.objects.filter(run=self).delete()
+        return bool(deleted)
 
     # --- life-cycle steps; each is one UPDATE guarded by the state it expects ---
 
@@ -545,8 +626,20 @@ class TestRun(models.Model):
                 self.log("error", reason, entity=entity)
         return bool(failed)
 
+    def loaded_checks(self) -> list["RunCheck"]:
+        """The run's checks in order: prefetched ones as they are, else one query, or none at all for a run
+        without checks (``checks_total`` 0), so pages and exports of such runs cost what they did before.
+        """
+        if not self.checks_total and "checks" not in getattr(self, "_prefetched_objects_cache", {}):
+            return []
+        return list(self.checks.all())
+
     def log(self, level: str, message: str, entity: str = "") -> "RunEvent":
         return RunEvent.objects.create(run=self, level=level, message=message[:2000], entity=entity)
+
+
+class BaselineRefused(ValueError):
+    """The run cannot be its configuration's baseline: it did not go through every entity."""
 
 
 class RunAlreadyFinished(Exception):
@@ -699,7 +792,66 @@ class EntityResult(models.Model):
         EntityResult.objects.filter(pk=self.pk).update(
             output="", output_size=None, output_sha256="", output_lost=reason[:500]
         )
+        # the diffs that read this table are stale now
+        RunDiff.objects.filter(Q(base_id=self.run_id) | Q(head_id=self.run_id)).delete()
         self.refresh_from_db(fields=["output", "output_size", "output_sha256", "output_lost"])
+
+
+class RunCheck(models.Model):
+    """One check of a run's data, made after its entities: against the target model, or one of the
+    configuration's own (``checks:``). Written once, all of a run's together (``testruns.checks``).
+
+    ``status`` is passed, failed or skipped (``reason`` says why); only a failed check of ``severity``
+    error fails the run (``TestRun.checks_failed``). ``sample`` holds up to 20 of the ``failing_rows``,
+    each a {column: value} mapping with ``system_id`` first.
+    """
+
+    class Origin(models.TextChoices):
+        TARGET_MODEL = "target_model", "target model"
+        CONFIGURATION = "configuration", "configuration"
+
+    class Status(models.TextChoices):
+        PASSED = "passed"
+        FAILED = "failed"
+        SKIPPED = "skipped"
+
+    run = models.ForeignKey(TestRun, on_delete=models.CASCADE, related_name="checks")
+    position = models.PositiveIntegerField()
+    origin = models.CharField(max_length=20, choices=Origin.choices)
+    source = models.CharField(max_length=300, blank=True, help_text="The model or section it comes from.")
+    entity = models.CharField(max_length=200, blank=True)
+    kind = models.CharField(max_length=40)
+    columns = models.JSONField(default=list, blank=True)
+    severity = models.CharField(max_length=10)
+    status = models.CharField(max_length=10, choices=Status.choices)
+    message = models.TextField(blank=True)
+    reason = models.TextField(blank=True)
+    failing_rows = models.BigIntegerField(default=0)
+    sample = models.JSONField(default=list, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["run", "position"]
+        constraints = [models.UniqueConstraint(fields=["run", "position"], name="unique_run_check_position")]
+        # The entity page reads one entity's checks of a run.
+        indexes = [models.Index(fields=["run", "entity", "position"], name="run_check_entity")]
+
+    def __str__(self):
+        return f"{self.entity or '(run)'}: {self.kind} {self.status}"
+
+    @property
+    def is_error(self) -> bool:
+        """A failed check that fails the run."""
+        return self.status == self.Status.FAILED and self.severity == "error"
+
+    @property
+    def kind_label(self) -> str:
+        """ "not null" for not_null: what pages show."""
+        return self.kind.replace("_", " ")
+
+    @property
+    def sample_columns(self) -> list[str]:
+        return list(self.sample[0]) if self.sample else []
 
 
 class RunEvent(models.Model):
@@ -716,3 +868,84 @@ class RunEvent(models.Model):
 
     def __str__(self):
         return self.message
+
+
+class Baseline(models.Model):
+    """A configuration's baseline: the run its other runs are diffed against (``testruns.diffs``).
+
+    One per configuration; it goes with its run (deleting the run clears it) and retention never deletes
+    its run (``TestRunQuerySet.prunable``). Set with ``TestRun.make_baseline``.
+    """
+
+    configuration = models.OneToOneField(
+        "configurations.Configuration", on_delete=models.CASCADE, related_name="baseline"
+    )
+    run = models.OneToOneField(TestRun, on_delete=models.CASCADE, related_name="baseline_of")
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    set_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"baseline of {self.configuration_id}: run {self.run_id}"
+
+
+class RunDiff(models.Model):
+    """The diff of two finished runs' stored tables, kept once computed (``testruns.diffs``).
+
+    A finished run's tables do not change, so each (base, head) pair is diffed once, in the request when
+    it is small and by a worker otherwise, and read from here after. It goes with either run, and with a
+    table of either that is let go (``EntityResult.mark_table_lost``).
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+
+    base = models.ForeignKey(TestRun, on_delete=models.CASCADE, related_name="+")
+    head = models.ForeignKey(TestRun, on_delete=models.CASCADE, related_name="diffs")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    requested_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    entities_compared = models.PositiveIntegerField(null=True, blank=True)
+    entities_differing = models.PositiveIntegerField(null=True, blank=True)
+    # One item per entity, with the fields of ``testruns.diffs.ENTITY_FIELDS`` (shapeshift.diff's EntityDiff).
+    entities = models.JSONField(default=list, blank=True)
+    # What limited the diff: a version whose identities could not be read, a table let go.
+    notes = models.JSONField(default=list, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["base", "head"], name="unique_run_diff")]
+
+    def __str__(self):
+        return f"diff {self.base_id} → {self.head_id} ({self.status})"
+
+    @property
+    def is_working(self) -> bool:
+        return self.status in (self.Status.PENDING, self.Status.RUNNING)
+
+    @property
+    def differing(self) -> list[dict]:
+        """The entities that differ, in the diff's order (the head's, then those only in the base)."""
+        return [entity for entity in self.entities if entity_differs(entity)]
+
+    @property
+    def unchanged(self) -> list[str]:
+        """The names of the entities equal in both runs."""
+        return [entity["entity"] for entity in self.entities if not entity_differs(entity)]
+
+
+def entity_differs(entity: dict) -> bool:
+    """Whether one entity of a diff (``RunDiff.entities``) differs: rows only on one side, changed rows, or
+    columns added or removed (as ``shapeshift.diff.EntityDiff.differs``)."""
+    return bool(
+        entity["only_in_base"]
+        or entity["only_in_head"]
+        or entity["changed"]
+        or entity["columns_added"]
+        or entity["columns_removed"]
+    )

@@ -1,9 +1,9 @@
 """Retention: which finished runs may go (``TestRun.objects.to_prune``), and deleting them together with
 their stored entity files.
 
-A run is never pruned while it is pinned or active. The two rules can be combined, and then a run must
-break both to go (like restic's ``--keep-last`` with ``--keep-within``): "keep the newest 10 of each
-configuration, and anything younger than 30 days".
+A run is never pruned while it is pinned, active or its configuration's baseline. The two rules can be
+combined, and then a run must break both to go (like restic's ``--keep-last`` with ``--keep-within``):
+"keep the newest 10 of each configuration, and anything younger than 30 days".
 """
 
 import re
@@ -33,7 +33,8 @@ def delete_runs(runs, batch_size: int = BATCH_SIZE) -> int:
     """Delete these runs (a queryset, or run ids) with their results, events and stored files, in batches.
 
     The ids are read once, then each batch is deleted in a transaction with the guard re-applied (still
-    finished, still not pinned), so a run pinned after it was listed stays. The files go once a batch's
+    finished, still not pinned, still no baseline), so a run pinned or made the baseline after it was listed
+    stays. The files go once a batch's
     rows are gone for good (after its commit), the way ``TestRun.delete_with_outputs`` does for one run
     and with the same function: a failure in between leaves a stray file, never a result that points at
     nothing. Returns how many runs were deleted.

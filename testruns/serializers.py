@@ -41,6 +41,23 @@ class EntityTestResult(Schema):
     preview_rows: list[dict] | None = None
 
 
+class RunCheckResult(Schema):
+    """One check of the run's data (``RunCheck``): against the target model or of the configuration's own."""
+
+    origin: str  # target_model | configuration
+    source: str
+    entity_name: str | None
+    kind: str
+    columns: list[str]
+    severity: str
+    status: str  # passed | failed | skipped
+    message: str
+    reason: str
+    failing_rows: int
+    sample_rows: list[dict]  # up to 20 failing rows, column -> value, system_id first
+    details: dict
+
+
 class TestRunResult(Schema):
     run_id: str
     config_name: str
@@ -65,6 +82,9 @@ class TestRunResult(Schema):
     requested_by: str | None
     pinned: bool
     url: str
+    checks_total: int
+    checks_failed: int  # failed at error level: these fail the run
+    checks: list[RunCheckResult] | None = None  # None in lists of runs: GET the run for them
 
 
 class TestProgress(Schema):
@@ -109,11 +129,29 @@ def entity_result(result: EntityResult, previews: bool = True) -> EntityTestResu
     )
 
 
-def run_result(run, previews: bool = True, request=None) -> TestRunResult:
+def check_result(check) -> RunCheckResult:
+    return RunCheckResult(
+        origin=check.origin,
+        source=check.source,
+        entity_name=check.entity or None,
+        kind=check.kind,
+        columns=check.columns,
+        severity=check.severity,
+        status=check.status,
+        message=check.message,
+        reason=check.reason,
+        failing_rows=check.failing_rows,
+        sample_rows=check.sample,
+        details=check.details,
+    )
+
+
+def run_result(run, previews: bool = True, request=None, checks: bool = True) -> TestRunResult:
     """The run in the reference's ``TestRunResult`` shape.
 
     ``run`` should come from ``TestRun.objects.with_results()`` (else this queries for the configuration,
     version, user and entities). ``url`` is absolute when a ``request`` is given, else the page's path.
+    With ``checks`` its checks are read too: one query more for a run that has checks (``loaded_checks``).
     """
     entities = [entity_result(result, previews) for result in run.entity_results.all()]
     url = run.get_absolute_url()
@@ -140,6 +178,9 @@ def run_result(run, previews: bool = True, request=None) -> TestRunResult:
         requested_by=run.requested_by.username if run.requested_by else None,
         pinned=run.pinned,
         url=request.build_absolute_uri(url) if request is not None else url,
+        checks_total=run.checks_total,
+        checks_failed=run.checks_failed,
+        checks=[check_result(check) for check in run.loaded_checks()] if checks else None,
     )
 
 

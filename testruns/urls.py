@@ -13,8 +13,13 @@ run_urlpatterns = [
     path("rerun-current", views.run_rerun, {"current_version": True}, name="rerun_current"),
     path("delete", views.run_delete, name="delete"),
     path("pin", views.run_pin, name="pin"),
+    path("baseline", views.run_baseline, name="baseline"),
+    path("make-baseline", views.make_baseline, name="make_baseline"),
+    path("clear-baseline", views.clear_baseline, name="clear_baseline"),
     path("entities/<path:name>/", views.entity_detail, name="entity"),
     path("entities/<path:name>/csv", views.entity_csv, name="entity_csv"),
+    path("entities/<path:name>/view.csv", views.entity_view_csv, name="entity_view_csv"),
+    path("entities/<path:name>/view.xlsx", views.entity_view_xlsx, name="entity_view_xlsx"),
     path("export.json", views.export_json, name="export_json"),
     path("export.zip", views.export_zip, name="export_zip"),
     path("export.xlsx", views.export_xlsx, name="export_xlsx"),
@@ -26,5 +31,6 @@ urlpatterns = [
     # /runs/
     path("runs/", views.run_list, name="list"),
     path("runs/compare", views.run_compare, name="compare"),
+    path("runs/compare/diff", views.compare_diff, name="compare_diff"),
     path("runs/<uuid:run_id>/", include(run_urlpatterns)),
 ]

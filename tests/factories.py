@@ -15,7 +15,7 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from configurations.models import Configuration, ConfigurationVersion
-from testruns.models import EntityResult, Status, TestRun
+from testruns.models import EntityResult, RunCheck, Status, TestRun
 from testruns.options import RunOptions
 
 REPO = Path(__file__).resolve().parent.parent
@@ -230,3 +230,57 @@ def run_with_a_failing_entity(write_config, user, capture, name="broken") -> Tes
     path = write_config(FAILING_ENTITY, name=f"{name}.yml", survey__csv="site;sample\nA;1\nB;2\n")
     version, _ = import_configuration(path, name=name, user=user)
     return run_for_real(version, user, capture)
+
+
+# --- a run whose data was checked -------------------------------------------------------------------------
+
+CHECK_SOURCE = "Mini model 1.0 (mini.yml, chosen for the configuration)"
+
+
+def add_check(run, position, entity, kind, status, severity="error", **fields) -> RunCheck:
+    return RunCheck.objects.create(
+        run=run,
+        position=position,
+        origin=fields.pop("origin", RunCheck.Origin.TARGET_MODEL),
+        source=fields.pop("source", CHECK_SOURCE),
+        entity=entity,
+        kind=kind,
+        severity=severity,
+        status=status,
+        **fields,
+    )
+
+
+def make_checked_run(version, user) -> TestRun:
+    """A finished run of two entities with four checks: an error, a warning, a skipped one, a passed one."""
+    run = make_run(
+        version,
+        Status.FAILED,
+        requested_by=user,
+        started_at=timezone.now(),
+        finished_at=timezone.now(),
+        entities_total=2,
+        entities_completed=2,
+        entities_succeeded=2,
+        checks_total=4,
+        checks_failed=1,
+    )
+    make_result(run, "site", 0, status="success", rows_out=3, columns=["system_id", "site_name"])
+    make_result(run, "sample", 1, status="success", rows_out=2, columns=["system_id", "depth"])
+    add_check(
+        run, 0, "site", "not_null", "failed", columns=["site_name"], failing_rows=25,
+        message="entity 'site': column 'site_name' is not nullable in the model but has 25 null values",
+        sample=[{"system_id": i, "site_name": None} for i in range(1, 21)],
+    )  # fmt: skip
+    add_check(
+        run, 1, "sample", "type", "failed", "warning", columns=["depth"], failing_rows=1,
+        message="entity 'sample': column 'depth': 1 of 2 value(s) are not integer (declared type 'integer')",
+        sample=[{"system_id": 2, "depth": "x"}],
+    )  # fmt: skip
+    add_check(
+        run, 2, "sample", "equals_baseline", "skipped", origin=RunCheck.Origin.CONFIGURATION,
+        source="the configuration's checks: section", message="not checked: no baseline run",
+        reason="no baseline run",
+    )  # fmt: skip
+    add_check(run, 3, "site", "required_entity", "passed", message="entity 'site' produced a table (3 rows)")
+    return run

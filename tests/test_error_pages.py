@@ -33,7 +33,7 @@ def _echo_requests(base, head):
     """(path, query) of every page that puts a request value into its answer, with the payload in it."""
     compare = reverse("testruns:compare")
     return [
-        (compare, {"base": base.pk, "head": head.pk, "entity": PAYLOAD}),  # 404: no such entity
+        (reverse("testruns:compare_diff"), {"base": PAYLOAD, "head": head.pk}),  # 400: not a run id
         (compare, {"base": base.pk, "head": head.pk, "expand": PAYLOAD}),
         (compare, {"base": PAYLOAD, "head": head.pk}),  # 400: not a run id
         (reverse("testruns:list"), {"configuration": PAYLOAD, "status": PAYLOAD, "user": PAYLOAD}),
@@ -54,17 +54,16 @@ def test_it_escapes_every_echoed_value(alice_client, two_runs):
         assert "<script>alert" not in content, (path, query)
 
 
-def test_it_shows_a_styled_404_with_the_escaped_message(alice_client, two_runs):
-    base, head = two_runs
-    response = alice_client.get(
-        reverse("testruns:compare"), {"base": base.pk, "head": head.pk, "entity": PAYLOAD}
-    )
+def test_it_shows_a_styled_404_with_the_views_message(alice_client, two_runs):
+    base, _ = two_runs
+    unknown = uuid.UUID(int=7)
+    response = alice_client.get(reverse("testruns:compare_diff"), {"base": base.pk, "head": unknown})
 
     assert response.status_code == 404
     assert response["Content-Type"] == "text/html; charset=utf-8"
     content = response.content.decode()
     assert "<title>Not found · ShiftBench</title>" in content
-    assert f"No row differences for entity &#x27;{ESCAPED}&#x27; in this comparison." in content
+    assert f"No run {unknown} (head)." in content
     assert 'class="topbar"' in content and "/static/css/shiftbench.css" in content
 
 

@@ -11,7 +11,7 @@ import pytest
 from django.urls import URLResolver, get_resolver, reverse
 
 from configurations.models import Configuration, ConfigurationVersion
-from testruns.models import TestRun
+from testruns.models import Baseline, TestRun
 from tests.factories import make_exportable_run
 
 pytestmark = pytest.mark.django_db
@@ -49,11 +49,19 @@ CASES = {
     "testruns:start": Case(known=DEMO, unknown=NOPE),
     "configurations:edit": Case(known=DEMO, unknown=NOPE),
     "configurations:validate": Case("post", known=DEMO, unknown=NOPE, data={"yaml_text": "x"}),
+    "configurations:target_model": Case("post", known=DEMO, unknown=NOPE, data={"remove": "on"}),
     "configurations:version": Case(known={**DEMO, "number": 1}, unknown={**DEMO, "number": 9}),
     "configurations:diff": Case(known={**DEMO, "a": 1, "b": 1}, unknown={**DEMO, "a": 1, "b": 9}),
     "configurations:diff_pick": Case(known=DEMO, query="?a=1&b=1", ok=302),  # a redirect to the diff
+    # GET: the restore's confirmation page
+    "configurations:restore": Case(known={**DEMO, "number": 1}, unknown={**DEMO, "number": 9}),
+    "configurations:download_yaml": Case(known={**DEMO, "number": 1}, unknown={**DEMO, "number": 9}),
+    "configurations:download_bundle": Case(known={**DEMO, "number": 1}, unknown={**DEMO, "number": 9}),
     # /runs/
     "testruns:compare": Case(
+        query=f"?base={RUN}&head={RUN}", unknown={}, unknown_query=f"?base={RUN}&head={UNKNOWN}"
+    ),
+    "testruns:compare_diff": Case(
         query=f"?base={RUN}&head={RUN}", unknown={}, unknown_query=f"?base={RUN}&head={UNKNOWN}"
     ),
     "testruns:detail": Case(known=A_RUN, unknown=NO_RUN),
@@ -63,8 +71,13 @@ CASES = {
     "testruns:rerun_current": Case("post", known=A_RUN, unknown=NO_RUN),
     "testruns:delete": Case(known=A_RUN, unknown=NO_RUN),  # GET: the confirmation page
     "testruns:pin": Case("post", known=A_RUN, unknown=NO_RUN),
+    "testruns:baseline": Case(known=A_RUN, unknown=NO_RUN),
+    "testruns:make_baseline": Case("post", known=A_RUN, unknown=NO_RUN),
+    "testruns:clear_baseline": Case("post", known=A_RUN, unknown=NO_RUN),
     "testruns:entity": Case(known={**A_RUN, "name": "site"}, unknown={**A_RUN, "name": "nope"}),
     "testruns:entity_csv": Case(known={**A_RUN, "name": "site"}, unknown={**A_RUN, "name": "nope"}),
+    "testruns:entity_view_csv": Case(known={**A_RUN, "name": "site"}, unknown={**A_RUN, "name": "nope"}),
+    "testruns:entity_view_xlsx": Case(known={**A_RUN, "name": "site"}, unknown={**A_RUN, "name": "nope"}),
     "testruns:export_json": Case(known=A_RUN, unknown=NO_RUN),
     "testruns:export_zip": Case(known=A_RUN, unknown=NO_RUN),
     "testruns:export_xlsx": Case(known=A_RUN, unknown=NO_RUN),
@@ -77,6 +90,9 @@ API_CASES = {
     "api-1:delete_test_run": Case("delete", known=A_RUN, unknown=NO_RUN),
     "api-1:get_test_run_progress": Case(known=A_RUN, unknown=NO_RUN),
     "api-1:cancel_test_run": Case("post", known=A_RUN, unknown=NO_RUN),
+    "api-1:make_test_run_baseline": Case("post", known=A_RUN, unknown=NO_RUN),
+    "api-1:clear_test_run_baseline": Case("delete", known=A_RUN, unknown=NO_RUN),
+    "api-1:get_test_run_diff": Case(known=A_RUN, unknown=NO_RUN, query=f"?base={RUN}"),
     "api-1:import_configuration_files": Case("post", data={"name": "demo"}),
     "api-1:list_configurations": Case(),
     "api-1:get_configuration": Case(known=DEMO, unknown=NOPE),
@@ -120,7 +136,8 @@ def call(client, name, case, run, unknown=False):
 def state():
     """What an anonymous request must leave as it was."""
     runs = TestRun.objects.order_by("pk").values_list("pk", "status", "pinned", "cancel_requested_at")
-    return list(runs), Configuration.objects.count(), ConfigurationVersion.objects.count()
+    counts = Configuration.objects.count(), ConfigurationVersion.objects.count(), Baseline.objects.count()
+    return list(runs), counts
 
 
 def test_every_url_has_a_case(db):

@@ -447,11 +447,12 @@ def _referential_integrity(name: str, parent: str, column: str | None, tables: M
 
 
 def _fk_column(parent: str, project: Project, model: TargetModel) -> str | None:
-    """The column an FK to `parent` fills: named after the parent's public_id in the project (5.3), or in
-    the model when the project has no such entity."""
+    """The column an FK to `parent` fills: named after the parent's public_id in the project (5.3; a
+    format-1 project's surrogate_id, which its FK columns are named after), or in the model when the
+    project has no such entity."""
     spec = project.entities.get(parent)
     if spec is not None:
-        return spec.public_id
+        return spec.identity
     modelled = model.entities.get(parent)
     return modelled.public_id if modelled else None
 

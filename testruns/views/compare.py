@@ -2,27 +2,24 @@
 
 import uuid
 
-from django.http import Http404
 from django.shortcuts import render
-from django.urls import reverse
 
-from testruns.compare import RunNotFound, compare_runs, entity_keys, fetch_runs
+from testruns.compare import RunNotFound, compare_runs, fetch_runs
 from testruns.models import FINAL_STATUSES, TestRun
+from testruns.views.diff import diff_context
 
 CHOICES = 30  # runs offered in the base/head pickers
-INLINE_ROWS = 20  # a row diff with more changed rows starts folded, its table fetched when opened
 
 
 def run_compare(request):
     """Compare ``base`` with ``head``; with neither given, just the form to pick two runs.
 
-    ``entity=<name>`` answers that entity's row diff table alone (a folded diff fetches it when opened);
-    ``expand=<name>`` shows the whole page with that diff unfolded (the same without JavaScript).
+    The rows are compared by the diff of the whole stored tables (``diff_context``): kept once computed,
+    computed here when small, else by a worker while its section polls.
 
     400 with the reason when an id is missing or malformed, 404 (the same page, saying which id) when it
-    names no run. Queries: the two runs, their entity results, the runs offered in the pickers (not for a
-    row diff alone); plus one to build a version's bundle if this machine has none when the process first
-    reads that version's keys.
+    names no run. Queries: the two runs, their entity results, the runs offered in the pickers and the
+    kept diff (computing one costs more: see ``testruns.diffs``).
     """
     raw = {role: request.GET.get(role, "").strip() for role in ("base", "head")}
     if not any(raw.values()):
@@ -42,10 +39,6 @@ def run_compare(request):
         base, head = fetch_runs(ids["base"], ids["head"])
     except RunNotFound as exc:  # the page, not Django's bare 404, so the message says which id is unknown
         return _render(request, choices=_recent_finished(), errors=[str(exc)], status=404)
-    comparison = compare_runs(base, head, entity_keys(base.version, head.version))
-    compare_url = f"{reverse('testruns:compare')}?base={base.pk}&head={head.pk}"
-    if entity := request.GET.get("entity"):
-        return _row_table(request, comparison, entity, compare_url)
     choices = list(TestRun.objects.for_list().filter(configuration_id=head.configuration_id)[:CHOICES])
     for run in (head, base):  # whatever is compared can be picked, even if older than the recent ones
         if all(choice.pk != run.pk for choice in choices):
@@ -53,22 +46,11 @@ def run_compare(request):
     return _render(
         request,
         choices=choices,
-        comparison=comparison,
+        comparison=compare_runs(base, head),
         base=base,
         head=head,
-        compare_url=compare_url,
-        inline_rows=INLINE_ROWS,
-        expand=request.GET.get("expand", ""),
+        **diff_context(base, head),
     )
-
-
-def _row_table(request, comparison, entity: str, compare_url: str):
-    """One entity's row diff alone: what a folded row diff fetches when it is first opened."""
-    found = next((e for e in comparison.row_diffs if e.name == entity), None)
-    if found is None:
-        raise Http404(f"No row differences for entity {entity[:200]!r} in this comparison.")
-    context = {"e": found, "diff": found.rows, "compare_url": compare_url}
-    return render(request, "testruns/partials/compare_row_table.html", context)
 
 
 def _recent_finished() -> list[TestRun]:

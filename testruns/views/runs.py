@@ -11,9 +11,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.text import get_valid_filename
 from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 from configurations.models import Configuration
+from testruns.checks import CheckSummary
 from testruns.execution import rerun_run
 from testruns.models import (
     EntityResult,
@@ -25,6 +27,7 @@ from testruns.models import (
     TestRun,
 )
 from testruns.options import InvalidOptions, RunOptions
+from testruns.views.explorer import explorer_context
 
 # One letter per entity status: the page's state of its entity table, sent back by each poll (``seen``).
 STATUS_LETTERS = {
@@ -79,6 +82,8 @@ def run_detail(request, run_id):
     events = list(run.events.all())
     context = _status_context(run, results, events, 0)
     context.update(events=events, options=RunOptions.from_dict(run.options))
+    # no query for a run without checks
+    context["checks"] = CheckSummary.of(run.loaded_checks(), (result.entity for result in results))
     return render(request, "testruns/run_detail.html", context)
 
 
@@ -89,8 +94,9 @@ def run_status(request, run_id):
     the id of the last event it shows. The answer is the status section plus, out of band, only the entity
     rows whose status differs from ``seen`` and the events after ``event``. The whole entity table goes
     instead when the page has no table that matches (the plan was not made when it loaded) and with the
-    last poll (finalisation may still change a finished entity's rows). Three queries (the run, its entity
-    results, the new events) whatever the number of entities; the section stops polling once the run ends.
+    last poll (finalisation may still change a finished entity's rows), and with it the run's checks (one
+    query more, for a run that has checks). Three queries (the run, its entity results, the new events)
+    whatever the number of entities; the section stops polling once the run ends.
     """
     run = _get_run(run_id)
     try:
@@ -110,6 +116,8 @@ def run_status(request, run_id):
             if STATUS_LETTERS.get(result.status) != letter
         ]
     context["new_events"] = events
+    if not run.is_active and run.checks_total:  # the last poll brings the checks made after the entities
+        context["last_checks"] = CheckSummary.of(run.loaded_checks(), (result.entity for result in results))
     return render(request, "testruns/partials/run_status.html", context)
 
 
@@ -195,11 +203,20 @@ def run_pin(request, run_id):
     return _back_to(request, run)
 
 
+@vary_on_headers("HX-Request")
 def entity_detail(request, run_id, name):
+    """The entity's result and its table explorer; an htmx request (a page, sort or filter of the
+    explorer) gets only the explorer, from one query (its result) and the stored table."""
+    if request.htmx and not request.htmx.history_restore_request:  # a restore needs the whole page
+        result = get_object_or_404(EntityResult, run_id=run_id, entity=name)
+        context = explorer_context(request, result)
+        return render(request, "testruns/partials/explorer.html", context, status=context["explorer_status"])
     run = _get_run(run_id)
     result = get_object_or_404(EntityResult, run=run, entity=name)
     columns = [(column, result.dtypes.get(column, "")) for column in result.columns]
-    return render(request, "testruns/entity_detail.html", {"run": run, "result": result, "columns": columns})
+    checks = CheckSummary.of(run.checks.filter(entity=name)) if run.checks_total else None
+    context = {"run": run, "columns": columns, "checks": checks, **explorer_context(request, result)}
+    return render(request, "testruns/entity_detail.html", context, status=context["explorer_status"])
 
 
 def entity_csv(request, run_id, name):

@@ -77,8 +77,9 @@ def test_it_reports_no_violation_on_any_page(live_server, page, violations, demo
     # htmx: live validation in the editor (a debounced POST) and the run page's polling.
     page.goto(url + "/configurations/demo/edit")
     with page.expect_response(re.compile(r"/configurations/demo/validate$")) as validated:
-        page.locator("textarea.yaml-editor").press("End")
-        page.locator("textarea.yaml-editor").type("\n# a comment")
+        page.locator(".CodeMirror").click()  # the editor over the textarea (static/js/editor.js)
+        page.keyboard.press("Control+End")
+        page.keyboard.type("\n# a comment")
     assert validated.value.status == 200
     expect(page.locator("#validation-live")).to_be_visible()
 

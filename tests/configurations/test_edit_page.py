@@ -81,10 +81,9 @@ def test_it_refuses_to_overwrite_a_version_saved_meanwhile(alice_client, demo_ve
     assert demo_version.configuration.versions.count() == 2
 
 
-def test_it_saves_a_yaml_that_does_not_load_and_says_so(alice_client, demo_version):
-    response = alice_client.post(
-        edit_url(), {"yaml_text": "entities:\n  a: [\n", "message": "broken", "base": 1}, follow=True
-    )
+def test_it_saves_a_yaml_that_does_not_load_when_asked_and_says_so(alice_client, demo_version):
+    broken = {"yaml_text": "entities:\n  a: [\n", "message": "broken", "base": 1, "save_anyway": "1"}
+    response = alice_client.post(edit_url(), broken, follow=True)
 
     content = response.content.decode()
     assert "Saved demo v2, but it does not load: demo.yml:3: invalid YAML" in content

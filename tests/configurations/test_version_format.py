@@ -10,7 +10,7 @@ from configurations.importing import ImportFailed, import_configuration
 from configurations.loading import load_version
 from configurations.models import ConfigurationVersion
 from configurations.versioning import save_edited_version, validate_draft
-from testruns.compare import entity_keys
+from testruns.diffs import run_identities
 from tests.factories import CONFORMANCE_V2, copy_case, make_version
 
 pytestmark = pytest.mark.django_db
@@ -43,14 +43,14 @@ def test_a_forced_format_is_stored_and_used_by_every_load(old_format, alice):
     project = load_version(stored)
     assert project.format_version == 2
     assert project.entities["trench"].identity is None  # surrogate_id means nothing in format 2
-    assert entity_keys(stored)["trench"].surrogate_id is None  # the run comparison reads it the same way
+    assert run_identities(stored)[0]["trench"].public_id is None  # the run diff reads it the same way
 
 
 def test_the_detected_format_reads_the_old_file_as_written(old_format, alice):
     version, _ = import_configuration(old_format, name="old", user=alice)
 
     assert load_version(version).entities["trench"].identity == "trench_id"
-    assert entity_keys(version)["trench"].surrogate_id == "trench_id"
+    assert run_identities(version)[0]["trench"].public_id == "trench_id"
 
 
 def test_forcing_another_format_on_the_same_files_makes_a_new_version(old_format, alice):

@@ -1,4 +1,4 @@
-"""testruns.compare: row diffs, issue matching and whole-run comparisons, without the client."""
+"""testruns.compare: issue matching and whole-run comparisons, without the client (rows: test_diffs)."""
 
 import shutil
 import uuid
@@ -7,14 +7,11 @@ import pytest
 from django.utils import timezone
 
 from testruns.compare import (
-    EntityKeys,
     Finding,
     RunNotFound,
     compare_entity,
     compare_runs,
     diff_findings,
-    diff_rows,
-    entity_keys,
     fetch_runs,
 )
 from testruns.models import EntityResult, Status
@@ -27,88 +24,6 @@ def result(entity="site", columns=("id", "name", "size"), preview=(), **fields) 
     return EntityResult(
         entity=entity, columns=list(columns), preview=[list(row) for row in preview], **fields
     )
-
-
-# --- row diff -----------------------------------------------------------------------------------------------
-
-
-def test_it_diffs_rows_by_the_declared_keys():
-    base = result(preview=[(1, "a", 10), (2, "b", 20), (3, "c", 30)])
-    head = result(preview=[(1, "a", 10), (2, "b", 25), (4, "d", 40)])
-
-    diff = diff_rows(base, head, EntityKeys(keys=("id",)))
-
-    assert (diff.key_source, diff.key_columns) == ("keys", ["id"])
-    assert diff.added == [[4, "d", 40]]
-    assert diff.removed == [[3, "c", 30]]
-    assert [change.key for change in diff.changed] == [(2,)]
-    assert diff.changed[0].changed_columns == ["size"]
-    assert diff.changed[0].cells == [("id", 2, 2, False), ("name", "b", "b", False), ("size", 20, 25, True)]
-    assert diff.unchanged == 1
-    assert diff.complete
-
-
-def test_it_diffs_rows_on_composite_keys():
-    columns = ("project", "site", "x")
-    base = result(columns=columns, preview=[("p1", "s1", 1), ("p2", "s1", 2)])
-    head = result(columns=columns, preview=[("p2", "s1", 3), ("p1", "s1", 1)])
-
-    diff = diff_rows(base, head, EntityKeys(keys=("project", "site")))
-
-    assert [(change.key, change.changed_columns) for change in diff.changed] == [(("p2", "s1"), ["x"])]
-    assert diff.unchanged == 1 and not diff.added and not diff.removed
-
-
-def test_it_falls_back_to_the_surrogate_id_when_a_key_column_is_missing():
-    base = result(preview=[(1, "a", 10), (2, "b", 20)])
-    head = result(preview=[(1, "a", 11), (2, "b", 20)])
-
-    diff = diff_rows(base, head, EntityKeys(keys=("code",), surrogate_id="id"))
-
-    assert (diff.key_source, diff.key_columns) == ("surrogate id", ["id"])
-    assert [change.key for change in diff.changed] == [(1,)]
-
-
-def test_it_falls_back_to_the_whole_row_when_the_keys_do_not_identify_rows():
-    base = result(preview=[(1, "a", 10), (1, "b", 20)])  # "id" repeats: not a key here
-    head = result(preview=[(1, "a", 10), (1, "b", 21), (1, "b", 21)])
-
-    diff = diff_rows(base, head, EntityKeys(keys=("id",), surrogate_id="name"))
-
-    assert (diff.key_source, diff.key_columns) == ("whole row", [])
-    assert diff.added == [[1, "b", 21], [1, "b", 21]]
-    assert diff.removed == [[1, "b", 20]]
-    assert diff.changed == [] and diff.unchanged == 1
-
-
-def test_it_rejects_a_surrogate_id_with_empty_values_as_a_key():
-    base = result(preview=[(None, "a", 10), (None, "b", 20)])
-    head = result(preview=[(None, "a", 10)])
-
-    diff = diff_rows(base, head, EntityKeys(surrogate_id="id"))
-
-    assert diff.key_source == "whole row"
-    assert diff.removed == [[None, "b", 20]]
-
-
-def test_it_compares_rows_on_the_columns_both_runs_have():
-    base = result(columns=("id", "old"), preview=[(1, "x")])
-    head = result(columns=("id", "new"), preview=[(1, "y")])
-
-    diff = diff_rows(base, head, EntityKeys(keys=("id",)))
-
-    assert diff.columns == ["id"]
-    assert diff.unchanged == 1 and not diff.has_changes
-
-
-def test_it_says_when_a_preview_holds_only_the_first_rows():
-    base = result(preview=[(1, "a", 10)], rows_out=1)
-    head = result(preview=[(1, "a", 10), (2, "b", 20)], rows_out=500)
-
-    diff = diff_rows(base, head, EntityKeys(keys=("id",)))
-
-    assert not diff.complete
-    assert (diff.base_rows, diff.head_rows) == (1, 2)
 
 
 # --- issues, warnings, errors -------------------------------------------------------------------------------
@@ -200,7 +115,6 @@ def test_it_compares_an_entitys_columns_rows_and_duration():
     assert comparison.added_columns == ["added"]
     assert comparison.removed_columns == ["gone"]
     assert comparison.dtype_changes == [("id", "int64", "object")]
-    assert comparison.rows is None  # no previews, nothing to diff
     assert comparison.has_changes
 
 
@@ -248,7 +162,7 @@ def test_it_compares_two_runs_of_the_demo(db, demo_version, run_demo):
     head = run_demo(demo_version, max_rows_per_entity=50)
     base, head = fetch_runs(base.pk, head.pk)
 
-    comparison = compare_runs(base, head, entity_keys(base.version, head.version))
+    comparison = compare_runs(base, head)
 
     assert comparison.same_configuration and comparison.same_version
     assert comparison.version_diff_url is None
@@ -257,10 +171,7 @@ def test_it_compares_two_runs_of_the_demo(db, demo_version, run_demo):
     assert by_name["abundance"].rows_out_delta == 40
     assert by_name["survey"].rows_in_delta == 40
     assert not by_name["record_type"].has_changes  # fixed values: the sample size changes nothing
-    taxa = by_name["taxa"].rows
-    assert (taxa.key_source, taxa.key_columns) == ("keys", ["BNam"])
-    assert len(taxa.added) == by_name["taxa"].rows_out_delta
-    assert taxa.removed == [] and taxa.changed == []
+    assert not comparison.same_options  # 10 and 50 rows: the page says so
     assert comparison.only_in_base == comparison.only_in_head == []
     assert comparison.new_findings == comparison.resolved_findings == []
 
@@ -270,7 +181,7 @@ def test_it_compares_runs_of_two_versions(db, demo_version, demo_v2, run_demo):
     head = run_demo(demo_v2, max_rows_per_entity=10, entities=["taxa"])
     base, head = fetch_runs(base.pk, head.pk)
 
-    comparison = compare_runs(base, head, entity_keys(base.version, head.version))
+    comparison = compare_runs(base, head)
 
     assert comparison.same_configuration and not comparison.same_version
     assert comparison.version_diff_url == "/configurations/demo/versions/1..2"
@@ -326,7 +237,7 @@ def test_it_fetches_both_runs_and_their_results_in_two_queries(
     with django_assert_num_queries(2):
         base, head = fetch_runs(base.pk, head.pk)
     with django_assert_num_queries(0):
-        comparison = compare_runs(base, head, {})
+        comparison = compare_runs(base, head)
         assert len(comparison.entities) == 11
         assert (base.configuration.name, head.version.number, head.requested_by.username) == (
             "demo",
@@ -355,32 +266,6 @@ def test_it_names_the_side_of_an_unknown_run(db, demo_version):
     assert raised.value.role == "base"
 
 
-def test_it_reads_the_keys_of_each_entity(db, demo_version):
-    keys = entity_keys(demo_version, demo_version)
-
-    assert keys["site"] == EntityKeys(("ProjektNr", "Fustel"), "site_id")
-    assert keys["survey"] == EntityKeys((), None)
-
-
-def test_it_remembers_the_keys_of_a_version(db, demo_version, django_assert_num_queries):
-    from configurations.models import ConfigurationVersion
-
-    keys = entity_keys(demo_version)
-    again = ConfigurationVersion.objects.get(pk=demo_version.pk)
-    shutil.rmtree(demo_version.materialize().parent)  # loading it again would have to rebuild the bundle
-
-    with django_assert_num_queries(0):
-        assert entity_keys(again) == keys
-
-
-def test_it_reads_no_keys_from_a_version_that_does_not_load(db, alice, write_config):
-    from configurations.importing import import_configuration
-
-    broken, _ = import_configuration(write_config("entities: [unclosed\n", name="broken.yml"), user=alice)
-
-    assert entity_keys(broken) == {}
-
-
 # --- TestRun.previous_run -----------------------------------------------------------------------------------
 
 
@@ -405,3 +290,33 @@ def test_it_finds_the_previous_finished_run_of_the_same_configuration(db, demo_v
     assert run.previous_run() == previous
     assert previous.previous_run() == oldest
     assert oldest.previous_run() is None
+
+
+def test_it_compares_like_with_like(db, demo_version, django_assert_num_queries):
+    def make(minutes_ago, **options):
+        created_at = timezone.now() - timezone.timedelta(minutes=minutes_ago)
+        return make_run(demo_version, status=Status.COMPLETED, created_at=created_at, options=options)
+
+    same = make(50, max_rows_per_entity=100, entities=["site", "sample"])
+    make(40, max_rows_per_entity=None, entities=["site", "sample"])  # all rows
+    make(30, max_rows_per_entity=100, entities=["site"])  # other entities
+    make(20, max_rows_per_entity=100, entities=["site", "sample"], input="sha256:ab12")  # another input
+    run = make(10, max_rows_per_entity=100, entities=["sample", "site"])  # the same entities, reordered
+
+    with django_assert_num_queries(1):
+        assert run.previous_run() == same
+    assert run.comparison_key == same.comparison_key == (100, ("sample", "site"), None)
+
+
+def test_it_falls_back_to_the_previous_run_when_none_has_the_same_options(db, demo_version):
+    def make(minutes_ago, rows):
+        created_at = timezone.now() - timezone.timedelta(minutes=minutes_ago)
+        options = {"max_rows_per_entity": rows}
+        return make_run(demo_version, status=Status.COMPLETED, created_at=created_at, options=options)
+
+    make(30, 10)
+    latest = make(20, 50)
+    run = make(10, None)
+
+    assert run.previous_run() == latest
+    assert run.previous_run().comparison_key != run.comparison_key  # the run page says they differ

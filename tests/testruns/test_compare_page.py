@@ -40,30 +40,21 @@ def test_it_works(alice_client, runs):
     assert '<tr data-entity="abundance" class="entity-changed">' in content
     assert "10 → 50" in content and '<span class="delta-up">+40</span>' in content
     assert "No new or resolved issues" in content
-    assert '<details class="row-diff" id="rows-sample_type" data-entity="sample_type" open>' in content
-    assert 'class="row-added"' in content
-    assert 'matched on keys <span class="mono">BNam</span>' in content
-    # 40 rows added: folded, its table fetched when opened, or shown by a plain link without JavaScript
-    compare_url = f"{reverse('testruns:compare')}?base={base.pk}&amp;head={head.pk}"
-    assert f'hx-get="{compare_url}&amp;entity=abundance" hx-trigger="toggle once"' in content
-    assert f'<a href="{compare_url}&amp;expand=abundance#rows-abundance">Show the 40 rows</a>' in content
+    assert "The runs have different options" in content  # 10 and 50 rows: not like with like
+    # the rows: the whole stored tables, diffed in the request (they are small) and kept
+    assert '<section id="run-diff">' in content and "hx-trigger" not in content.split('id="run-diff"')[1]
+    assert '<tr data-entity="abundance">' in content
     assert f'<option value="{base.pk}" selected>' in content  # the pickers show what is compared
 
 
-def test_it_highlights_changed_cells_and_new_issues(alice_client, demo_version, run_demo):
+def test_it_shows_new_issues(alice_client, demo_version, run_demo):
     base, head = run_demo(demo_version, entities=["taxa"]), run_demo(demo_version, entities=["taxa"])
     result = head.entity_results.get(entity="taxa")
-    result.preview[0][result.columns.index("Familie")] = "Renamedaceae"
     result.warnings = ["3 taxa without a family"]
     result.save()
 
     content = alice_client.get(url(base, head)).content.decode()
 
-    assert (
-        '<td class="cell-changed" title="Familie"><del>Poaceae</del> → <ins>Renamedaceae</ins></td>'
-        in content
-    )
-    assert '0 added</span>, <span class="delta-down">0 removed</span>, 1 changed' in content
     assert "New in head" in content and "3 taxa without a family" in content
 
 
@@ -90,7 +81,8 @@ def test_it_shows_both_versions_and_entities_present_in_one_run(
     assert f'<a href="{diff_url}">What changed between v1 and v2</a>' in content
     assert '<span class="delta-down mono">−Familie</span>' in content
     assert "only in base" in content
-    assert "1 only in base" not in content and "2 only in base, 0 only in head" in content
+    summary = content.split('id="compare-summary"')[1].split("</section>")[0]
+    assert "1 only in base" not in summary and "2 only in base, 0 only in head" in summary
 
 
 def test_it_says_when_the_configurations_differ(alice_client, alice, demo_version, run_demo, tmp_path):
@@ -104,34 +96,6 @@ def test_it_says_when_the_configurations_differ(alice_client, alice, demo_versio
     content = alice_client.get(url(base, head)).content.decode()
 
     assert "The runs are of different configurations (demo and other)" in content
-
-
-def test_it_unfolds_a_row_diff_on_request(alice_client, runs):
-    content = alice_client.get(url(*runs) + "&expand=abundance").content.decode()
-
-    assert '<details class="row-diff" id="rows-abundance" data-entity="abundance" open>' in content
-    assert content.count('class="row-added"') > 40
-
-
-def test_it_returns_one_row_diff_alone(alice_client, runs, django_assert_num_queries):
-    alice_client.get(url(*runs))  # reads the version's keys once
-
-    # session, user, the two runs, their entity results
-    with django_assert_num_queries(4):
-        response = alice_client.get(url(*runs) + "&entity=abundance", headers={"HX-Request": "true"})
-
-    content = response.content.decode()
-    assert content.startswith('<div class="scroll row-table">')
-    assert content.count('<tr class="row-added">') == 40
-    assert "<html" not in content
-
-
-def test_it_returns_404_for_an_entity_without_row_differences(alice_client, runs):
-    response = alice_client.get(url(*runs) + "&entity=record_type")
-
-    assert response.status_code == 404
-    content = response.content.decode()
-    assert "No row differences for entity &#x27;record_type&#x27; in this comparison." in content
 
 
 def test_it_offers_a_form_without_runs_to_compare(alice_client, runs):
@@ -170,11 +134,12 @@ def test_it_returns_404_for_an_unknown_run(alice_client, runs):
 def test_it_costs_a_fixed_number_of_queries(alice_client, demo_version, run_demo, django_assert_num_queries):
     small = run_demo(demo_version, entities=["site"]), run_demo(demo_version, entities=["site"])
     large = run_demo(demo_version), run_demo(demo_version)
-    demo_version.materialize()  # built by the runs already; the page only reads the keys from it
-
-    # session, user, the two runs, their entity results, the runs offered in the pickers
     for base, head in (small, large):
-        with django_assert_num_queries(5):
+        alice_client.get(url(base, head))  # diffs the tables, and keeps the diff
+
+    # session, user, the two runs, their entity results, the runs offered in the pickers, the kept diff
+    for base, head in (small, large):
+        with django_assert_num_queries(6):
             assert alice_client.get(url(base, head)).status_code == 200
 
 
@@ -190,6 +155,22 @@ def test_it_is_linked_from_the_run_page(alice_client, runs):
         f'href="{reverse("testruns:compare")}?base={base.pk}&amp;head={head.pk}">Compare with previous run'
         in content
     )
+
+
+def test_it_says_when_the_previous_run_has_other_options(alice_client, demo_version, run_demo):
+    ten, fifty = (
+        run_demo(demo_version, max_rows_per_entity=10),
+        run_demo(demo_version, max_rows_per_entity=50),
+    )
+    again = run_demo(demo_version, max_rows_per_entity=10)
+
+    other_options = alice_client.get(fifty.get_absolute_url()).content.decode()
+    like = alice_client.get(again.get_absolute_url()).content.decode()
+
+    assert f"?base={ten.pk}&amp;head={fifty.pk}" in other_options
+    assert "with other options (first 10 rows · all entities): no earlier run has this one's" in other_options
+    assert f"?base={ten.pk}&amp;head={again.pk}" in like  # like with like: the run of 10 rows, not the latest
+    assert "with other options" not in like
 
 
 def test_it_is_not_linked_without_a_previous_run(alice_client, demo_version):

@@ -225,6 +225,10 @@ def test_a_worker_whose_run_was_reaped_stops_and_writes_nothing_more(
     assert {r.status for r in after} == {"crashed"}
     assert all(r.rows_out is None and not r.output for r in after)
     assert run.entities_completed == len(before)
+    from testruns import explorer
+
     stored = default_storage.listdir(f"runs/{run.pk}")[1]
-    assert sorted(stored) == sorted(r.output.name.rsplit("/", 1)[1] for r in before if r.output)
+    tables = [r.output.name for r in before if r.output]
+    kept = [*tables, *(explorer.copy_name(name) for name in tables)]  # each CSV and its explorer copy
+    assert sorted(stored) == sorted(name.rsplit("/", 1)[1] for name in kept)
     assert run.events.order_by("pk").last().message == run.error_message  # the reaper's word is the last

@@ -56,7 +56,7 @@ def test_it_follows_each_entity_over_the_last_completed_runs(demo_version, djang
     make_run(demo_version, 10, {"site": (120, 40), "sample": None}, status=Status.FAILED)
     make_run(factories.make_version("other"), 5, {"site": (7, 7)})
 
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(2):
         trend = entity_trend(demo_version.configuration, runs=2)
 
     assert trend.runs == 2  # the oldest run is beyond the last two
@@ -90,3 +90,48 @@ def test_it_says_when_there_is_nothing_to_draw(alice_client, demo_version):
     content = alice_client.get(reverse("configurations:detail", args=["demo"])).content.decode()
 
     assert "No completed run with results yet." in content
+
+
+# --- like with like -----------------------------------------------------------------------------------------
+
+
+def make_run_with(version, minutes_ago, options, rows_out):
+    run = make_run(version, minutes_ago, {"site": (rows_out, 10)})
+    TestRun.objects.filter(pk=run.pk).update(options=options)
+    return run
+
+
+def test_it_follows_the_runs_with_the_latest_runs_options(demo_version):
+    sample = {"max_rows_per_entity": 100, "entities": ["site", "sample"]}
+    make_run_with(demo_version, 50, sample, 1)
+    make_run_with(demo_version, 40, {"max_rows_per_entity": None, "entities": None}, 9999)  # a full run
+    make_run_with(demo_version, 30, {**sample, "entities": ["sample", "site"]}, 2)  # the same, reordered
+    make_run_with(demo_version, 20, {**sample, "input": "sha256:ab12"}, 8888)  # another input
+    make_run_with(demo_version, 10, sample, 3)
+
+    trend = entity_trend(demo_version.configuration)
+
+    assert trend.runs == 3 and trend.entities[0].rows_out.values == [1, 2, 3]
+    assert trend.options == sample
+    assert trend.left_out == 2  # the full run and the run on another input
+
+
+def test_it_counts_only_the_runs_left_out_over_the_span_drawn(demo_version):
+    make_run_with(demo_version, 30, {"max_rows_per_entity": None}, 9999)  # before the runs drawn
+    make_run_with(demo_version, 20, {"max_rows_per_entity": 100}, 1)
+    make_run_with(demo_version, 10, {"max_rows_per_entity": 100}, 2)
+
+    trend = entity_trend(demo_version.configuration)
+
+    assert (trend.runs, trend.left_out) == (2, 0)
+
+
+def test_it_says_which_options_it_draws_and_what_it_left_out(alice_client, demo_version):
+    make_run_with(demo_version, 10, {"max_rows_per_entity": 100}, 1500)
+    make_run_with(demo_version, 7, {"max_rows_per_entity": None}, 1200)
+    make_run_with(demo_version, 5, {"max_rows_per_entity": 100}, 1600)
+
+    content = alice_client.get(reverse("configurations:detail", args=["demo"])).content.decode()
+
+    assert "last 2 completed runs with first 100 rows · all entities" in content
+    assert "1 run with other options (rows read, entities or input) in that time is left out" in content

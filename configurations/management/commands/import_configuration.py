@@ -1,3 +1,5 @@
+from pathlib import Path
+
 from django.core.management.base import BaseCommand, CommandError
 
 import shapeshift
@@ -18,15 +20,33 @@ class Command(BaseCommand):
             help="read the version in this configuration format on every load (default: detect it)",
         )
         parser.add_argument(
+            "--target-model",
+            metavar="FILE",
+            help="a target model (YAML) the configuration's runs check their data against",
+        )
+        parser.add_argument(
             "--if-missing",
             action="store_true",
             help="do nothing if a configuration of that name exists (keeps the edits made since)",
         )
 
-    def handle(self, path, name=None, message="", if_missing=False, format_version=None, **options):
+    def handle(
+        self, path, name=None, message="", if_missing=False, format_version=None, target_model=None, **options
+    ):
+        model = None
+        if target_model:
+            try:
+                model = (Path(target_model).name, Path(target_model).read_bytes())
+            except OSError as exc:
+                raise CommandError(f"--target-model {target_model}: {exc.strerror or exc}") from None
         try:
             version, created = import_configuration(
-                path, name=name, message=message, if_missing=if_missing, format_version=format_version
+                path,
+                name=name,
+                message=message,
+                if_missing=if_missing,
+                format_version=format_version,
+                target_model=model,
             )
         except ImportFailed as exc:
             raise CommandError(str(exc)) from None
@@ -39,6 +59,11 @@ class Command(BaseCommand):
             f"{version.files.count()} files, {version.error_count} errors, "
             f"{version.warning_count} warnings)"
         )
+        configuration = version.configuration
+        if configuration.target_model_id:
+            self.stdout.write(
+                f"  target model: {configuration.target_model_label} ({configuration.target_model_file})"
+            )
         for variable, folder in version.bundled_variables.items():
             bundled = version.files.filter(path__startswith=f"{folder}/").count()
             files = "file" if bundled == 1 else "files"

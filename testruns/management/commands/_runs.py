@@ -43,7 +43,8 @@ def all_succeeded(run: TestRun) -> bool:
 
 
 def summary(run: TestRun) -> str:
-    """One line: "demo v3 run 1a2b3c4d completed: 11 of 11 entities succeeded, 0 failed, 0 skipped (1.2 s)".
+    """One line: "demo v3 run 1a2b3c4d completed: 11 of 11 entities succeeded, 0 failed, 0 skipped (1.2 s)",
+    with "; 2 of 40 checks failed" before the time for a run whose data was checked.
 
     Reads run.configuration and run.version (a query each unless selected with the run).
     """
@@ -52,6 +53,8 @@ def summary(run: TestRun) -> str:
         f"{run.entities_succeeded} of {run.entities_total} entities succeeded, "
         f"{run.entities_failed} failed, {run.entities_skipped} skipped"
     )
+    if run.checks_total:
+        line += f"; {run.checks_failed} of {run.checks_total} checks failed"
     if run.total_time_ms is not None:
         line += f" ({duration(run.total_time_ms)})"
     if run.error_message:

@@ -13,8 +13,8 @@ from testruns.models import EntityResult, RunEvent, TestRun
 class Command(BaseCommand):
     help = (
         "Delete finished test runs older than an age and/or beyond the newest N of each configuration, "
-        "with their stored entity files. Pinned and active runs are never deleted. With both rules a run "
-        "must break both to go. Without either, SHIFTBENCH_RETENTION_DAYS / _KEEP_LAST apply."
+        "with their stored entity files. Pinned and active runs and baselines are never deleted. With both "
+        "rules a run must break both to go. Without either, SHIFTBENCH_RETENTION_DAYS / _KEEP_LAST apply."
     )
 
     def add_arguments(self, parser):
@@ -51,7 +51,8 @@ class Command(BaseCommand):
         deleted = retention.delete_runs(run_ids)
         self.stdout.write(f"Deleted {deleted} run(s) with their entity results, events and files.")
         if deleted < len(run_ids):
-            self.stdout.write(f"Kept {len(run_ids) - deleted} run(s) pinned since they were listed.")
+            kept = len(run_ids) - deleted
+            self.stdout.write(f"Kept {kept} run(s) pinned or made a baseline since they were listed.")
 
     def rules(self, older_than: str | None, keep_last: int | None) -> tuple[timedelta | None, int | None]:
         """The options as retention rules; the SHIFTBENCH_RETENTION_* settings when neither is given."""

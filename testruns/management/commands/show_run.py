@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
+from testruns.checks import CheckSummary
 from testruns.management.commands._runs import find_run, summary
 from testruns.models import TestRun
 from testruns.serializers import run_result, to_json
@@ -12,7 +13,10 @@ def when(moment) -> str:
 
 
 class Command(BaseCommand):
-    help = "Show a test run: status, options, timings and a table of its entities (or the API's JSON)."
+    help = (
+        "Show a test run: status, options, timings, a table of its entities and the checks of its data "
+        "(or the API's JSON)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("run_id", help="the run's id, or its first 6 or more characters")
@@ -42,6 +46,19 @@ class Command(BaseCommand):
         if results:
             self.stdout.write("")
             self.write_table(results)
+        if run.checks_total:
+            self.write_checks(CheckSummary.of(run.loaded_checks()))
+
+    def write_checks(self, checks: CheckSummary):
+        """The checks' counts, then each check that did not pass: failed ones first, then skipped ones."""
+        self.stdout.write("")
+        self.stdout.write(f"{checks}; from {'; '.join(checks.sources) or '—'}")
+        for check in [*checks.failed, *checks.skipped]:
+            what = check.kind + (f" ({', '.join(check.columns)})" if check.columns else "")
+            rows = f"  {check.failing_rows:,} failing rows" if check.failing_rows else ""
+            level = check.severity if check.status == "failed" else ""
+            line = f"  {check.status:<7}  {level:<7}  {check.entity or '—'}: {what}{rows}  {check.message}"
+            self.stdout.write(line.rstrip())
 
     def write_table(self, results):
         width = max(len("entity"), *(len(r.entity) for r in results))
