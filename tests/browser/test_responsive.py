@@ -37,16 +37,24 @@ OVERFLOWING = """() => {
 
 
 @pytest.fixture
-def runs(demo_version, run_demo, alice):
-    """Two real runs of the demo (10 and 50 rows per entity, so that the compare page has deltas and a row
-    diff), and a third one still running, made directly: what the run page shows mid-run."""
+def runs(demo_version, run_demo, alice, write_config, django_capture_on_commit_callbacks):
+    """The runs whose pages are visited, by name.
+
+    Real runs: two of the demo (10 and 50 rows per entity, so that the compare page has deltas and a row
+    diff; the first is the baseline, so the second's page shows its diff with it) and one of a configuration
+    with an entity that fails. Made directly: a run of the demo still running (what the run page shows
+    mid-run) and one whose data checks failed, with their failing rows.
+    """
     from django.utils import timezone
 
     from testruns.models import Status
-    from tests.factories import make_run
+    from tests.factories import make_checked_run, make_run, run_with_a_failing_entity
 
     small = run_demo(demo_version, max_rows_per_entity=10)
+    small.make_baseline(alice)
     finished = run_demo(demo_version, max_rows_per_entity=50)
+    failed = run_with_a_failing_entity(write_config, alice, django_capture_on_commit_callbacks)
+    assert failed.status == Status.FAILED, failed.error_message
     names = list(finished.entity_results.order_by("position").values_list("entity", flat=True))
     done, current, waiting = names[:4], names[4], names[5:]
     now = timezone.now()
@@ -70,7 +78,8 @@ def runs(demo_version, run_demo, alice):
         entities_completed=len(done),
         entities_succeeded=len(done),
     )
-    return small, finished, running
+    checked = make_checked_run(demo_version, alice)
+    return {"small": small, "finished": finished, "failed": failed, "running": running, "checked": checked}
 
 
 def test_it_fits_every_page_into_the_window(live_server, page, demo_version, runs, alice, screenshot_dir):
@@ -80,7 +89,7 @@ def test_it_fits_every_page_into_the_window(live_server, page, demo_version, run
 
     alice.is_staff = alice.is_superuser = True
     alice.save()
-    small, finished, running = runs
+    small, finished = runs["small"], runs["finished"]
     edited = demo_version.yaml_text.replace("entities:", "# one more comment\nentities:", 1)
     save_edited_version(demo_version.configuration, edited, alice, "A comment, for the diff")
     entity = "sample"  # the widest table of the demo
@@ -94,10 +103,15 @@ def test_it_fits_every_page_into_the_window(live_server, page, demo_version, run
         "editor": "/configurations/demo/edit",
         "version": "/configurations/demo/versions/1/",
         "version-diff": "/configurations/demo/versions/1..2",
+        "version-restore": "/configurations/demo/versions/1/restore",
         "test-run-form": "/configurations/demo/test-run",
-        "run-running": running.get_absolute_url(),
+        "run-running": runs["running"].get_absolute_url(),
         "run-finished": finished.get_absolute_url(),
+        "run-failed": runs["failed"].get_absolute_url(),
+        "run-checked": runs["checked"].get_absolute_url(),
         "entity": f"{finished.get_absolute_url()}entities/{entity}/",
+        "entity-failed": f"{runs['failed'].get_absolute_url()}entities/site/",
+        "entity-checked": f"{runs['checked'].get_absolute_url()}entities/site/",
         "runs": "/runs/",
         "compare": f"/runs/compare?base={small.pk}&head={finished.pk}",
         "not-found": "/no-such-page/",
