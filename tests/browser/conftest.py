@@ -1,6 +1,7 @@
 """Browser fixtures: Debian's Chromium driven by Playwright's sync API."""
 
 import os
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,9 @@ import pytest
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = "/usr/bin/chromium"
+# Full-page screenshots for a person to review: one folder per test run, never committed (var/ is ignored).
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+SCREENSHOT_DIR = pytest.StashKey[Path]()
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -41,3 +45,20 @@ def htmx_version(request, settings):
     """Serve htmx 2 or htmx 4 (django-htmx ships both): the live pages must work with either."""
     settings.HTMX_VERSION = request.param
     return request.param
+
+
+@pytest.fixture(scope="session")
+def screenshot_dir(pytestconfig):
+    """This test run's screenshot folder, ``var/screenshots/<timestamp>/``; named in the run's summary."""
+    folder = SCREENSHOTS / datetime.now().strftime("%Y-%m-%d_%H%M%S")
+    folder.mkdir(parents=True, exist_ok=True)
+    pytestconfig.stash[SCREENSHOT_DIR] = folder
+    return folder
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    # After the results, so it shows in `make test` output without -s.
+    folder = config.stash.get(SCREENSHOT_DIR, None)
+    if folder is not None:
+        terminalreporter.write_sep("-", "screenshots")
+        terminalreporter.write_line(f"page screenshots: {folder}")
