@@ -60,7 +60,7 @@ def test_it_runs_a_configuration_and_shows_progress_live(
 
     # An entity's page, then the history lists the run.
     page.get_by_role("link", name="site", exact=True).first.click()
-    expect(page.locator("table.preview tbody tr").first).to_be_visible()
+    expect(page.locator("table.explorer-table tbody tr").first).to_be_visible()  # the stored table, explored
     page.get_by_role("navigation").get_by_role("link", name="Runs", exact=True).click()
     run_id = run_url.rstrip("/").rsplit("/", 1)[1]
     expect(page.get_by_role("link", name=run_id[:8])).to_be_visible()
