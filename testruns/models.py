@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from shapeshift import EntityStatus
+from testruns.fields import OrderedJSONField
 from testruns.pagination import Cursor, RunPage
 
 
@@ -834,8 +835,8 @@ class RunCheck(models.Model):
     message = models.TextField(blank=True)
     reason = models.TextField(blank=True)
     failing_rows = models.BigIntegerField(default=0)
-    sample = models.JSONField(default=list, blank=True)
-    details = models.JSONField(default=dict, blank=True)
+    sample = OrderedJSONField(default=list, blank=True)  # rows as the table orders its columns
+    details = OrderedJSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["run", "position"]
@@ -952,7 +953,7 @@ class RunDiff(models.Model):
     entities_compared = models.PositiveIntegerField(null=True, blank=True)
     entities_differing = models.PositiveIntegerField(null=True, blank=True)
     # One item per entity, with the fields of ``testruns.diffs.ENTITY_FIELDS`` (shapeshift.diff's EntityDiff).
-    entities = models.JSONField(default=list, blank=True)
+    entities = OrderedJSONField(default=list, blank=True)  # samples keep their tables' column order
     # What limited the diff: a version whose identities could not be read, a table let go.
     notes = models.JSONField(default=list, blank=True)
     error = models.TextField(blank=True)

@@ -6,6 +6,8 @@ import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
 
+import testruns.fields
+
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -80,7 +82,7 @@ class Migration(migrations.Migration):
                 ("finished_at", models.DateTimeField(blank=True, null=True)),
                 ("entities_compared", models.PositiveIntegerField(blank=True, null=True)),
                 ("entities_differing", models.PositiveIntegerField(blank=True, null=True)),
-                ("entities", models.JSONField(blank=True, default=list)),
+                ("entities", testruns.fields.OrderedJSONField(blank=True, default=list)),
                 ("notes", models.JSONField(blank=True, default=list)),
                 ("error", models.TextField(blank=True)),
                 (

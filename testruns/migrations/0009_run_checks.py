@@ -3,6 +3,8 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
+import testruns.fields
+
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -57,8 +59,8 @@ class Migration(migrations.Migration):
                 ("message", models.TextField(blank=True)),
                 ("reason", models.TextField(blank=True)),
                 ("failing_rows", models.BigIntegerField(default=0)),
-                ("sample", models.JSONField(blank=True, default=list)),
-                ("details", models.JSONField(blank=True, default=dict)),
+                ("sample", testruns.fields.OrderedJSONField(blank=True, default=list)),
+                ("details", testruns.fields.OrderedJSONField(blank=True, default=dict)),
                 (
                     "run",
                     models.ForeignKey(

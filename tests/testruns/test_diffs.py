@@ -80,7 +80,7 @@ def test_it_diffs_two_real_runs_of_arbodat_by_identity(arbodat_runs):
     }
     assert (diff.entities_compared, diff.entities_differing) == (55, 5)
     assert diff.unchanged == [name for name in counts if name not in differing]  # the other 50
-    assert all(list(entity) == FIELDS for entity in diff.entities)
+    assert all(list(entity) == FIELDS for entity in diff.entities)  # in this order on every database
     survey = next(e for e in diff.entities if e["entity"] == "survey")
     assert survey["rows_base"] - survey["rows_head"] == 1 and len(survey["samples"]["only_in_base"]) == 1
 

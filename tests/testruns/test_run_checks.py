@@ -211,6 +211,7 @@ def test_it_makes_the_configurations_own_checks(write_config, alice, run_it):
     assert checks["row_count"].status == "passed"
     assert (checks["not_null"].status, checks["not_null"].failing_rows) == ("failed", 1)
     assert checks["not_null"].sample == [{"system_id": 2, "site": ""}]  # an empty cell counts as null
+    assert list(checks["not_null"].sample[0]) == ["system_id", "site"]  # in order, on every database
     values = checks["accepted_values"]
     assert (values.status, values.severity, values.sample) == (
         "failed",
