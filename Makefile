@@ -60,6 +60,7 @@ bench: setup
 	$(PY) benchmarks/run_latency.py
 	$(PY) benchmarks/full_run.py
 	$(PY) benchmarks/explorer.py
+	$(PY) benchmarks/diff.py
 	$(PY) benchmarks/history.py
 	$(PY) benchmarks/hostile.py
 
