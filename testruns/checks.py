@@ -24,7 +24,7 @@ from shapeshift import ConfigError
 from shapeshift.targets import CheckKind, CheckResult, check_data, parse_checks, run_checks
 from shapeshift.targets.checks import SYSTEM_ID
 from testruns.diffs import compute
-from testruns.models import RunCheck, RunLost, TestRun
+from testruns.models import RunCheck, RunLost, TestRun, entity_differs
 
 logger = logging.getLogger(__name__)
 
@@ -301,8 +301,7 @@ def equal_to_baseline(run: TestRun) -> dict[str, bool] | None:
     if kept is None or kept.run_id == run.pk:
         return None
     entities, _notes = compute(kept.run, run)
-    differences = ("only_in_base", "only_in_head", "changed", "columns_added", "columns_removed")
-    return {entity["entity"]: not any(entity[key] for key in differences) for entity in entities}
+    return {entity["entity"]: not entity_differs(entity) for entity in entities}
 
 
 @dataclass
