@@ -75,7 +75,7 @@ class StagedFile:
     def __init__(self, folder: str, storage=None):
         self.storage = storage or default_storage
         self.local = is_local(self.storage)
-        self.temp_name = f"{folder}/.{uuid.uuid4().hex}.part" if self.local else None
+        self.temp_name = os.path.join(folder, f".{uuid.uuid4().hex}.part") if self.local else None
         if self.local:
             os.makedirs(os.path.dirname(self.storage.path(self.temp_name)), exist_ok=True)
             self._file = self.storage.open(self.temp_name, "wb")

@@ -91,3 +91,17 @@ def test_it_stores_whole_files_in_a_storage_without_local_paths(settings):
     with stored.blob.open("rb") as blob:
         assert blob.read() == SURVEY
     assert stored.problem() is None
+
+
+def test_a_staged_file_can_be_written_at_the_top_of_a_storage(tmp_path):
+    from django.core.files.storage import FileSystemStorage
+
+    from configurations.storage import StagedFile
+
+    storage = FileSystemStorage(location=tmp_path)
+    with StagedFile("", storage) as staged:
+        staged.writer.write(b"a,b\n")
+        staged.commit("t.csv")
+
+    assert sorted(os.listdir(tmp_path)) == ["t.csv"]
+    assert (tmp_path / "t.csv").read_bytes() == b"a,b\n"
