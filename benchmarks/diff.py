@@ -1,12 +1,15 @@
 """Benchmark diffing two full runs of the Arbodat survey (issue #11: goal under 5 s and 400 MiB at 50x).
 
 Plain script, no pass/fail. For each size it writes two runs with the CLI (not timed): the survey
-repeated N times, and the same survey without its first data row. Then, as separate processes side
-by side, it times (a) reading every stored table of both runs (what any diff must at least do),
-(b) `shapeshift.diff.diff_runs` with the tables' sha256 digests given (the app has them from when the
-tables were stored; here they are computed before, outside the timed process: a table identical in both
-runs is not read) and (c) the same without digests (every table read and matched).
-Wall seconds (min and median with --repeat), peak RSS from os.wait4, and (b)/(c) as ratios of (a).
+repeated N times, and the same survey without its first data row, and the Arrow copy of each table that
+ShiftBench makes when a run ends (`testruns.explorer.store_copy`, all columns as text here; not timed).
+Then, as separate processes side by side, it times (a) reading every stored CSV of both runs (what a diff
+of the CSVs must at least do), (b) `shapeshift.diff.diff_runs` over the Arrow copies, read a column at a
+time, as ShiftBench diffs runs, (c) the same over the CSVs, each read whole (the engine's own use), both
+with the tables' sha256 digests given (the app has them from when the tables were stored; here they are
+computed before, outside the timed process: a table identical in both runs is not read), and (d) the CSVs
+without digests (every table read and matched).
+Wall seconds (min and median with --repeat), peak RSS from os.wait4, and (b)-(d) as ratios of (a).
 
     .venv/bin/python benchmarks/diff.py [--sizes 1,50] [--repeat 1]
 """
@@ -34,15 +37,33 @@ print(rows)
 
 DIFF = """
 import json, pathlib, sys, time, shapeshift
-from shapeshift.diff import StoredTable, diff_runs, identities, read_table
-base, head, config, digests = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
+from shapeshift.diff import ArrowFile, StoredTable, diff_runs, identities, read_table
+base, head, config, copies = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[5]
+digests = json.loads(sys.argv[4])
+def reader(p):
+    if copies == "copies":
+        return lambda: ArrowFile(p.with_suffix(".arrow"))
+    return lambda: read_table(p)
 def stored(folder):
     paths = sorted(pathlib.Path(folder).glob("*.csv"))
-    return {p.stem: StoredTable(read=lambda p=p: read_table(p), digest=digests.get(str(p))) for p in paths}
+    return {p.stem: StoredTable(read=reader(p), digest=digests.get(str(p))) for p in paths}
 started = time.perf_counter()
 results = diff_runs(stored(base), stored(head), identities(shapeshift.load(config)))
 result_base = next(r for r in results if r.entity == "result_base")
 print(time.perf_counter() - started, result_base.only_in_base, sum(r.differs for r in results))
+"""
+
+COPIES = """
+import os, pathlib, sys
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shiftbench.settings")
+import django
+django.setup()
+from django.core.files.storage import FileSystemStorage
+from testruns.explorer import store_copy
+for folder in sys.argv[1:]:
+    storage = FileSystemStorage(location=folder)
+    for path in sorted(pathlib.Path(folder).glob("*.csv")):
+        assert store_copy(path.name, {}, storage), path
 """
 
 
@@ -63,8 +84,9 @@ def main() -> None:
     python = sys.executable
     print(f"seconds as min and median of {args.repeat} run(s), ratio to reading both runs; peak RSS in MiB")
     part = f"{'s min':>6} {'s med':>6} {'ratio':>5} {'ratio':>5} {'peak':>5}"
-    print(f"{'':15} | {'read both runs':<19} | {'diff, digests known':<31} | {'diff, every table read':<31}")
-    header = f"{'size':>5} {'rows':>8} | {'s min':>6} {'s med':>6} {'peak':>5} | {part} | {part}"
+    columns = ("diff, Arrow copies", "diff, CSVs", "diff, CSVs, every one read")
+    print(f"{'':15} | {'read both runs':<19} | " + " | ".join(f"{c:<31}" for c in columns))
+    header = f"{'size':>5} {'rows':>8} | {'s min':>6} {'s med':>6} {'peak':>5} | " + " | ".join([part] * 3)
     print(header)
     print("-" * len(header))
     with tempfile.TemporaryDirectory() as temp:
@@ -87,24 +109,27 @@ def main() -> None:
                     cwd=ROOT,
                 )
             outs = [str(base / "out"), str(head / "out"), str(head / "reduced-arbodat.yml")]
+            subprocess.run([python, "-c", COPIES, *outs[:2]], check=True, cwd=ROOT)
             digests = {
                 str(path): hashlib.sha256(path.read_bytes()).hexdigest()
                 for out in outs[:2]
                 for path in pathlib.Path(out).glob("*.csv")
             }
+            known = json.dumps(digests)
             commands = {
                 "read": [python, "-c", READ, *outs[:2]],
-                "digests": [python, "-c", DIFF, *outs, json.dumps(digests)],
-                "all": [python, "-c", DIFF, *outs, "{}"],
+                "copies": [python, "-c", DIFF, *outs, known, "copies"],
+                "digests": [python, "-c", DIFF, *outs, known, "csv"],
+                "all": [python, "-c", DIFF, *outs, "{}", "csv"],
             }
             runs: dict[str, list] = {name: [] for name in commands}
             for _ in range(args.repeat):
                 for name, argv in commands.items():
                     runs[name].append(measure(argv))
-            read, digests, every = (Summary(runs[name]) for name in commands)
+            read, *diffs = (Summary(runs[name]) for name in commands)
             print(
                 f"{times:>4}x {2364 * times:>8} | {read.times()} {read.peak:5.0f} | "
-                f"{digests.against(read)} | {every.against(read)}",
+                + " | ".join(diff.against(read) for diff in diffs),
                 flush=True,
             )
 

@@ -6,7 +6,8 @@ calls every row after a removed one changed. Here rows are matched on the entity
 `identity_columns`, else the whole row as a multiset. Foreign-key columns compare by the identity of
 the parent row they point to, so parents are diffed before their children.
 
-Tables are read as Arrow text columns (the stored CSVs: an empty field is ""), and every step works
+Tables are Arrow tables of CSV text (`read_table`) or Arrow copies read a column at a time (`ArrowFile`,
+typed or dictionary-encoded, null for an empty field: it compares as ""); every step works
 on whole columns (dictionary codes, 64-bit row hashes, Arrow comparisons); a run of a million rows
 never becomes a million Python objects. A table byte-identical in both runs whose parents are all
 unchanged is not read at all.
@@ -25,6 +26,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
+import pyarrow.ipc as ipc
 
 SAMPLE_ROWS = 20
 _MASK = np.uint64(0xFFFFFFFFFFFFFFFF)
@@ -41,7 +43,7 @@ def read_table(source: str | os.PathLike | BinaryIO) -> pa.Table:
         if not header:
             return pa.table({})
         options = pa_csv.ConvertOptions(
-            column_types={name: pa.string() for name in header},
+            column_types={name: pa.dictionary(pa.int32(), pa.string()) for name in header},
             strings_can_be_null=False,
             quoted_strings_can_be_null=False,
         )
@@ -49,6 +51,33 @@ def read_table(source: str | os.PathLike | BinaryIO) -> pa.Table:
     finally:
         if handle is not source:
             handle.close()
+
+
+class ArrowFile:
+    """A table stored as an Arrow IPC file, read one column at a time.
+
+    What a diff holds at once is then the columns it is working on, not two whole tables: the Arrow copy
+    of a 50x run's `result_base` is 70 MB a side. `open` gives a new binary file object each time it is
+    called (a path is opened as a file). Offers what the diff uses of a `pa.Table`.
+    """
+
+    def __init__(self, source: str | os.PathLike | Callable[[], BinaryIO]):
+        self._open = source if callable(source) else (lambda: pa.OSFile(os.fspath(source)))
+        with self._open() as handle:
+            self.schema = ipc.open_file(handle).schema
+        self.num_rows = len(self[self.schema.names[0]]) if self.schema.names else 0
+
+    @property
+    def column_names(self) -> list[str]:
+        return self.schema.names
+
+    def __getitem__(self, name: str) -> pa.ChunkedArray:
+        options = ipc.IpcReadOptions(included_fields=[self.schema.get_field_index(name)])
+        with self._open() as handle:
+            return ipc.open_file(handle, options=options).read_all().column(0)
+
+    def take(self, indices: pa.Array) -> pa.Table:
+        return pa.table({name: self[name].take(indices) for name in self.column_names})
 
 
 @dataclass(frozen=True)
@@ -65,7 +94,7 @@ class Identity:
 class StoredTable:
     """One run's table of an entity: how to read it, a digest of its bytes and its row count (if known)."""
 
-    read: Callable[[], pa.Table]
+    read: Callable[[], pa.Table | ArrowFile]
     digest: str | None = None
     rows: int | None = None
 
@@ -132,11 +161,60 @@ def _fold(hashes: np.ndarray, codes: np.ndarray, position: int) -> np.ndarray:
         )
 
 
-def _text_codes(base: pa.ChunkedArray, head: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
-    """Integer codes for the values of one column in both runs: equal text, equal code."""
-    encoded = pc.dictionary_encode(pa.chunked_array(base.chunks + head.chunks, type=pa.string()))
-    codes = encoded.combine_chunks().indices.to_numpy(zero_copy_only=False).astype(np.uint64)
-    return codes[: len(base)], codes[len(base) :]
+def _distinct(column: pa.ChunkedArray) -> tuple[pa.Array, np.ndarray]:
+    """The column's distinct values, and each row's position among them (-1 where it is null).
+
+    A dictionary-encoded column (an Arrow copy of a stored table) gives its own dictionary at no cost;
+    any other column is encoded here.
+    """
+    if not pa.types.is_dictionary(column.type):
+        column = pc.dictionary_encode(column)  # the chunks of a chunked array share one dictionary
+    elif column.num_chunks > 1:
+        column = column.unify_dictionaries()
+    if not column.num_chunks:
+        return pa.array([], column.type.value_type), np.empty(0, dtype=np.int64)
+    indices = pa.chunked_array([chunk.indices for chunk in column.chunks])
+    positions = pc.fill_null(indices, -1).to_numpy().astype(np.int64, copy=False)
+    return column.chunk(0).dictionary, positions
+
+
+def _text(values: pa.Array) -> pa.Array:
+    """Values as the stored CSV writes them (a float as 1.0, a boolean as True): for a column stored
+    with another type by the other run."""
+    if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
+        return values
+    if pa.types.is_floating(values.type) or pa.types.is_boolean(values.type):
+        return pa.array([None if v is None else str(v) for v in values.to_pylist()], type=pa.string())
+    return pc.cast(values, pa.string())
+
+
+def _codes(base: pa.ChunkedArray, head: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes for the values of one column in both runs: equal value, equal code.
+
+    An empty value (null, or "" in text) is code 0 on both sides. Only the distinct values of each side
+    are compared, so a dictionary-encoded copy is never decoded.
+    """
+    values_base, at_base = _distinct(base)
+    values_head, at_head = _distinct(head)
+    if values_base.type != values_head.type:
+        values_base, values_head = _text(values_base), _text(values_head)
+    values = pa.concat_arrays([values_base, values_head])
+    encoded = pc.dictionary_encode(values)
+    unified = encoded.indices.to_numpy(zero_copy_only=False).astype(np.uint64) + np.uint64(1)
+    if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
+        unified[pc.fill_null(pc.equal(values, ""), False).to_numpy(zero_copy_only=False)] = 0
+    # position -1 (null) takes the appended 0
+    lookup_base = np.append(unified[: len(values_base)], np.uint64(0))
+    lookup_head = np.append(unified[len(values_base) :], np.uint64(0))
+    return lookup_base[at_base], lookup_head[at_head]
+
+
+def _has_empty(column: pa.ChunkedArray) -> bool:
+    if column.null_count:
+        return True
+    if pa.types.is_dictionary(column.type):
+        return any(pc.any(pc.equal(chunk.dictionary, "")).as_py() for chunk in column.chunks)
+    return pa.types.is_string(column.type) and bool(pc.any(pc.equal(column, "")).as_py())
 
 
 @dataclass
@@ -148,14 +226,19 @@ class _Parent:
 
 
 def _numbers(column: pa.ChunkedArray) -> np.ndarray:
-    """FK/system_id text as float64 (NaN for "" or text that is no number)."""
-    text = pc.if_else(pc.equal(column, ""), pa.scalar(None, pa.string()), column)
-    try:
-        return pc.cast(text, pa.float64()).to_numpy(zero_copy_only=False)
-    except pa.ArrowInvalid:
-        return pd.to_numeric(pd.Series(text.to_numpy(zero_copy_only=False)), errors="coerce").to_numpy(
-            dtype=np.float64
-        )
+    """FK/system_id values as float64 (NaN where empty or text that is no number)."""
+    values, at = _distinct(column)
+    if pa.types.is_integer(values.type) or pa.types.is_floating(values.type):
+        numbers = pc.cast(values, pa.float64()).to_numpy(zero_copy_only=False)
+    else:
+        text = _text(values)
+        text = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
+        try:
+            numbers = pc.cast(text, pa.float64()).to_numpy(zero_copy_only=False)
+        except pa.ArrowInvalid:
+            numbers = pd.to_numeric(pd.Series(text.to_numpy(zero_copy_only=False)), errors="coerce")
+            numbers = numbers.to_numpy(dtype=np.float64)
+    return np.append(numbers.astype(np.float64, copy=False), np.nan)[at]
 
 
 def _fk_codes(column: pa.ChunkedArray, parent: _Parent) -> np.ndarray:
@@ -181,7 +264,7 @@ def _column_codes(
     # behind the same system_ids: its FK values compare as text
     if parents[0].get(parent) is not None and parents[1].get(parent) is not None:
         return _fk_codes(base[name], parents[0][parent]), _fk_codes(head[name], parents[1][parent])
-    return _text_codes(base[name], head[name])
+    return _codes(base[name], head[name])
 
 
 def _hashes(
@@ -224,8 +307,8 @@ def _matched_on(identity: Identity, base: pa.Table, head: pa.Table) -> tuple[str
         present([public_id] if public_id else [])
         and base.num_rows
         and head.num_rows
-        and not pc.any(pc.equal(base[public_id], "")).as_py()
-        and not pc.any(pc.equal(head[public_id], "")).as_py()
+        and not _has_empty(base[public_id])
+        and not _has_empty(head[public_id])
     ):
         return "public_id", [public_id]
     if present(identity.identity_columns):
@@ -233,14 +316,16 @@ def _matched_on(identity: Identity, base: pa.Table, head: pa.Table) -> tuple[str
     return "row", []
 
 
-def _rows(table: pa.Table, indices: np.ndarray) -> list[dict]:
+def _cell(value) -> str:
+    """A sampled cell as the stored CSV has it, whatever type the table was read with."""
+    return "" if value is None else str(value)
+
+
+def _rows(table: pa.Table, indices) -> list[dict]:
     if not len(indices):
         return []
-    return table.take(pa.array(indices[:SAMPLE_ROWS])).to_pylist()
-
-
-def _take(table: pa.Table, indices: np.ndarray) -> pa.Table:
-    return table.take(pa.array(indices, type=pa.int64()))
+    rows = table.take(pa.array(indices[:SAMPLE_ROWS], type=pa.int64())).to_pylist()
+    return [{name: _cell(value) for name, value in row.items()} for row in rows]
 
 
 def diff_entity(
@@ -285,10 +370,7 @@ def diff_entity(
         left_base = np.setdiff1d(np.arange(base.num_rows), same_base, assume_unique=True)
         left_head = np.setdiff1d(np.arange(head.num_rows), same_head, assume_unique=True)
         if identity_columns:
-            sub_base, sub_head = _take(base, left_base), _take(head, left_head)
-            at_base, at_head = _match(
-                *map(_row_ids, _hashes(identity_columns, sub_base, sub_head, identity, parents))
-            )
+            at_base, at_head = _match(_row_ids(keyed[0][left_base]), _row_ids(keyed[1][left_head]))
             pair_base, pair_head = left_base[at_base], left_head[at_head]
             differs = _differences(compared, base, head, pair_base, pair_head, identity, parents)
         else:
@@ -315,8 +397,8 @@ def diff_entity(
         "only_in_head": _rows(head, only_head),
         "changed": [
             {
-                "base": base.slice(int(pair_base[i]), 1).to_pylist()[0],
-                "head": head.slice(int(pair_head[i]), 1).to_pylist()[0],
+                "base": _rows(base, pair_base[i : i + 1])[0],
+                "head": _rows(head, pair_head[i : i + 1])[0],
                 "columns": [name for name, d in differs.items() if d[i]],
             }
             for i in np.flatnonzero(changed)[:SAMPLE_ROWS]
@@ -350,11 +432,10 @@ def _similar_pairs(compared, base, head, left_base, left_head, identity, parents
             ).values()
         )
     else:
-        sub_base, sub_head = _take(base, left_base), _take(head, left_head)
         matrix = np.zeros((len(left_base), len(left_head)), dtype=np.int32)
         for name in compared:
-            codes_base, codes_head = _column_codes(name, sub_base, sub_head, identity, parents)
-            matrix += codes_base[:, None] == codes_head[None, :]
+            codes_base, codes_head = _column_codes(name, base, head, identity, parents)
+            matrix += codes_base[left_base][:, None] == codes_head[left_head][None, :]
         order = np.argsort(-matrix, axis=None, kind="stable")
         at_base, at_head = np.unravel_index(order, matrix.shape)
         agree = matrix[at_base, at_head]
@@ -372,14 +453,14 @@ def _similar_pairs(compared, base, head, left_base, left_head, identity, parents
 
 
 def _differences(compared, base, head, at_base, at_head, identity, parents) -> dict[str, np.ndarray]:
-    """Per column, whether the paired rows (base row at_base[i], head row at_head[i]) differ."""
-    pair_base, pair_head = _take(base, at_base), _take(head, at_head)
+    """Per column, whether the paired rows (base row at_base[i], head row at_head[i]) differ.
+
+    One column's codes at a time: the tables are never copied row by row.
+    """
     differs = {}
     for name in compared:
-        if name in identity.foreign_keys:
-            differs[name] = np.not_equal(*_column_codes(name, pair_base, pair_head, identity, parents))
-        else:
-            differs[name] = pc.not_equal(pair_base[name], pair_head[name]).to_numpy(zero_copy_only=False)
+        codes_base, codes_head = _column_codes(name, base, head, identity, parents)
+        differs[name] = codes_base[at_base] != codes_head[at_head]
     return differs
 
 

@@ -20,13 +20,16 @@ import logging
 from dataclasses import replace
 from datetime import timedelta
 
+import pyarrow as pa
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
 import shapeshift
-from shapeshift.diff import Identity, StoredTable, diff_runs, identities, read_table
+from configurations.storage import is_local
+from shapeshift.diff import ArrowFile, Identity, StoredTable, diff_runs, identities
 from shapeshift.targets import TargetModelError, target_model_of
+from testruns import explorer
 from testruns.models import EntityResult, RunDiff, TestRun, entity_differs
 
 logger = logging.getLogger(__name__)
@@ -77,21 +80,28 @@ def stored_tables(run: TestRun) -> tuple[dict[str, StoredTable], list[str]]:
     """
     tables, notes = {}, []
     results = EntityResult.objects.filter(run=run).order_by("position")
-    fields = ("entity", "output", "output_sha256", "rows_out", "output_lost")
-    for entity, output, sha256, rows, lost in results.values_list(*fields):
+    fields = ("entity", "output", "dtypes", "output_sha256", "rows_out", "output_lost")
+    for entity, output, dtypes, sha256, rows, lost in results.values_list(*fields):
         if output:
-            tables[entity] = StoredTable(read=_reader(run, entity, output), digest=sha256 or None, rows=rows)
+            read = _reader(run, entity, output, dtypes)
+            tables[entity] = StoredTable(read=read, digest=sha256 or None, rows=rows)
         elif lost:
             notes.append(f"The table of {entity!r} in run {run.short_id} was let go ({lost}): not compared.")
     return tables, notes
 
 
-def _reader(run: TestRun, entity: str, name: str):
-    def read():
+def _reader(run: TestRun, entity: str, name: str, dtypes: dict):
+    """Reads the table's Arrow copy (made now if the run's end did not make it), a column at a time:
+    a diff of two 50x runs then holds a few columns, not two 70 MB tables (benchmarks/diff.py).
+    """
+
+    def read() -> ArrowFile:
         try:
-            with default_storage.open(name, "rb") as handle:
-                return read_table(handle)
-        except OSError as exc:
+            copy = explorer.ensure_copy(name, dtypes)
+            if is_local(default_storage):
+                return ArrowFile(default_storage.path(copy))
+            return ArrowFile(lambda: default_storage.open(copy, "rb"))
+        except (explorer.NoTable, OSError, pa.ArrowException) as exc:
             where = f"the table of {entity!r} in run {run.short_id} ({name})"
             raise OSError(f"{where} cannot be read: {exc}") from exc
 

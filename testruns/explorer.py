@@ -1,6 +1,7 @@
 """The table explorer: an entity's whole stored table, paged, sorted, filtered, profiled and downloaded.
 
-The stored CSV stays the table of record (downloads, exports and diffs read it). Beside it the explorer
+The stored CSV stays the table of record (downloads and exports read it; diffs read the copy, a column
+at a time). Beside it the explorer
 keeps a copy in Arrow's IPC file format (``runs/<id>/<entity>.arrow``), made from the CSV's own text when
 the table is final (``store_copy``), or on the first visit for a table stored before there were copies.
 An Arrow file is memory-mapped, not read: opening a million-row table costs milliseconds in any process,
@@ -175,6 +176,23 @@ def _write_copy(csv_name: str, dtypes: dict, storage) -> str:
     return name
 
 
+def ensure_copy(csv_name: str, dtypes: dict, storage=None) -> str:
+    """The name of the Arrow copy of the stored CSV ``csv_name``, made now if there is none.
+
+    Raises NoTable when the CSV is gone or its copy cannot be made.
+    """
+    storage = storage or default_storage
+    name = copy_name(csv_name)
+    if not storage.exists(name):
+        try:
+            _write_copy(csv_name, dtypes, storage)
+        except FileNotFoundError:
+            raise NoTable("The stored table is gone.") from None
+        except (OSError, pa.ArrowException) as exc:
+            raise NoTable(f"The stored table cannot be explored: {exc}") from None
+    return name
+
+
 def open_table(result, storage=None) -> pa.Table:
     """The stored table of ``result`` (an EntityResult) as an Arrow table, memory-mapped where possible.
 
@@ -184,14 +202,7 @@ def open_table(result, storage=None) -> pa.Table:
     storage = storage or default_storage
     if not result.output:
         raise NoTable(f"Table lost: {result.output_lost}" if result.output_lost else "No stored table.")
-    name = copy_name(result.output.name)
-    if not storage.exists(name):
-        try:
-            _write_copy(result.output.name, result.dtypes, storage)
-        except FileNotFoundError:
-            raise NoTable("The stored table is gone.") from None
-        except (OSError, pa.ArrowException) as exc:
-            raise NoTable(f"The stored table cannot be explored: {exc}") from None
+    name = ensure_copy(result.output.name, result.dtypes, storage)
     if is_local(storage):
         return ipc.open_file(pa.memory_map(storage.path(name))).read_all()
     with storage.open(name, "rb") as handle:

@@ -3,7 +3,7 @@
 import pyarrow as pa
 import pytest
 
-from shapeshift.diff import Identity, StoredTable, diff_runs, read_table
+from shapeshift.diff import ArrowFile, Identity, StoredTable, diff_runs, read_table
 
 
 def table(**columns) -> pa.Table:
@@ -183,3 +183,81 @@ def test_arbodat_with_one_edited_cell(arbodat_runs):
     counts = {name: (r.only_in_base, r.only_in_head, r.changed) for name, r in results.items() if r.differs}
     assert counts == {"result_base": (0, 0, 8), "survey": (0, 0, 1)}
     assert {tuple(s["columns"]) for s in results["result_base"].samples["changed"]} == {("SumFAnzahl",)}
+
+
+# --- Arrow copies read a column at a time (what ShiftBench's diffs read) ----------------------------------
+
+
+def arrow_copy(csv_path, typed=()):
+    """The table as ShiftBench's explorer copies it: text dictionary-encoded, "" as null, `typed` as int64."""
+    import csv
+
+    import pyarrow.compute as pc
+    import pyarrow.csv as pa_csv
+    import pyarrow.ipc as ipc
+
+    header = next(csv.reader(open(csv_path, encoding="utf-8")), [])
+    types = {name: pa.int64() if name in typed else pa.string() for name in header}
+    options = pa_csv.ConvertOptions(
+        column_types=types, null_values=[""], strings_can_be_null=True, quoted_strings_can_be_null=True
+    )
+    read = pa_csv.read_csv(csv_path, convert_options=options).combine_chunks()
+    columns = [c.chunk(0) if c.num_chunks else pa.array([], c.type) for c in read.columns]
+    columns = [pc.dictionary_encode(c) if pa.types.is_string(c.type) else c for c in columns]
+    copy = csv_path.with_suffix(".arrow")
+    table = pa.Table.from_arrays(columns, names=header)
+    with ipc.new_file(str(copy), table.schema) as writer:
+        writer.write_table(table)
+    return ArrowFile(copy)
+
+
+def test_an_arrow_copy_reads_one_column_at_a_time(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("system_id,a,b\n1,x,\n2,,007\n", encoding="utf-8")
+    copy = arrow_copy(path, typed=("system_id",))
+    assert (copy.column_names, copy.num_rows) == (["system_id", "a", "b"], 2)
+    assert copy["b"].to_pylist() == [None, "007"]
+    assert copy.take(pa.array([1])).to_pylist() == [{"system_id": 2, "a": None, "b": "007"}]
+
+
+def test_a_copy_compares_as_its_csv_text_even_against_a_csv(tmp_path):
+    (tmp_path / "base.csv").write_text("system_id,k,n,e\n1,a,1,\n2,b,2,x\n", encoding="utf-8")
+    (tmp_path / "head.csv").write_text("system_id,k,n,e\n1,a,1,\n2,b,3,x\n", encoding="utf-8")
+    base = arrow_copy(tmp_path / "base.csv", typed=("system_id", "n"))  # n is a number here...
+    head = read_table(tmp_path / "head.csv")  # ...and text here
+    result = diff_runs(
+        {"e": StoredTable(read=lambda: base)},
+        {"e": StoredTable(read=lambda: head)},
+        {"e": Identity(keys=("k",))},
+    )[0]
+    assert (result.unchanged, result.changed) == (1, 1)  # "" equals null, 1 equals "1"; 2 is not "3"
+    assert result.samples["changed"] == [
+        {
+            "base": {"system_id": "2", "k": "b", "n": "2", "e": "x"},
+            "head": {"system_id": "2", "k": "b", "n": "3", "e": "x"},
+            "columns": ["n"],
+        }
+    ]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("head", ["removed", "edited"])
+def test_arbodat_diffs_the_same_from_arrow_copies_as_from_csv(arbodat_runs, head, tmp_path):
+    import shapeshift
+    from shapeshift.diff import identities
+
+    def tables(out, copies):
+        read = (
+            (lambda p: lambda: arrow_copy(p, typed=("system_id",)))
+            if copies
+            else (lambda p: lambda: read_table(p))
+        )
+        return {p.stem: StoredTable(read=read(p)) for p in sorted(out.glob("*.csv"))}
+
+    folder, out = arbodat_runs[head]
+    found = identities(shapeshift.load(folder / "reduced-arbodat.yml"))
+    base_out = arbodat_runs["base"][1]
+    from_csv = [r.as_dict() for r in diff_runs(tables(base_out, False), tables(out, False), found)]
+    from_copies = [r.as_dict() for r in diff_runs(tables(base_out, True), tables(out, True), found)]
+    assert from_copies == from_csv
+    assert sum(r["only_in_base"] + r["changed"] for r in from_csv) > 0

@@ -102,6 +102,30 @@ def test_it_matches_rows_on_the_entitys_keys_whatever_their_system_id(finished):
     assert site["column_match"]["n"] == 50.0
 
 
+def test_it_reads_the_runs_arrow_copies_and_makes_a_missing_one(finished):
+    from testruns import explorer
+
+    base = finished(site="system_id,ProjektNr,Fustel,n\n1,P,a,1\n2,P,b,2\n")
+    head = finished(site="system_id,ProjektNr,Fustel,n\n1,P,a,1\n2,P,b,2\n3,P,c,3\n")
+    head_csv = head.entity_results.get().output.name
+    # the head's copy says something its CSV does not: the diff must be reading the copy
+    explorer.store_copy(head_csv, {})
+    other = finished(site="system_id,ProjektNr,Fustel,n\n1,P,a,10\n")
+    other_csv = other.entity_results.get().output.name
+    explorer.store_copy(other_csv, {})
+    copy = default_storage.open(explorer.copy_name(other_csv)).read()
+    default_storage.delete(explorer.copy_name(head_csv))
+    default_storage.save(explorer.copy_name(head_csv), io.BytesIO(copy))
+    base_copy = explorer.copy_name(base.entity_results.get().output.name)
+    assert not default_storage.exists(base_copy)
+
+    (site,), notes = diffs.compute(base, head)
+
+    assert default_storage.exists(base_copy)  # made from the CSV for the diff (and kept for the explorer)
+    assert (site["rows_head"], site["only_in_base"], site["changed"]) == (1, 1, 1)
+    assert site["samples"]["changed"][0]["head"]["n"] == "10"
+
+
 def test_it_reads_identity_columns_from_the_target_model(alice, write_config):
     from configurations.importing import import_configuration
 
