@@ -4,8 +4,12 @@ Callers authenticate with ``Authorization: Bearer <token>`` (``manage.py create_
 logged-in session (unsafe methods then need the CSRF token); anyone else gets 401 JSON.
 """
 
+import json
+
 from django.contrib.auth.decorators import login_not_required
+from django.shortcuts import render
 from ninja import NinjaAPI
+from ninja.openapi.docs import Swagger
 
 import configurations.api
 import testruns.api
@@ -19,11 +23,26 @@ class ShiftBenchAPI(NinjaAPI):
         return f"shiftbench_api_{operation.view_func.__name__}"
 
 
+class LocalSwagger(Swagger):
+    """Swagger UI from ninja's own static files, always: ninja chooses a CDN when "ninja" is not an installed
+    app, and it is not one here (settings.NINJA_DIR says why)."""
+
+    def render_page(self, request, api, **kwargs):
+        self.settings["url"] = self.get_openapi_url(api, kwargs)
+        context = {
+            "swagger_settings": json.dumps(self.settings, indent=1),
+            "api": api,
+            "add_csrf": True,  # SessionAuth checks CSRF: Swagger UI sends the token
+        }
+        return render(request, self.template, context)
+
+
 api = ShiftBenchAPI(
     title="ShiftBench API",
     version="1",
     description="Import Shape Shifter configurations, start test runs of them and read their results.",
     auth=[TokenAuth(), SessionAuth()],
+    docs=LocalSwagger(),
     docs_decorator=docs_access,
 )
 api.add_router("/configurations", configurations.api.router)

@@ -308,12 +308,12 @@ def table_fields(run: TestRun, name: str, table) -> dict:
     """The EntityResult fields that describe a table: shape, dtypes, preview and the stored CSV.
 
     The CSV is written in chunks beside its final name and renamed into place when whole, its size and
-    sha256 taken on the way (StagedFile): a full disk leaves no short table, only an OSError, and the
-    partial file is removed.
+    sha256 taken on the way by a thread (StagedFile, background): a full disk leaves no short table, only
+    an OSError, and the partial file is removed.
     """
     # Quoted, so an entity called "a/b" is one file in the run's folder and never collides with "a_b".
     path = f"runs/{run.pk}/{quote(name, safe=' -_.')}.csv"
-    with StagedFile(f"runs/{run.pk}") as staged:
+    with StagedFile(f"runs/{run.pk}", background=True) as staged:
         shapeshift.write_csv(table, staged.writer)  # the bytes of to_csv(index=False), several times faster
         written = staged.commit(path)
     # Text the engine keeps as category is plain text (object) in the reference tool's tables.

@@ -105,3 +105,31 @@ def test_a_staged_file_can_be_written_at_the_top_of_a_storage(tmp_path):
 
     assert sorted(os.listdir(tmp_path)) == ["t.csv"]
     assert (tmp_path / "t.csv").read_bytes() == b"a,b\n"
+
+
+def test_a_background_writer_writes_in_order_and_hands_a_failure_back():
+    from configurations.storage import BackgroundWriter
+
+    chunks = [bytes([i]) * 10_000 for i in range(50)]
+    target = io.BytesIO()
+    writer = BackgroundWriter(target)
+    for chunk in chunks:
+        writer.write(chunk)
+    writer.finish()
+    assert target.getvalue() == b"".join(chunks)
+    assert (writer.size, writer.sha256) == (500_000, hashlib.sha256(b"".join(chunks)).hexdigest())
+
+    class Refusing(io.BytesIO):
+        def write(self, data):
+            if self.tell() >= 20_000:
+                raise OSError(28, "No space left on device")
+            return super().write(data)
+
+    target = Refusing()
+    writer = BackgroundWriter(target)
+    with pytest.raises(OSError, match="No space left"):
+        for chunk in chunks:  # raised by a later write, or else by finish
+            writer.write(chunk)
+        writer.finish()
+    writer.finish(raise_error=False)
+    assert target.getvalue() == b"".join(chunks[:2])  # nothing after the failure, nothing out of order
