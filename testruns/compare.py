@@ -1,15 +1,20 @@
 """Comparing two runs: per-entity status, rows, columns, duration and issue deltas.
 
+Each entity's findings come with the one severity rule of ``testruns.findings``; a finding whose counts
+changed ("3 rows" then "5 rows") is one changed finding, matched by its identity (``Finding.identity``).
+
 The rows themselves are compared by ``testruns.diffs`` (the whole stored tables, matched by identity).
 Plain functions and dataclasses; ``fetch_runs`` is the only part that queries the database (two queries).
 ``compare_runs`` works on what it is given.
 """
 
-from collections import Counter
+from collections import defaultdict, deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.urls import reverse
 
+from testruns.findings import Finding
 from testruns.models import EntityResult, TestRun
 
 
@@ -38,70 +43,68 @@ def fetch_runs(base_id, head_id) -> tuple[TestRun, TestRun]:
 
 
 @dataclass(frozen=True)
-class Finding:
-    """An issue, warning or error of one entity (``entity`` "" for the run itself).
+class FindingChange:
+    """One finding in both runs whose counts (or severity) changed: "3 rows dropped" then "5 rows dropped".
+    Pages show the head's side."""
 
-    Equal findings have the same kind, entity and message: the code is left out, so an issue whose code
-    was split off for its own meaning (stored under the old code on older runs) still matches itself.
-    """
-
-    kind: str  # issue severity (error, warning, info), "warning" or "error"
-    entity: str
-    message: str
-    code: str = field(default="", compare=False)
+    base: Finding
+    head: Finding
 
     @property
-    def match_key(self) -> tuple[str, str]:
-        return (self.code or self.message, self.entity)
+    def count_changes(self) -> list[tuple[str, str]]:
+        """(before, after) of each count that differs, in the message's order: [("3", "5")]."""
+        return [(b, h) for b, h in zip(self.base.counts, self.head.counts, strict=False) if b != h]
+
+    @property
+    def severity_changed(self) -> bool:
+        return self.base.severity != self.head.severity
 
 
-def findings_of(result: EntityResult) -> list[Finding]:
-    found = [
-        Finding(
-            kind=str(issue.get("severity") or "issue"),
-            entity=result.entity,
-            message=str(issue.get("message") or ""),
-            code=str(issue.get("code") or ""),
-        )
-        for issue in result.issues or []
-        if isinstance(issue, dict)
-    ]
-    found += [Finding("warning", result.entity, str(warning)) for warning in result.warnings or []]
-    if result.error:
-        found.append(Finding("error", result.entity, result.error))
-    return found
+@dataclass
+class FindingsDiff:
+    """What became of the findings from base to head: ``new`` (head's order), ``resolved`` (base's order),
+    ``changed`` (the same problem with other counts, head's order)."""
+
+    new: list[Finding] = field(default_factory=list)
+    resolved: list[Finding] = field(default_factory=list)
+    changed: list[FindingChange] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.new or self.resolved or self.changed)
 
 
-def diff_findings(base: list[Finding], head: list[Finding]) -> tuple[list[Finding], list[Finding]]:
-    """(new, resolved): head's findings with no match in base, and base's with none in head.
+def diff_findings(base: list[Finding], head: list[Finding]) -> FindingsDiff:
+    """Match base's findings with head's, as multisets, in two rounds.
 
-    Matched by (code or message, entity), as multisets: first identical findings pair off, then findings
-    with the same code on the same entity (the same problem, reworded). Order follows each input.
+    First identical findings pair off (severity, entity, message; the code is left out, see ``Finding``).
+    Then those of one identity (``Finding.identity``: code, entity, location and the message without its
+    counts) pair off in order as changes: 3 rows before and 5 now is one changed finding, not a new one
+    and a resolved one. What is left is new (head) or resolved (base).
     """
-    base_left, head_left = Counter(base), Counter(head)
-    exact = base_left & head_left
-    base_left -= exact
-    head_left -= exact
-    by_key_base = Counter()
-    for finding, count in base_left.items():
-        by_key_base[finding.match_key] += count
-    by_key_head = Counter()
-    for finding, count in head_left.items():
-        by_key_head[finding.match_key] += count
-    same = by_key_base & by_key_head
-    return _unmatched(head, exact, same), _unmatched(base, exact, same)
-
-
-def _unmatched(findings: list[Finding], exact: Counter, same_key: Counter) -> list[Finding]:
-    exact, same_key, left = Counter(exact), Counter(same_key), []
-    for finding in findings:
-        if exact[finding]:
-            exact[finding] -= 1
-        elif same_key[finding.match_key]:
-            same_key[finding.match_key] -= 1
+    waiting: dict[Finding, deque] = defaultdict(deque)
+    for i, finding in enumerate(base):
+        waiting[finding].append(i)
+    matched, unmatched_head = set(), []
+    for finding in head:
+        if waiting[finding]:
+            matched.add(waiting[finding].popleft())
         else:
-            left.append(finding)
-    return left
+            unmatched_head.append(finding)
+    by_identity: dict[tuple, deque] = defaultdict(deque)
+    for i, finding in enumerate(base):
+        if i not in matched:
+            by_identity[finding.identity].append(i)
+    diff = FindingsDiff()
+    for finding in unmatched_head:
+        same = by_identity[finding.identity]
+        if same:
+            i = same.popleft()
+            matched.add(i)
+            diff.changed.append(FindingChange(base[i], finding))
+        else:
+            diff.new.append(finding)
+    diff.resolved = [finding for i, finding in enumerate(base) if i not in matched]
+    return diff
 
 
 # --- one entity, then the whole run ------------------------------------------------------------------------
@@ -121,8 +124,8 @@ class EntityComparison:
     added_columns: list[str] = field(default_factory=list)
     removed_columns: list[str] = field(default_factory=list)
     dtype_changes: list[tuple[str, str, str]] = field(default_factory=list)  # column, base dtype, head dtype
-    new_findings: list[Finding] = field(default_factory=list)
-    resolved_findings: list[Finding] = field(default_factory=list)
+    findings: FindingsDiff = field(default_factory=FindingsDiff)
+    table_differs: bool = False  # rows differ in the kept diff of the stored tables (``RunDiff``)
 
     @property
     def presence(self) -> str:
@@ -153,22 +156,26 @@ class EntityComparison:
 
     @property
     def has_changes(self) -> bool:
-        """Anything but the duration differs (durations always do)."""
+        """Anything but the duration differs (durations always do): presence, status, row counts, columns,
+        findings or, once the stored tables are diffed, their rows."""
         return (
             self.presence != "both"
             or self.status_changed
             or bool(self.rows_in_delta)
             or bool(self.rows_out_delta)
             or self.columns_changed
-            or bool(self.new_findings or self.resolved_findings)
+            or bool(self.findings)
+            or self.table_differs
         )
 
 
-def compare_entity(name: str, base: EntityResult | None, head: EntityResult | None) -> EntityComparison:
-    comparison = EntityComparison(name, base, head)
-    base_findings = findings_of(base) if base is not None else []
-    head_findings = findings_of(head) if head is not None else []
-    comparison.new_findings, comparison.resolved_findings = diff_findings(base_findings, head_findings)
+def compare_entity(
+    name: str, base: EntityResult | None, head: EntityResult | None, table_differs: bool = False
+) -> EntityComparison:
+    comparison = EntityComparison(name, base, head, table_differs=table_differs)
+    comparison.findings = diff_findings(
+        base.findings if base is not None else [], head.findings if head is not None else []
+    )
     if base is None or head is None:
         return comparison
     base_columns, head_columns = list(base.columns or []), list(head.columns or [])
@@ -190,7 +197,8 @@ class RunComparison:
     base: TestRun
     head: TestRun
     entities: list[EntityComparison]
-    run_findings: tuple[list[Finding], list[Finding]] = ([], [])  # new, resolved run-level errors
+    run_findings: FindingsDiff = field(default_factory=FindingsDiff)  # of the run-level errors
+    tables_diffed: bool = False  # whether ``table_differs`` is known (the diff of the tables is done)
 
     @property
     def same_configuration(self) -> bool:
@@ -229,12 +237,20 @@ class RunComparison:
         return [e for e in self.entities if e.has_changes]
 
     @property
+    def unchanged(self) -> list[EntityComparison]:
+        return [e for e in self.entities if not e.has_changes]
+
+    @property
     def new_findings(self) -> list[Finding]:
-        return self.run_findings[0] + [f for e in self.entities for f in e.new_findings]
+        return self.run_findings.new + [f for e in self.entities for f in e.findings.new]
 
     @property
     def resolved_findings(self) -> list[Finding]:
-        return self.run_findings[1] + [f for e in self.entities for f in e.resolved_findings]
+        return self.run_findings.resolved + [f for e in self.entities for f in e.findings.resolved]
+
+    @property
+    def changed_findings(self) -> list[FindingChange]:
+        return self.run_findings.changed + [f for e in self.entities for f in e.findings.changed]
 
     @property
     def same_options(self) -> bool:
@@ -242,15 +258,22 @@ class RunComparison:
         return self.base.comparison_key == self.head.comparison_key
 
 
-def compare_runs(base: TestRun, head: TestRun) -> RunComparison:
+def compare_runs(base: TestRun, head: TestRun, tables_differ: Iterable[str] | None = None) -> RunComparison:
     """Compare two runs entity by entity.
 
-    Reads ``run.entity_results.all()`` of each run, so prefetch them (``fetch_runs``) to keep it query-free.
+    ``tables_differ`` names the entities whose stored tables differ (``RunDiff.differing``), once their diff
+    is done; None while it is not known. Reads ``run.entity_results.all()`` of each run, so prefetch them
+    (``fetch_runs``) to keep it query-free.
     """
     base_results = {result.entity: result for result in base.entity_results.all()}
     head_results = {result.entity: result for result in head.entity_results.all()}
     names = list(head_results) + [name for name in base_results if name not in head_results]
-    entities = [compare_entity(name, base_results.get(name), head_results.get(name)) for name in names]
+    differ = set(tables_differ or ())
+    entities = [
+        compare_entity(name, base_results.get(name), head_results.get(name), name in differ) for name in names
+    ]
     run_base = [Finding("error", "", base.error_message)] if base.error_message else []
     run_head = [Finding("error", "", head.error_message)] if head.error_message else []
-    return RunComparison(base, head, entities, diff_findings(run_base, run_head))
+    return RunComparison(
+        base, head, entities, diff_findings(run_base, run_head), tables_diffed=tables_differ is not None
+    )

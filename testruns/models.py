@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from shapeshift import EntityStatus
 from testruns.fields import OrderedJSONField
+from testruns.findings import findings_of, severity_counts
 from testruns.pagination import Cursor, RunPage
 
 
@@ -777,6 +778,17 @@ class EntityResult(models.Model):
 
     def get_absolute_url(self):
         return reverse("testruns:entity", args=[self.run_id, self.entity])
+
+    @property
+    def findings(self) -> list:
+        """Its issues, warnings and error as one list, each with the severity every page shows
+        (``testruns.findings``). No query."""
+        return findings_of(self)
+
+    @property
+    def severity_counts(self) -> list[tuple[str, int]]:
+        """How many findings of each severity, gravest first: [("warning", 2), ("info", 1)]."""
+        return severity_counts(self.findings)
 
     def table_problem(self, full: bool = True) -> str | None:
         """What is wrong with the stored table (missing, wrong size, wrong sha256 if ``full``), or None.

@@ -31,3 +31,10 @@ def configuration_runs(configuration):
         "runs": TestRun.objects.for_list().filter(configuration=configuration)[:RECENT_RUNS],
         "trend": entity_trend(configuration),
     }
+
+
+@register.inclusion_tag("testruns/partials/run_trend.html")
+def run_trend(run):
+    """The trend on a run's page: its configuration's runs with this run's options, up to it. Two queries
+    (``entity_trend``)."""
+    return {"trend": entity_trend(run.configuration_id, until=run)}

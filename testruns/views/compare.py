@@ -15,7 +15,9 @@ def run_compare(request):
     """Compare ``base`` with ``head``; with neither given, just the form to pick two runs.
 
     The rows are compared by the diff of the whole stored tables (``diff_context``): kept once computed,
-    computed here when small, else by a worker while its section polls.
+    computed here when small, else by a worker while its section polls. The entity table lists the
+    entities that changed (``EntityComparison.has_changes``, tables included once diffed), and all of
+    them with ``?entities=all``.
 
     400 with the reason when an id is missing or malformed, 404 (the same page, saying which id) when it
     names no run. Queries: the two runs, their entity results, the runs offered in the pickers and the
@@ -43,13 +45,18 @@ def run_compare(request):
     for run in (head, base):  # whatever is compared can be picked, even if older than the recent ones
         if all(choice.pk != run.pk for choice in choices):
             choices.append(run)
+    diff = diff_context(base, head)
+    kept = diff.get("diff")  # none when refused; its rows count as changes once it is done
+    done = kept is not None and kept.status == kept.Status.DONE
+    differing = [entity["entity"] for entity in kept.differing] if done else None
     return _render(
         request,
         choices=choices,
-        comparison=compare_runs(base, head),
+        comparison=compare_runs(base, head, tables_differ=differing),
         base=base,
         head=head,
-        **diff_context(base, head),
+        show_all=request.GET.get("entities") == "all",
+        **diff,
     )
 
 

@@ -40,7 +40,7 @@ STATUS_LETTERS = {
     EntityResult.Status.CRASHED: "x",
 }
 # What the entity table leaves out: the heavy fields stay in the database.
-ROW_DEFERRED = ("preview", "traceback", "dtypes", "columns", "issues")
+ROW_DEFERRED = ("preview", "traceback", "dtypes", "columns")  # issues: each row shows their severities
 
 
 def _get_run(run_id) -> TestRun:

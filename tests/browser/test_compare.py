@@ -64,7 +64,8 @@ def test_it_compares_a_run_with_the_previous_one(
     expect(page.locator('#compare-entities tr[data-entity="taxa"] .rows-out-delta')).to_have_text(
         f"+{taxa_delta}"
     )
-    expect(page.locator('#compare-entities tr[data-entity="record_type"] .rows-out-delta')).to_have_text("0")
+    # record_type (fixed values) is the same in both: the changed-only table leaves it out.
+    expect(page.locator('#compare-entities tr[data-entity="record_type"]')).to_have_count(0)
 
     # 10 and 50 rows: the page says the options differ. The rows of the whole stored tables: taxa, matched
     # on its declared key, only gained rows.
@@ -84,3 +85,77 @@ def test_it_compares_a_run_with_the_previous_one(
         f"Compare run {head.short_id} with {base.short_id}"
     )
     expect(abundance.locator(".rows-out-delta")).to_have_text("-40")
+
+
+def section_name(locator) -> str:
+    return locator.get_attribute("id")
+
+
+def _two_runs(django_user_model, capture):
+    """alice, and two finished runs of the demo (10 and 50 rows); the head's taxa warn of 5 taxa, the base's
+    of 3: the same warning with another count."""
+    from configurations.importing import import_configuration
+    from testruns.execution import start_run
+    from testruns.models import Status
+    from testruns.options import RunOptions
+
+    user = django_user_model.objects.create_user("alice", "alice@example.org", "password")
+    version, _ = import_configuration(DEMO_YAML, name="demo", user=user)
+    runs = []
+    for max_rows, count in ((10, 3), (50, 5)):
+        with capture(execute=True):
+            run = start_run(version, RunOptions(max_rows_per_entity=max_rows), user)
+        run.refresh_from_db()
+        assert run.status == Status.COMPLETED, run.error_message
+        run.entity_results.filter(entity="taxa").update(warnings=[f"{count} taxa without a family"])
+        runs.append(run)
+    return runs
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+def test_it_shows_what_changed_first_and_the_rest_on_demand(
+    live_server,
+    transactional_db,
+    page,
+    django_user_model,
+    django_capture_on_commit_callbacks,
+    screenshot_dir,
+    width,
+):
+    from playwright.sync_api import expect
+
+    base, head = _two_runs(django_user_model, django_capture_on_commit_callbacks)
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(f"{live_server.url}/runs/compare?base={base.pk}&head={head.pk}")
+    page.get_by_label("User name").fill("alice")
+    page.get_by_label("Password").fill("password")
+    page.get_by_role("button", name="Log in").click()
+
+    entities = page.locator("#compare-entities")
+    expect(entities.get_by_role("heading", level=2)).to_have_text("Entities changed only")
+    expect(entities.locator('tr[data-entity="abundance"]')).to_be_visible()
+    expect(entities.locator('tr[data-entity="record_type"]')).to_have_count(0)
+    expect(entities.locator(".unchanged-count")).to_have_text("3 entities unchanged")
+    # The warning's count changed: one row, 3 → 5, neither new nor resolved.
+    issues = page.locator("#compare-issues")
+    expect(issues.locator(".changed-issues li")).to_have_count(1)
+    expect(issues.locator(".changed-issues li")).to_contain_text("5 taxa without a family")
+    expect(issues.locator(".changed-issues .count-change")).to_have_text("3 → 5")
+    expect(issues.locator(".new-issues, .resolved-issues")).to_have_count(0)
+    expect(entities.locator('tr[data-entity="taxa"] .findings-cell')).to_contain_text("1 changed")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.screenshot(path=str(screenshot_dir / f"{width}-compare-changed-only.png"), full_page=True)
+    for section in (entities, issues):  # close-ups of what this test is about
+        section.screenshot(path=str(screenshot_dir / f"{width}-compare-{section_name(section)}.png"))
+
+    entities.get_by_role("link", name="show them").click()
+    expect(page).to_have_url(re.compile(r"&entities=all#compare-entities$"))
+    expect(entities.get_by_role("heading", level=2)).to_have_text("Entities all 11")
+    record_type = entities.locator('tr[data-entity="record_type"]')
+    expect(record_type).to_be_visible()
+    expect(record_type.locator(".rows-out-delta")).to_have_text("0")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.screenshot(path=str(screenshot_dir / f"{width}-compare-all-entities.png"), full_page=True)
+
+    entities.get_by_role("link", name="Show the changed ones only").click()
+    expect(entities.locator('tr[data-entity="record_type"]')).to_have_count(0)

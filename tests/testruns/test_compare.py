@@ -7,13 +7,15 @@ import pytest
 from django.utils import timezone
 
 from testruns.compare import (
-    Finding,
+    FindingChange,
+    FindingsDiff,
     RunNotFound,
     compare_entity,
     compare_runs,
     diff_findings,
     fetch_runs,
 )
+from testruns.findings import Finding
 from testruns.models import EntityResult, Status
 from tests.factories import DEMO, make_run
 
@@ -46,18 +48,19 @@ def test_it_finds_new_and_resolved_issues_warnings_and_errors():
 
     comparison = compare_entity("site", base, head)
 
-    assert comparison.new_findings == [
+    assert comparison.findings.new == [
         Finding("warning", "site", "new warning"),
         Finding("error", "site", "KeyError: 'KoordZ'"),
     ]
-    assert comparison.resolved_findings == [Finding("warning", "site", "fixed soon", "E1")]
+    assert comparison.findings.resolved == [Finding("warning", "site", "fixed soon", "E1")]
+    assert comparison.findings.changed == []
 
 
-def test_it_matches_issues_by_code_when_the_message_changed():
+def test_it_tells_apart_issues_of_one_code_whose_messages_differ_beyond_counts():
     base = [Finding("warning", "site", "column Ortt not found", "missing-column")]
     head = [Finding("warning", "site", "column Ort not found", "missing-column")]
 
-    assert diff_findings(base, head) == ([], [])
+    assert diff_findings(base, head) == FindingsDiff(new=head, resolved=base)
 
 
 def test_it_matches_an_issue_whose_code_was_split_off_by_its_message():
@@ -65,21 +68,72 @@ def test_it_matches_an_issue_whose_code_was_split_off_by_its_message():
     base = [Finding("info", "sample", message, "fk_check_failed")]  # stored before the code was split
     head = [Finding("info", "sample", message, "fk_already_linked")]
 
-    assert diff_findings(base, head) == ([], [])
+    assert not diff_findings(base, head)
 
 
 def test_it_matches_issues_per_entity():
     base = [Finding("warning", "site", "same text")]
     head = [Finding("warning", "sample", "same text")]
 
-    assert diff_findings(base, head) == (head, base)
+    assert diff_findings(base, head) == FindingsDiff(new=head, resolved=base)
 
 
 def test_it_counts_repeated_findings():
     warning = Finding("warning", "site", "duplicate key")
 
-    assert diff_findings([warning], [warning, warning]) == ([warning], [])
-    assert diff_findings([warning, warning], [warning]) == ([], [warning])
+    assert diff_findings([warning], [warning, warning]) == FindingsDiff(new=[warning])
+    assert diff_findings([warning, warning], [warning]) == FindingsDiff(resolved=[warning])
+
+
+def test_a_count_that_changed_is_one_changed_finding_not_a_new_and_a_resolved_one():
+    before = Finding(
+        "warning", "site", "3 rows dropped as duplicates (of 1,200)", "duplicate_keys", "demo.yml:7"
+    )
+    after = Finding(
+        "warning", "site", "5 rows dropped as duplicates (of 1,200)", "duplicate_keys", "demo.yml:7"
+    )
+
+    diff = diff_findings([before], [after])
+
+    assert diff == FindingsDiff(changed=[FindingChange(before, after)])
+    assert diff.changed[0].count_changes == [("3", "5")]
+    assert not diff.changed[0].severity_changed
+
+
+def test_a_numbered_reference_a_location_or_a_code_is_part_of_the_identity():
+    first = Finding(
+        "warning", "sample", "foreign key #1 to 'site': 3 rows unmatched", "fk_unmatched", "a.yml:9"
+    )
+    second = Finding(
+        "warning", "sample", "foreign key #2 to 'site': 4 rows unmatched", "fk_unmatched", "a.yml:9"
+    )
+    moved = Finding(
+        "warning", "sample", "foreign key #1 to 'site': 4 rows unmatched", "fk_unmatched", "a.yml:12"
+    )
+    recoded = Finding(
+        "warning", "sample", "foreign key #1 to 'site': 4 rows unmatched", "fk_rows_changed", "a.yml:9"
+    )
+    same = Finding("error", "sample", "foreign key #1 to 'site': 4 rows unmatched", "fk_unmatched", "a.yml:9")
+
+    for other in (second, moved, recoded):
+        assert diff_findings([first], [other]) == FindingsDiff(new=[other], resolved=[first])
+    [change] = diff_findings([first], [same]).changed
+    assert change.count_changes == [("3", "4")] and change.severity_changed  # and it became an error
+
+
+def test_an_entitys_count_change_as_the_engine_stores_it_is_one_change():
+    """The engine stores a warning twice: as text and as a coded issue (testruns.findings)."""
+
+    def stored(count):
+        message = f"{count} rows dropped as duplicates"
+        return result(warnings=[message], issues=[issue(message, "duplicate_keys")])
+
+    comparison = compare_entity("site", stored(3), stored(5))
+
+    assert comparison.findings.new == comparison.findings.resolved == []
+    [change] = comparison.findings.changed
+    assert (change.head.message, change.count_changes) == ("5 rows dropped as duplicates", [("3", "5")])
+    assert comparison.has_changes
 
 
 # --- one entity ---------------------------------------------------------------------------------------------
@@ -133,7 +187,7 @@ def test_it_lists_an_entity_present_in_one_run_only():
     base_only = compare_entity("site", result(), None)
 
     assert head_only.presence == "head only" and head_only.rows_out_delta is None
-    assert head_only.new_findings == [Finding("warning", "site", "w")]
+    assert head_only.findings.new == [Finding("warning", "site", "w")]
     assert base_only.presence == "base only" and base_only.has_changes
 
 

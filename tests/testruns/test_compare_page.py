@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from testruns.models import Status, TestRun
-from tests.factories import DEMO, make_run
+from tests.factories import DEMO, make_result, make_run
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +39,7 @@ def test_it_works(alice_client, runs):
     assert "Both runs are of demo v1." in content
     assert '<tr data-entity="abundance" class="entity-changed">' in content
     assert "10 → 50" in content and '<span class="delta-up">+40</span>' in content
-    assert "No new or resolved issues" in content
+    assert "No new, changed or resolved issues" in content
     assert "The runs have different options" in content  # 10 and 50 rows: not like with like
     # the rows: the whole stored tables, diffed in the request (they are small) and kept
     assert '<section id="run-diff">' in content and "hx-trigger" not in content.split('id="run-diff"')[1]
@@ -170,7 +170,7 @@ def test_it_says_when_the_previous_run_has_other_options(alice_client, demo_vers
     assert f"?base={ten.pk}&amp;head={fifty.pk}" in other_options
     assert "with other options (first 10 rows · all entities): no earlier run has this one's" in other_options
     assert f"?base={ten.pk}&amp;head={again.pk}" in like  # like with like: the run of 10 rows, not the latest
-    assert "with other options" not in like
+    assert "options-differ" not in like  # (the trend may still count runs with other options)
 
 
 def test_it_is_not_linked_without_a_previous_run(alice_client, demo_version):
@@ -199,3 +199,56 @@ def test_it_shows_the_format_each_run_read_its_configuration_in(alice_client):
         in content
     )
     assert "different formats" not in same
+
+
+# --- what changed, first ------------------------------------------------------------------------------------
+
+
+def entities_section(content: str) -> str:
+    return content.split('id="compare-entities"')[1].split("</section>")[0]
+
+
+def test_it_lists_the_changed_entities_and_counts_the_others(alice_client, runs):
+    base, head = runs
+
+    changed_only = entities_section(alice_client.get(url(base, head)).content.decode())
+    everything = entities_section(alice_client.get(url(base, head) + "&entities=all").content.decode())
+
+    assert 'data-entity="abundance"' in changed_only  # 10 and 50 rows: it grew
+    assert 'data-entity="record_type"' not in changed_only  # fixed values: the same in both
+    show_all = (
+        f"{reverse('testruns:compare')}?base={base.pk}&amp;head={head.pk}&amp;entities=all#compare-entities"
+    )
+    assert f'3 entities unchanged</span>, <a class="show-all" href="{show_all}">show them</a>' in changed_only
+    assert 'data-entity="record_type"' in everything and 'data-entity="abundance"' in everything
+    assert "8 changed, 3 unchanged." in everything and "Show the changed ones only" in everything
+
+
+def test_an_entity_whose_rows_differ_is_changed(alice_client, demo_version):
+    def run_with(content: bytes):
+        run = make_run(demo_version, Status.COMPLETED, finished_at=timezone.now())
+        make_result(
+            run, "notes", status="success", rows_in=1, rows_out=1, columns=["id", "text"], content=content
+        )
+        make_result(run, "same", status="success", rows_in=1, rows_out=1, columns=["id"], content=b"id\n1\n")
+        return run
+
+    base, head = run_with(b"id,text\n1,old\n"), run_with(b"id,text\n1,new\n")
+
+    section = entities_section(alice_client.get(url(base, head)).content.decode())
+
+    assert '<tr data-entity="notes" class="entity-changed">' in section and "rows differ" in section
+    assert 'data-entity="same"' not in section and "1 entity unchanged" in section
+
+
+def test_a_count_that_changed_is_one_row(alice_client, demo_version, run_demo):
+    base, head = run_demo(demo_version, entities=["taxa"]), run_demo(demo_version, entities=["taxa"])
+    for run, count in ((base, 3), (head, 5)):
+        run.entity_results.filter(entity="taxa").update(warnings=[f"{count} taxa without a family"])
+
+    content = alice_client.get(url(base, head)).content.decode()
+
+    issues = content.split('id="compare-issues"')[1].split("</section>")[0]
+    assert "New in head" not in issues and "Resolved since base" not in issues
+    assert "5 taxa without a family" in issues and "<del>3</del> → <ins>5</ins>" in issues
+    assert '<span class="warn">1 changed</span>' in entities_section(content)

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from django.template import Context, Template
 from django.urls import reverse
 from django.utils import timezone
 
@@ -83,7 +84,7 @@ def test_it_is_shown_on_the_configuration_page(alice_client, demo_version):
     assert 'id="run-trend"' in content and "last 2 completed runs" in content
     assert content.count("<polyline") == 2
     assert "1,500" in content and "2.5 s" in content
-    assert 'aria-label="rows out of site"' in content
+    assert 'aria-label="rows out of site: 1,200 to 1,500 rows over 2 runs"' in content
 
 
 def test_it_says_when_there_is_nothing_to_draw(alice_client, demo_version):
@@ -98,6 +99,7 @@ def test_it_says_when_there_is_nothing_to_draw(alice_client, demo_version):
 def make_run_with(version, minutes_ago, options, rows_out):
     run = make_run(version, minutes_ago, {"site": (rows_out, 10)})
     TestRun.objects.filter(pk=run.pk).update(options=options)
+    run.options = options
     return run
 
 
@@ -135,3 +137,73 @@ def test_it_says_which_options_it_draws_and_what_it_left_out(alice_client, demo_
 
     assert "last 2 completed runs with first 100 rows · all entities" in content
     assert "1 run with other options (rows read, entities or input) in that time is left out" in content
+
+
+# --- the run page's trend, and the values of each point -----------------------------------------------------
+
+SAMPLE, FULL = {"max_rows_per_entity": 100}, {"max_rows_per_entity": None}
+
+
+@pytest.fixture
+def mixed(demo_version):
+    """Sample and full runs of the demo, alternating, oldest first."""
+    return [
+        make_run_with(demo_version, 50, SAMPLE, 10),
+        make_run_with(demo_version, 40, FULL, 9000),
+        make_run_with(demo_version, 30, SAMPLE, 12),
+        make_run_with(demo_version, 20, FULL, 9100),
+        make_run_with(demo_version, 10, SAMPLE, 14),
+    ]
+
+
+def test_it_draws_the_runs_like_a_given_one_up_to_it(demo_version, mixed):
+    first_sample, first_full, sample, full, _later_sample = mixed
+
+    like_sample = entity_trend(demo_version.configuration, until=sample)
+    like_full = entity_trend(demo_version.configuration, until=full)
+
+    assert like_sample.entities[0].rows_out.values == [10, 12]  # not the full runs, not the later sample
+    assert like_sample.entities[0].rows_out.runs == [first_sample, sample]
+    assert (like_sample.options, like_sample.left_out, like_sample.until) == (SAMPLE, 1, sample)
+    assert like_full.entities[0].rows_out.values == [9000, 9100] and like_full.options == FULL
+
+
+def test_the_run_page_shows_the_trend_of_its_like_runs(alice_client, mixed):
+    sample = mixed[2]
+
+    content = alice_client.get(sample.get_absolute_url()).content.decode()
+
+    trend = content.split('id="run-trend"')[1].split("</section>")[0]
+    assert "the last 2 completed runs up to this one with its options (first 100 rows" in trend
+    assert "9,000" not in trend and "9,100" not in trend  # full runs are not drawn with samples
+    assert 'aria-label="rows out of site: 10 to 12 rows over 2 runs"' in trend
+
+
+def test_each_point_says_its_run_date_and_value(alice_client, demo_version):
+    older = make_run(demo_version, 20, {"site": (1200, 50)})
+    newer = make_run(demo_version, 10, {"site": (1500, 2500)})
+
+    content = alice_client.get(reverse("configurations:detail", args=["demo"])).content.decode()
+
+    for run, rows, took in ((older, "1,200", "50 ms"), (newer, "1,500", "2.5 s")):
+        when = timezone.localtime(run.created_at).strftime("%Y-%m-%d %H:%M")
+        assert f"<title>run {run.short_id} · {when}: {rows} rows</title>" in content
+        assert f"<title>run {run.short_id} · {when}: {took}</title>" in content
+        # the same values, listed for keyboard and screen-reader users
+        assert (
+            f'<td><a class="mono" href="{run.get_absolute_url()}">{run.short_id}</a></td><td>{when}</td>'
+            f'<td class="num">{rows}</td><td class="num">{took}</td>'
+        ) in content
+    assert content.count('<g class="spark-point">') == 4  # two runs, two series
+
+
+def test_the_trend_partial_costs_two_queries_however_many_runs(demo_version, django_assert_num_queries):
+    render = Template("{% load testruns %}{% run_trend run %}").render
+    latest = None
+    for minutes_ago in range(30, 0, -1):
+        latest = make_run(demo_version, minutes_ago, {f"e{i}": (i * minutes_ago, i) for i in range(12)})
+
+    with django_assert_num_queries(2):
+        html = render(Context({"run": latest}))
+
+    assert html.count('<g class="spark-point">') == 2 * 10 * 20  # 10 entities, 2 series, the last 20 runs
