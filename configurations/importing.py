@@ -289,6 +289,11 @@ def missing_files(references: References, local: dict) -> list[dict]:
     return missing
 
 
+def missing_text(missing: list[dict]) -> str:
+    """Missing files (``missing_files``) in a sentence: "a.csv (two.yml:6), data/b.csv (two.yml:11)"."""
+    return ", ".join(f"{m['path']} ({m['location']})" if m.get("location") else m["path"] for m in missing)
+
+
 def _line_naming(name: str, texts: dict[str, list[str]]) -> str | None:
     """ "file:line" of the first line of ``texts`` naming the file ``name`` outside a comment, or None."""
     pattern = re.compile(rf"(?<![\w.-]){re.escape(name)}(?![\w.-])")
