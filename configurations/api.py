@@ -26,6 +26,17 @@ class FormErrors(Schema):
     detail: list[dict] = Field(description="as ninja's own validation errors: type, loc, msg")
 
 
+class MissingFile(Schema):
+    path: str = Field(description="as the bundle would hold it, relative to the main YAML's folder")
+    kind: str = Field(description="include, load or data")
+    location: str | None = Field(description='"file:line" of the YAML naming it, where known')
+
+
+class ReusedFiles(Schema):
+    version: int = Field(description="the version the files were taken from")
+    paths: list[str]
+
+
 class VersionOut(Schema):
     config_name: str
     number: int
@@ -45,6 +56,12 @@ class VersionOut(Schema):
     loads: bool
     errors: int
     warnings: int
+    files_missing: list[MissingFile] = Field(
+        description="each file its YAML names that its bundle lacks: runs of the entities reading one fail"
+    )
+    files_reused: ReusedFiles | None = Field(
+        description="the files the import took from the version before, not uploaded but still named"
+    )
     url: str
 
 
@@ -69,6 +86,11 @@ class ImportIn(Schema):
     format_version: Literal["", "1", "2"] = Field(
         "", description="1 or 2 forces the format on every load of the version; empty detects it"
     )
+    reuse_files: bool = Field(
+        True,
+        description="take each file the YAML names but the upload lacks from the current version, if it "
+        "has one at that path",
+    )
 
 
 def version_out(version: ConfigurationVersion, configuration: Configuration, request) -> VersionOut:
@@ -87,6 +109,8 @@ def version_out(version: ConfigurationVersion, configuration: Configuration, req
         loads=not version.validation.get("error"),
         errors=version.error_count,
         warnings=version.warning_count,
+        files_missing=version.files_missing,
+        files_reused=version.files_reused,
         url=request.build_absolute_uri(f"{configuration.get_absolute_url()}?version={version.number}"),
     )
 
@@ -116,8 +140,13 @@ def import_configuration_files(
     The same as the import page: 201 with the new version, or 200 when the upload is the current version
     unchanged (read in the same format). ``format_version`` forces the format. Files reached through
     ``${VAR}`` are bundled from the server's folders (``SHIFTBENCH_CONFIG_ENV`` variables only).
+    A file the YAML names but the upload lacks is taken from the current version (``reuse_files``,
+    default true) or else listed in ``files_missing``: the version is stored all the same.
     """
-    form = ImportForm(request.POST, request.FILES, refused=refused_uploads(request))
+    data = request.POST.copy()
+    # A checkbox left out means "no" to the form; to the API, a field left out means its default.
+    data["reuse_files"] = "true" if payload.reuse_files else "false"
+    form = ImportForm(data, request.FILES, refused=refused_uploads(request))
     if not form.is_valid():
         return Reply(422, {"detail": _errors(form.errors.items())})
     try:

@@ -54,6 +54,14 @@ class ImportForm(forms.Form):
         help_text="Defaults to the YAML file's name. An existing name adds a version.",
     )
     message = forms.CharField(required=False, max_length=500, help_text="A note on this version.")
+    reuse_files = forms.BooleanField(
+        required=False,
+        initial=True,
+        label="Reuse the files of the current version that this YAML still names",
+        help_text="When adding a version: a file the YAML names that you do not upload is taken from the "
+        "configuration's current version, if it has one at that path. The result lists what was reused "
+        "and what is still missing.",
+    )
     target_model = forms.FileField(
         required=False,
         label="Target model",
@@ -131,6 +139,7 @@ class ImportForm(forms.Form):
                     self.cleaned_data["message"],
                     format_version=self.cleaned_data["format_version"],
                     target_model=self.cleaned_data.get("target_model"),
+                    reuse_files=self.cleaned_data["reuse_files"],
                 )
             except ImportFailed as exc:
                 raise ImportFailed(str(exc).replace(str(main), main.name)) from None

@@ -1,14 +1,23 @@
 """Importing a configuration from a folder: the YAML plus every file it references, as one version."""
 
 import hashlib
-from pathlib import Path
+import re
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
 
 from django.db import transaction
 from django.utils.text import slugify
 
 import shapeshift
 from configurations.graph import graph_record
-from configurations.loading import References, bundled_variable, load_project, load_staged, referenced_files
+from configurations.loading import (
+    ENV_FOLDER,
+    References,
+    bundled_variable,
+    load_project,
+    load_staged,
+    referenced_files,
+)
 from configurations.models import Configuration, ConfigurationVersion, StoredFile, VersionFile
 from configurations.storage import file_sha256, opened
 from shapeshift.config.format import detect_format_version
@@ -28,6 +37,7 @@ def import_configuration(
     if_missing: bool = False,
     format_version: int | None = None,
     target_model: tuple[str, bytes] | None = None,
+    reuse_files: bool = True,
 ) -> tuple[ConfigurationVersion, bool]:
     """Store the YAML at ``path`` with everything it references as the newest version of ``name``.
 
@@ -35,9 +45,16 @@ def import_configuration(
     none has that name. When the YAML and its files are byte-for-byte those of the current version (and
     it is read in the same way: forced format, bundled variables), no new version is made and ``created``
     is False. Referenced files that do not exist (an MS Access database on another machine, say) are left
-    out; the version's validation reports them. A YAML file that cannot be read, or a file the storage
-    cannot take (a full disk), raises ImportFailed and makes no version. Files are read as streams, in
-    chunks: a 300 MB survey never sits in memory.
+    out: the version is stored all the same, and its validation record lists every one of them under
+    ``files_missing`` (``missing_files``), besides the issues validation reports about them.
+
+    With ``reuse_files`` (the default) a new version of an existing configuration takes each file its YAML
+    names but the folder lacks from the current version's bundle, at the same path (the same stored
+    file: nothing is read or copied), so a YAML re-imported alone keeps its survey. The record lists
+    them under ``files_reused`` (``{"version": N, "paths": [...]}``).
+
+    A YAML file that cannot be read, or a file the storage cannot take (a full disk), raises ImportFailed
+    and makes no version. Files are read as streams, in chunks: a 300 MB survey never sits in memory.
 
     ``format_version`` (1 or 2) forces the format the version is read in, at every later load; None
     detects it from the file. A file reached through ``${VAR}`` is bundled under ``_env/<VAR>/`` and the
@@ -70,27 +87,30 @@ def import_configuration(
     except UnicodeDecodeError as exc:
         raise ImportFailed(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
 
+    configuration = Configuration.objects.filter(name=name).select_related("current_version").first()
+    current = configuration.current_version if configuration else None
+    reuse = Reuse.of(current) if reuse_files and current is not None else None
     try:
-        references = referenced_files(path)
+        references = referenced_files(path, reuse.locals if reuse else None)
     except shapeshift.ConfigError as exc:
         references, load_error = References(), exc
     else:
         load_error = None
-    files, variables = bundle_files(path, references)
+    files, variables = bundle_files(path, references, reuse)
+    local = {rel: reuse.local(rel, content) if reuse else content for rel, (_, content) in files.items()}
     if load_error is None:
         validation = validate_staged(
-            path.name, files, format_version=format_version, path_variables=variables
+            path.name, local, format_version=format_version, path_variables=variables
         )
     else:
         validation = {"error": _error_dict(load_error), "issues": []}
+    note_files(validation, references, local, reused_from=current, files=files)
     reading = {
         "format_version": format_read_in(format_version, validation, yaml_text),
         "format_forced": format_version is not None,
         "path_variables": variables,
     }
     digest = bundle_hash(files)
-    configuration = Configuration.objects.filter(name=name).select_related("current_version").first()
-    current = configuration.current_version if configuration else None
     if current is not None and current.sha256 == digest and _reads_as(current, reading):
         _restore_bad_blobs(current, files)
         if target_model is not None:
@@ -140,7 +160,43 @@ def _choose_target_model(configuration: Configuration, filename: str, content: b
         raise ImportFailed(f"target model {filename}: could not be stored: {exc.strerror or exc}") from None
 
 
-def bundle_files(path: Path, references: References) -> tuple[dict, dict[str, str]]:
+@dataclass
+class Reuse:
+    """The files of a configuration's current version that an import may take in place of uploads."""
+
+    version: ConfigurationVersion
+    root: Path  # the version's materialized bundle folder
+    files: dict[str, StoredFile] = field(default_factory=dict)  # path in the bundle: its stored file
+
+    @classmethod
+    def of(cls, version: ConfigurationVersion) -> "Reuse":
+        """``version``'s files but its main YAML, those reached through ``${VAR}`` (bundled from the
+        server's folders at every import) and those unreadable in storage. Materializes its bundle."""
+        try:
+            bundle = version.bundle()
+        except OSError as exc:
+            raise ImportFailed(f"the files of {version} could not be read to reuse them: {exc}") from None
+        files = {
+            vf.path: vf.stored
+            for vf in version.files.select_related("stored")
+            if vf.kind != "main"
+            and vf.path not in bundle.unavailable
+            and not vf.path.startswith(f"{ENV_FOLDER}/")
+        }
+        return cls(version, bundle.main.parent, files)
+
+    @property
+    def locals(self) -> dict[str, Path]:
+        return {rel: self.root / rel for rel in self.files}
+
+    def local(self, rel: str, content):
+        """The local file of bundle entry ``rel`` (a reused StoredFile is read from the version's folder)."""
+        return self.root / rel if isinstance(content, StoredFile) else content
+
+
+def bundle_files(
+    path: Path, references: References, reuse: Reuse | None = None
+) -> tuple[dict, dict[str, str]]:
     """The bundle of the YAML at ``path``: ``({path in the bundle: (kind, local file)}, path variables)``.
 
     1. The YAML itself, and each existing file of its folder that it references, at its path there. A
@@ -149,7 +205,9 @@ def bundle_files(path: Path, references: References) -> tuple[dict, dict[str, st
     2. A file whose path starts with ``${VAR}`` goes under ``_env/<VAR>/``, at its path relative to the
        folder the variable named at import; so does a file reached from such a file by a relative path
        (``FileRef.variable`` names the variable for both). Nothing outside that folder is bundled.
-    3. The path variables say what each ``${VAR}`` of a file path stands for at every later load: a
+    3. A file the folder lacks that ``reuse`` has at that path (the resolver read it from there) is
+       bundled as ``(kind, its StoredFile)``.
+    4. The path variables say what each ``${VAR}`` of a file path stands for at every later load: a
        variable a path starts with, ``"_env/<VAR>"`` (even when its file was missing: the version then
        looks for it in its bundle too); one inside a path (``sources/${NAME}.yml``), its value at import.
        So the version never needs a worker's environment to find its files.
@@ -164,6 +222,16 @@ def bundle_files(path: Path, references: References) -> tuple[dict, dict[str, st
     files = {path.name: ("main", path)}
     for ref in references.files:
         target = (folder / ref.path).resolve()
+        if (
+            ref.exists
+            and reuse
+            and not ref.variable
+            and not target.exists()
+            and target.is_relative_to(folder)
+        ):
+            if (inside := target.relative_to(folder).as_posix()) in reuse.files:
+                files[inside] = (ref.kind, reuse.files[inside])
+            continue
         if not (ref.exists and target.is_file()):
             continue
         # The engine names the variable of a file reached from a ${VAR} file too; a path through none is
@@ -177,6 +245,63 @@ def bundle_files(path: Path, references: References) -> tuple[dict, dict[str, st
             )
     variables = {name: value for name, value in references.variables.items() if name not in leading}
     return files, {**variables, **{name: bundled_variable(name) for name in leading}}
+
+
+def note_files(
+    validation: dict, references: References, local: dict, *, reused_from=None, files=None
+) -> None:
+    """Add to the validation record the referenced files that are missing (``files_missing``: path, kind,
+    and the "file:line" naming it where known), and those taken from ``reused_from`` (``files_reused``).
+
+    ``local`` maps each path of the bundle to its local file: the YAML files among them are searched for
+    the line naming a missing file. ``files`` is the bundle as for ``create_version`` (reused entries hold
+    a StoredFile).
+    """
+    if missing := missing_files(references, local):
+        validation["files_missing"] = missing
+    reused = sorted(rel for rel, (_, content) in (files or {}).items() if isinstance(content, StoredFile))
+    if reused and reused_from is not None:
+        validation["files_reused"] = {"version": reused_from.number, "paths": reused}
+
+
+def missing_files(references: References, local: dict) -> list[dict]:
+    """Each referenced file that is not there: ``{"path", "kind", "location"}``.
+
+    ``path`` is the file as the bundle would hold it (relative to the main YAML's folder; one reached
+    through ``${VAR}`` by its name and variable, never a server path). ``location`` is "file:line": the
+    @include naming a missing YAML file, else the first line of the bundle's YAML files (the main one
+    first) that names the file outside a comment; None when no line does.
+    """
+    texts = {}
+    for rel, content in local.items():
+        if str(rel).lower().endswith((".yml", ".yaml")):
+            try:
+                texts[rel] = Path(content).read_text(encoding="utf-8").splitlines()
+            except (OSError, UnicodeDecodeError, TypeError):
+                continue
+    missing = []
+    for ref in references.missing:
+        shown = f"${{{ref.variable}}}: {PurePosixPath(ref.path).name}" if ref.variable else ref.path
+        location = references.include_locations.get(ref.path) or _line_naming(
+            PurePosixPath(ref.path).name, texts
+        )
+        missing.append({"path": shown, "kind": ref.kind, "location": location})
+    return missing
+
+
+def missing_text(missing: list[dict]) -> str:
+    """Missing files (``missing_files``) in a sentence: "a.csv (two.yml:6), data/b.csv (two.yml:11)"."""
+    return ", ".join(f"{m['path']} ({m['location']})" if m.get("location") else m["path"] for m in missing)
+
+
+def _line_naming(name: str, texts: dict[str, list[str]]) -> str | None:
+    """ "file:line" of the first line of ``texts`` naming the file ``name`` outside a comment, or None."""
+    pattern = re.compile(rf"(?<![\w.-]){re.escape(name)}(?![\w.-])")
+    for rel, lines in texts.items():
+        for number, line in enumerate(lines, 1):
+            if pattern.search(line.split(" #", 1)[0]) and not line.lstrip().startswith("#"):
+                return f"{rel}:{number}"
+    return None
 
 
 def _reads_as(version: ConfigurationVersion, reading: dict) -> bool:
@@ -237,8 +362,9 @@ def validate(path: Path, *, format_version: int | None = None, path_variables: d
 
 
 def validate_staged(main: str, files: dict, **reading) -> dict:
-    """``validate`` for a bundle about to be stored (``bundle_files``), read as its version will be."""
-    staged = {rel: local for rel, (_, local) in files.items()}
+    """``validate`` for a bundle about to be stored, read as its version will be: ``files`` maps each
+    path in the bundle to its local file."""
+    staged = {rel: local for rel, local in files.items()}
     return validation_record(lambda: load_staged(main, staged, **reading))
 
 

@@ -14,7 +14,7 @@ folders bundled with it (``path_variables``), whatever the worker's environment 
 import fnmatch
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from django.conf import settings
@@ -164,21 +164,91 @@ class References:
 
     files: list = field(default_factory=list)  # shapeshift.FileRef, each possibly through a ${VAR}
     variables: dict[str, str] = field(default_factory=dict)  # each ${VAR} a path went through: its value
+    # Each missing @include'd file: "file:line" of the @include naming it.
+    include_locations: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def missing(self) -> list:
+        """The referenced files that are not there (FileRefs with ``exists`` False)."""
+        return [ref for ref in self.files if not ref.exists]
 
 
-def referenced_files(path) -> References:
+# A bound on the @include'd files read as stand-ins (one load each) before giving up on listing them all.
+MAX_MISSING_INCLUDES = 50
+
+
+def referenced_files(path, previous: Mapping[str, Path] | None = None) -> References:
     """``shapeshift.collect_files`` for the YAML at ``path`` being imported; raises shapeshift.ConfigError.
 
     Confined to the YAML's folder and to the folders the allowed variables name (``ImportResolver``):
     a file reached through ``${VAR}`` is read from where the importing process's variable points. The
     files are those of the format detected from the file (collect_files cannot be given another).
+    ``previous`` maps paths in the folder to local files read in their place when the folder has none
+    (the files of the version an import may reuse). A missing @include is listed, not raised
+    (``collect_references``).
     """
     path = Path(path)
     env = allowed_env()
-    resolver = ImportResolver(path.parent, env.values())
-    files = shapeshift.collect_files(path.name, resolver, env=env)
-    variables = engine_path_variables(path.name, resolver, env=env)
-    return References(files, dict(variables))
+    return collect_references(path.name, ImportResolver(path.parent, env.values(), previous), env)
+
+
+def collect_references(main: str, resolver, env: Mapping[str, str]) -> References:
+    """Every file ``main`` references through ``resolver``, a missing @include'd file included.
+
+    The engine stops at the first @include it cannot read (the configuration does not load without
+    it). To list every missing file at once, that file is read again as an empty mapping and the files
+    are collected once more, up to MAX_MISSING_INCLUDES times; each such file is listed missing, with the
+    place of its @include. Any other load error is raised (shapeshift.ConfigError).
+    """
+    standing_in = _StandIns(resolver)
+    locations: dict[str, str] = {}
+    while True:
+        standing_in.last_miss = None
+        try:
+            files = shapeshift.collect_files(main, standing_in, env=env)
+            variables = engine_path_variables(main, standing_in, env=env)
+            break
+        except shapeshift.ConfigError as exc:
+            missed = standing_in.last_miss
+            # Only the error of the read that just failed: the same file "not found" (a failed @load
+            # read is a warning, and a later error of another kind must not be taken for it).
+            if missed is None or f"not found: {missed}" not in str(exc):
+                raise
+            if len(locations) >= MAX_MISSING_INCLUDES:
+                raise
+            name = join_relative("", missed)
+            standing_in.names.add(name)
+            locations[name] = ":".join(str(part) for part in (exc.file, exc.line) if part) or main
+    files = [
+        replace(ref, exists=False) if join_relative("", ref.path) in standing_in.names else ref
+        for ref in files
+    ]
+    return References(files, dict(variables), locations)
+
+
+class _StandIns:
+    """A FileResolver reading each file of ``names`` as an empty YAML mapping, and noting the last name
+    ``resolver`` did not find."""
+
+    def __init__(self, resolver) -> None:
+        self.resolver = resolver
+        self.names: set[str] = set()
+        self.last_miss: str | None = None
+
+    def read_bytes(self, relative: str) -> bytes:
+        if join_relative("", relative) in self.names:
+            return b"{}\n"
+        try:
+            return self.resolver.read_bytes(relative)
+        except FileNotFoundError:
+            self.last_miss = relative
+            raise
+
+    def local_path(self, relative: str) -> Path:
+        return self.resolver.local_path(relative)
+
+    def exists(self, relative: str) -> bool:
+        return join_relative("", relative) not in self.names and self.resolver.exists(relative)
 
 
 class ImportResolver(shapeshift.DirectoryResolver):
@@ -186,21 +256,27 @@ class ImportResolver(shapeshift.DirectoryResolver):
     allowed environment variables (absolute paths of existing folders), where ``${VAR}`` paths lead.
 
     Listing a variable in SHIFTBENCH_CONFIG_ENV lets configurations read it; a folder it names is read
-    only at import, to bundle what the configuration references there. Only where a name may lead differs
-    from a confined DirectoryResolver (``_path``); reading is the engine's.
+    only at import, to bundle what the configuration references there. ``previous`` (path in the folder:
+    local file) stands in for files the folder lacks. Only where a name may lead differs from a confined
+    DirectoryResolver (``_path``); reading is the engine's.
     """
 
-    def __init__(self, folder, values) -> None:
+    def __init__(self, folder, values, previous: Mapping[str, Path] | None = None) -> None:
         super().__init__(folder, confined=True)
         self.roots = [
             Path(value).resolve()
             for value in values
             if value and os.path.isabs(value) and Path(value).is_dir() and Path(value).resolve() != Path("/")
         ]
+        self.previous = {
+            (self.folder / name).resolve(): Path(local) for name, local in (previous or {}).items()
+        }
 
     def _path(self, relative: str) -> Path:
         resolved = (self.folder / relative).resolve()  # an absolute ``relative`` stays itself
         if any(resolved.is_relative_to(root) for root in (self.folder, *self.roots)):
+            if not resolved.exists() and resolved in self.previous:
+                return self.previous[resolved]
             return resolved
         raise FileNotFoundError(f"{relative}: outside the configuration's folder")
 

@@ -299,6 +299,17 @@ class ConfigurationVersion(models.Model):
         return sum(1 for issue in self.validation.get("issues", []) if issue["severity"] == "warning")
 
     @property
+    def files_missing(self) -> list[dict]:
+        """Each file its YAML names that its bundle lacks: ``{"path", "kind", "location"}`` (recorded when
+        it was made: ``importing.missing_files``). Its entities that read one fail at run time."""
+        return self.validation.get("files_missing", [])
+
+    @property
+    def files_reused(self) -> dict | None:
+        """``{"version": N, "paths": [...]}``: the files an import took from version N, or None."""
+        return self.validation.get("files_reused")
+
+    @property
     def format_display(self) -> str:
         """ "format 2, detected", "format 1, forced", or "format unknown" (the YAML did not parse)."""
         if self.format_version is None:

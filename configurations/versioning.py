@@ -12,7 +12,9 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 
-from configurations.importing import bundle_hash, create_version, format_read_in, validate
+import shapeshift
+from configurations.importing import bundle_hash, create_version, format_read_in, note_files, validate
+from configurations.loading import References, collect_references, stored_env
 from configurations.models import Configuration, ConfigurationVersion, StoredFile
 
 # A draft larger than this is refused before anything reads it (the editor posts it on every pause).
@@ -79,15 +81,19 @@ def draft_bundle(version: ConfigurationVersion, yaml_text: str):
         yield main
 
 
-def validate_draft(version: ConfigurationVersion, yaml_text: str) -> dict:
+def validate_draft(version: ConfigurationVersion, yaml_text: str, *, with_files: bool = False) -> dict:
     """The validation record (as stored on a version) of ``yaml_text`` bundled with ``version``'s files.
 
     Runs the real ``shapeshift.load`` and ``shapeshift.validate``, in the version's forced format and with
-    its bundled variables, as its edit will be read. Raises EditRefused for a draft that is too large or a
-    bundle that cannot be read.
+    its bundled variables, as its edit will be read. ``with_files`` adds the files the YAML names that
+    the bundle lacks (``files_missing``, as an import records them): a version about to be saved needs
+    them, the editor's live panel does without (its issues name them, at a third of the cost). Raises
+    EditRefused for a draft that is too large or a bundle that cannot be read.
     """
     with draft_bundle(version, normalize(yaml_text)) as main:
         record = validate(main, format_version=version.forced_format, path_variables=version.path_variables)
+        if with_files:
+            note_files(record, _draft_references(main, version), _yaml_files(main))
         prefix = str(main.parent) + os.sep
     if record.get("error"):  # messages name files inside the bundle, never the temporary folder
         error = record["error"]
@@ -95,6 +101,25 @@ def validate_draft(version: ConfigurationVersion, yaml_text: str) -> dict:
         if error.get("file"):
             error["file"] = error["file"].replace(prefix, "")
     return record
+
+
+def _draft_references(main: Path, version: ConfigurationVersion) -> References:
+    """What the draft at ``main`` names, read as ``version`` is (confined, its bundled variables)."""
+    resolver = shapeshift.DirectoryResolver(main.parent, confined=True)
+    try:
+        return collect_references(main.name, resolver, stored_env(version.path_variables))
+    except shapeshift.ConfigError:  # the record has the load error
+        return References()
+
+
+def _yaml_files(main: Path) -> dict[str, Path]:
+    """The YAML files of the draft bundle by path in it, the main one first (searched for file names)."""
+    others = {
+        path.relative_to(main.parent).as_posix(): path
+        for path in sorted(main.parent.rglob("*"))
+        if path.suffix.lower() in (".yml", ".yaml") and path != main and path.is_file()
+    }
+    return {main.name: main, **others}
 
 
 def save_edited_version(
@@ -133,7 +158,7 @@ def save_edited_version(
     files = {vf.path: (vf.kind, vf.stored) for vf in current.files.select_related("stored")}
     # Validated and stored before the lock is taken: loading may read a large survey, and SQLite has one
     # writer.
-    validation = validate_draft(current, yaml_text)
+    validation = validate_draft(current, yaml_text, with_files=True)
     if validation.get("error") and not allow_broken:
         raise DraftDoesNotLoad(validation)
     try:
@@ -174,7 +199,7 @@ def restore_version(version: ConfigurationVersion, user) -> ConfigurationVersion
     if damaged := damaged_files(bundled):
         raise EditRefused(f"The files of {version} could not be read: {damaged}. Import them again.")
     files = {vf.path: (vf.kind, vf.stored) for vf in bundled}
-    validation = validate_draft(version, version.yaml_text)
+    validation = validate_draft(version, version.yaml_text, with_files=True)
     with transaction.atomic():
         # Not select_related: PostgreSQL locks no row on the nullable side of an outer join.
         configuration = Configuration.objects.select_for_update().get(pk=configuration.pk)

@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.core.exceptions import BadRequest
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.utils.text import slugify
@@ -18,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from configurations import downloads
 from configurations.forms import EditForm, ImportForm, TargetModelForm, VersionPickForm
 from configurations.graph import version_drawing
-from configurations.importing import ImportFailed
+from configurations.importing import ImportFailed, missing_text
 from configurations.models import Configuration
 from configurations.outline import outline
 from configurations.templatetags.configurations import main_file_line
@@ -61,11 +62,31 @@ def configuration_import(request):
             form.add_error(None, str(exc))
         else:
             if created:
-                messages.success(request, f"Imported {version}.")
+                _report_files(request, version, "Imported")
             else:
                 messages.info(request, f"Nothing changed: the upload is the same as {version}.")
             return redirect(version.configuration)
     return render(request, "configurations/configuration_import.html", {"form": form})
+
+
+def _report_files(request, version, done: str) -> None:
+    """The message of a new version: a warning naming every file its YAML names but lacks (it is stored
+    all the same; runs of the entities reading them fail), else success; and the files reused, if any."""
+    if missing := version.files_missing:
+        files = f"{len(missing)} file{pluralize(len(missing))} it names {pluralize(len(missing), 'is,are')}"
+        messages.warning(
+            request,
+            f"{done} {version}, but {files} missing: {missing_text(missing)}. Runs of the entities that read "
+            "them will fail until a version has them.",
+        )
+    else:
+        messages.success(request, f"{done} {version}.")
+    if reused := version.files_reused:
+        paths = reused["paths"]
+        messages.info(
+            request,
+            f"Reused {len(paths)} file{pluralize(len(paths))} of v{reused['version']}: {', '.join(paths)}.",
+        )
 
 
 def configuration_detail(request, name):
@@ -143,7 +164,7 @@ def configuration_edit(request, name):
             if error:
                 messages.warning(request, f"Saved {version}, but it does not load: {error['message']}")
             else:
-                messages.success(request, f"Saved {version}.")
+                _report_files(request, version, "Saved")
             return redirect(configuration)
     return render(
         request,

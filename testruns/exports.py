@@ -38,6 +38,7 @@ CONTENT_TYPES = {
 }
 EXCEL_MAX_ROWS = excel.MAX_ROWS
 EXCEL_MAX_CELL_TEXT = excel.MAX_CELL_TEXT
+EXCEL_MAX_COLUMNS = 16_384  # per sheet (XFD)
 SUMMARY_HEADINGS = (
     "Entity", "Sheet", "Status", "Role", "Rows in", "Rows out", "Columns", "Duration (ms)", "Warnings",
     "Issues", "Error", "Cells truncated",
@@ -264,6 +265,37 @@ def _table_rows(name: str, dtypes: dict, cells: excel.Cells) -> Iterator[list]:
             yield values
 
 
+def excel_refusal(run: TestRun, max_cells: int = 0) -> str | None:
+    """Why the run's tables cannot be one Excel workbook from the web, or None when every one fits.
+
+    A table longer (header included) or wider than a sheet would be cut: refused, naming the first such
+    entity. So are tables holding more than ``max_cells`` cells in all (0: no such limit), since openpyxl
+    writes some 50,000 cells a second and the workbook must be whole before its first byte can be sent.
+    One query (the stored tables' row and column counts) whatever the run's size; none when the run's
+    entity results are prefetched (``TestRun.objects.for_export``).
+    """
+    if "entity_results" in getattr(run, "_prefetched_objects_cache", {}):  # ``for_export``: no query
+        tables = [(r.entity, r.rows_out, r.columns) for r in run.entity_results.all() if r.output]
+    else:
+        tables = run.entity_results.exclude(output="").order_by("position")
+        tables = tables.values_list("entity", "rows_out", "columns")
+    cells = 0
+    for entity, rows, columns in tables:
+        rows, width = rows or 0, len(columns or ())
+        if rows > (sheet_rows := EXCEL_MAX_ROWS - 1):
+            return f"{entity} has {rows:,} rows, more than a sheet holds ({sheet_rows:,} below its header)"
+        if width > EXCEL_MAX_COLUMNS:
+            return f"{entity} has {width:,} columns, more than a sheet holds ({EXCEL_MAX_COLUMNS:,})"
+        cells += rows * width
+    if max_cells and cells > max_cells:
+        return (
+            f"Run {run.short_id}'s tables hold {cells:,} cells, more than the {max_cells:,} an Excel export "
+            f"from the web may have (SHIFTBENCH_EXPORT_XLSX_MAX_CELLS). Download the ZIP of CSV tables, or "
+            f"run: python manage.py export_run {run.short_id} --format xlsx"
+        )
+    return None
+
+
 def table_cells(run: TestRun) -> int:
     """How many cells the stored entity tables of the run hold (rows out × columns), from the database."""
     return sum(
@@ -274,22 +306,17 @@ def table_cells(run: TestRun) -> int:
 def export_xlsx(run: TestRun, max_cells: int | None = None):
     """The workbook in an open temporary file (at its start): a summary sheet, then one sheet per entity.
 
-    Entities without a stored table (failed, skipped) are listed on the summary only. A table longer than
-    Excel allows is cut, and the summary says so. Raises RunNotFinished for an active run, and
-    ExportTooLarge when the tables hold more than ``max_cells`` cells: openpyxl writes some 50,000 cells
-    a second, and the workbook must be whole before its first byte can be sent. Close the file when
+    Entities without a stored table (failed, skipped) are listed on the summary only. Without
+    ``max_cells`` (the command) a table longer than Excel allows is cut, and the summary says so. With it
+    (the web: 0 for no cell limit) raises ExportTooLarge when ``excel_refusal`` refuses the run. Raises
+    RunNotFinished for an active run. Close the file when
     done; that removes it.
     """
     from openpyxl import Workbook
 
     check_finished(run)
-    cells = table_cells(run)
-    if max_cells is not None and cells > max_cells:
-        raise ExportTooLarge(
-            f"Run {run.short_id}'s tables hold {cells:,} cells, more than the {max_cells:,} an Excel export "
-            f"from the web may have (SHIFTBENCH_EXPORT_XLSX_MAX_CELLS). Download the ZIP of CSV tables, or "
-            f"run: python manage.py export_run {run.short_id} --format xlsx"
-        )
+    if max_cells is not None and (refusal := excel_refusal(run, max_cells)):
+        raise ExportTooLarge(refusal)
     files = stored_files(run)
     results = list(run.entity_results.all())
     checks = run.loaded_checks()

@@ -22,6 +22,31 @@ OPTION_FIELDS = {
 }
 
 
+def cannot_run(validation: dict, dependencies: dict[str, list[str]]) -> dict[str, str]:
+    """The entities a version's validation record says cannot run, each with why: those with an error, or
+    whose file is missing (it fails when read), and those that need one of them (skipped at run time).
+
+    An input table given with the run may stand in for a missing file; the form still lets any entity be
+    picked, it only marks these.
+    """
+    blocked = {}
+    for issue in validation.get("issues", []):
+        entity = issue.get("entity")
+        if (
+            entity
+            and entity not in blocked
+            and (issue.get("severity") == "error" or issue.get("code") == "file_missing")
+        ):
+            blocked[entity] = issue.get("message", "")
+    changed = True
+    while changed:  # the entities that need a blocked one, at any depth
+        changed = False
+        for name, needs in dependencies.items():
+            if name not in blocked and (need := next((n for n in needs if n in blocked), None)):
+                blocked[name], changed = f"needs {need}, which cannot run", True
+    return blocked
+
+
 class TestRunForm(forms.Form):
     entities = forms.MultipleChoiceField(
         required=False,
@@ -61,13 +86,16 @@ class TestRunForm(forms.Form):
         bundled_tables: list[str] = (),
         declared_default: str | None = None,
         refused=(),
+        blocked: dict[str, str] | None = None,
         **kwargs,
     ):
         """``dependencies`` maps each entity name to the entities it needs, in declaration order;
         ``bundled_tables`` are the version's CSV and Excel files, ``declared_default`` its
-        metadata.default_entity; ``refused`` the uploads dropped for their size (``shiftbench.uploads``).
+        metadata.default_entity; ``refused`` the uploads dropped for their size (``shiftbench.uploads``);
+        ``blocked`` the entities validation says cannot run, with why (``cannot_run``).
         """
         super().__init__(*args, **kwargs)
+        self.blocked = blocked or {}
         self.fields["entities"].choices = [
             (name, f"{name} (needs {', '.join(deps)})" if deps else name)
             for name, deps in dependencies.items()
@@ -101,6 +129,10 @@ class TestRunForm(forms.Form):
         if data["bundled_input"]:
             return bundled_input(version, data["bundled_input"], data["default_entity"], user)
         return None
+
+    def entity_options(self) -> list[tuple]:
+        """Each entity's checkbox (a BoundWidget) with why it cannot run ("" when it can)."""
+        return [(option, self.blocked.get(option.data["value"], "")) for option in self["entities"]]
 
     def options(self) -> RunOptions:
         data = self.cleaned_data

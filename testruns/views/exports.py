@@ -57,11 +57,12 @@ def export_zip(request, run_id):
 def export_xlsx(request, run_id):
     """The workbook is written to a temporary file first (a ZIP inside), then streamed from it.
 
-    Up to SHIFTBENCH_EXPORT_XLSX_MAX_CELLS cells, so that writing it stays within a request's time.
+    Only when every table fits a sheet, and up to SHIFTBENCH_EXPORT_XLSX_MAX_CELLS cells so that writing
+    it stays within a request's time (``exports.excel_refusal``); else back to the run page with why.
     """
     run = _get_run(run_id)
     try:
-        handle = exports.export_xlsx(run, max_cells=settings.EXPORT_XLSX_MAX_CELLS or None)
+        handle = exports.export_xlsx(run, max_cells=settings.EXPORT_XLSX_MAX_CELLS)
     except exports.ExportError as error:
         return _back_to_run(request, run, error)
     return FileResponse(

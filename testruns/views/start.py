@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods
 from configurations.models import Configuration
 from shiftbench.uploads import RefusedRequest, answers_large_uploads_with, refused_uploads
 from testruns.execution import start_run
-from testruns.forms import TestRunForm
+from testruns.forms import TestRunForm, cannot_run
 from testruns.inputs import is_table_name
 from testruns.models import RunNotQueued
 from testruns.options import InvalidOptions
@@ -33,6 +33,7 @@ def _form_page(request, name, data=None, files=None, refused=()):
         bundled_tables=[f.path for f in version.files.all() if f.kind == "data" and is_table_name(f.path)],
         declared_default=project.default_entity if project else None,
         refused=refused,
+        blocked=cannot_run(version.validation, dependencies),
     )
     context = {
         "configuration": configuration,

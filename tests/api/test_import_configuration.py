@@ -95,3 +95,53 @@ def test_it_names_a_file_that_is_not_utf8_by_its_own_name(client, bearer):
     [error] = response.json()["detail"]
     assert error["loc"] == ["form"] and error["msg"].startswith("latin.yml: not UTF-8 text")
     assert "shiftbench-import-" not in error["msg"]  # never the server's temporary folder
+
+
+def demo_alone(**data):
+    yaml_text = DEMO_YAML.read_text(encoding="utf-8") + "# edited\n"
+    return {"yaml_file": SimpleUploadedFile("demo.yml", yaml_text.encode()), "name": "demo", **data}
+
+
+def demo_with_survey():
+    return {
+        "yaml_file": SimpleUploadedFile("demo.yml", DEMO_YAML.read_bytes()),
+        "extra_files": [SimpleUploadedFile("survey.csv", (DEMO / "survey.csv").read_bytes())],
+        "name": "demo",
+    }
+
+
+def test_it_lists_every_missing_file_with_its_line(client, bearer):
+    yaml_text = DEMO_YAML.read_text(encoding="utf-8")
+    line = next(n for n, text in enumerate(yaml_text.splitlines(), 1) if "filename: survey.csv" in text)
+
+    response = client.post(URL, demo_alone(), **bearer)
+
+    assert response.status_code == 201
+    assert response.json()["files_missing"] == [
+        {"path": "survey.csv", "kind": "data", "location": f"demo.yml:{line}"}
+    ]
+    assert response.json()["files_reused"] is None
+
+
+def test_a_yaml_posted_alone_reuses_the_current_versions_files_by_default(client, bearer):
+    client.post(URL, demo_with_survey(), **bearer)
+
+    response = client.post(URL, demo_alone(), **bearer)
+
+    data = response.json()
+    assert (response.status_code, data["number"]) == (201, 2)
+    assert (data["files_missing"], data["files_reused"]) == ([], {"version": 1, "paths": ["survey.csv"]})
+    v1, v2 = ConfigurationVersion.objects.order_by("number")
+    assert v2.files.get(path="survey.csv").stored_id == v1.files.get(path="survey.csv").stored_id
+
+
+def test_reuse_files_false_stores_the_yaml_alone(client, bearer):
+    client.post(URL, demo_with_survey(), **bearer)
+
+    response = client.post(URL, demo_alone(reuse_files="false"), **bearer)
+
+    data = response.json()
+    assert [m["path"] for m in data["files_missing"]] == ["survey.csv"] and data["files_reused"] is None
+    assert list(ConfigurationVersion.objects.get(number=2).files.values_list("path", flat=True)) == [
+        "demo.yml"
+    ]

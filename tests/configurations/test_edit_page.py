@@ -178,3 +178,21 @@ def test_it_shows_why_a_hostile_draft_does_not_load(alice_client, demo_version, 
     content = response.content.decode()
     assert "The configuration does not load." in content
     assert message in content and f"file demo.yml, line {line}" in content
+
+
+def test_saving_a_yaml_that_names_a_file_the_bundle_lacks_warns_and_names_it(alice_client, demo_version):
+    yaml_text = demo_version.yaml_text.replace("filename: survey.csv", "filename: survey-2025.csv")
+
+    response = alice_client.post(
+        edit_url(), {"yaml_text": yaml_text, "message": "new survey", "base": 1}, follow=True
+    )
+
+    v2 = Configuration.objects.get(name="demo").current_version
+    line = next(n for n, text in enumerate(yaml_text.splitlines(), 1) if "survey-2025.csv" in text)
+    assert v2.files_missing == [{"path": "survey-2025.csv", "kind": "data", "location": f"demo.yml:{line}"}]
+    [message] = [(m.level_tag, m.message) for m in response.context["messages"]]
+    assert message == (
+        "warning",
+        f"Saved demo v2, but 1 file it names is missing: survey-2025.csv (demo.yml:{line}). "
+        "Runs of the entities that read them will fail until a version has them.",
+    )

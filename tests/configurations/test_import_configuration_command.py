@@ -1,5 +1,7 @@
 """`manage.py import_configuration`: what `make serve` runs at every start to load the demo."""
 
+from io import StringIO
+
 import pytest
 from django.core.management import call_command
 
@@ -92,3 +94,28 @@ def test_it_lists_the_variables_it_bundled(tmp_path, settings, monkeypatch):
 
     assert "format 2, detected" in out.getvalue()
     assert "  ${LABEL_DIR}: 1 file bundled in _env/LABEL_DIR/\n" in out.getvalue()
+
+
+def test_it_reports_each_missing_file_with_its_line(write_config):
+    path = write_config("entities:\n  a:\n    type: csv\n    options: {filename: a.csv}\n", "two.yml")
+
+    out = StringIO()
+    call_command("import_configuration", str(path), stdout=out)
+
+    assert (
+        "  missing: a.csv (named at two.yml:4): runs of the entities that read it will fail" in out.getvalue()
+    )
+
+
+def test_it_reuses_the_current_versions_files_unless_told_not_to(write_config):
+    import_demo()
+    alone = write_config(DEMO_YAML.read_text(encoding="utf-8") + "# edited\n", "demo.yml")
+
+    out = StringIO()
+    call_command("import_configuration", str(alone), "--name", "demo", stdout=out)
+    call_command("import_configuration", str(alone), "--name", "demo", "--no-reuse", stdout=out)
+
+    v2, v3 = Configuration.objects.get(name="demo").versions.order_by("number")[1:]
+    assert "survey.csv" in v2.files.values_list("path", flat=True)
+    assert "  reused from v1: survey.csv" in out.getvalue()
+    assert list(v3.files.values_list("path", flat=True)) == ["demo.yml"]

@@ -1,5 +1,6 @@
 """/configurations/import/: uploading a YAML and the files it references."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -219,3 +220,82 @@ def test_it_rejects_an_unknown_format(alice_client):
     assert response.status_code == 200
     assert b"Select a valid choice" in response.content
     assert not ConfigurationVersion.objects.exists()
+
+
+# --- files the YAML names that were not uploaded ----------------------------------------------------------
+
+TWO_CSVS = b"""\
+entities:
+  a: {type: csv, options: {filename: a.csv}, columns: [x]}
+  b: {type: csv, options: {filename: data/b.csv}, columns: [y]}
+"""
+
+
+def messages_of(response) -> list[tuple[str, str]]:
+    return [(m.level_tag, m.message) for m in response.context["messages"]]
+
+
+def test_missing_files_are_a_warning_naming_each_with_its_line(alice_client):
+    upload = {"yaml_file": SimpleUploadedFile("two.yml", TWO_CSVS), "reuse_files": "on"}
+
+    response = alice_client.post(URL, upload, follow=True)
+
+    assert ConfigurationVersion.objects.get().number == 1  # stored all the same
+    assert messages_of(response) == [
+        (
+            "warning",
+            "Imported two v1, but 2 files it names are missing: a.csv (two.yml:2), data/b.csv (two.yml:3). "
+            "Runs of the entities that read them will fail until a version has them.",
+        )
+    ]
+    page = response.content.decode()
+    assert 'id="bundle-files"' in page and "2 missing" in page
+    assert f'href="{reverse("configurations:edit", args=["two"])}?line=3">two.yml:3</a>' in page
+
+
+def test_the_form_offers_to_reuse_the_current_versions_files_checked(alice_client):
+    page = alice_client.get(URL).content.decode()
+
+    assert re.search(r"<input type=\"checkbox\" name=\"reuse_files\"[^>]* checked>", page)
+    assert "Reuse the files of the current version that this YAML still names" in page
+
+
+def test_a_yaml_uploaded_alone_reuses_the_files_of_the_current_version(alice_client):
+    alice_client.post(URL, demo_upload(name="demo"), follow=True)
+    yaml_text = DEMO_YAML.read_text(encoding="utf-8") + "# edited\n"
+    upload = {"yaml_file": SimpleUploadedFile("demo.yml", yaml_text.encode()), "name": "demo"}
+    upload["reuse_files"] = "on"
+
+    response = alice_client.post(URL, upload, follow=True)
+
+    v1, v2 = ConfigurationVersion.objects.order_by("number")
+    assert v2.files.get(path="survey.csv").stored_id == v1.files.get(path="survey.csv").stored_id
+    assert v2.is_valid, v2.validation
+    assert messages_of(response) == [
+        ("success", "Imported demo v2."),
+        ("info", "Reused 1 file of v1: survey.csv."),
+    ]
+    assert "Reused from" in response.content.decode()
+
+
+def test_unchecking_reuse_stores_the_yaml_alone_and_says_what_is_missing(alice_client):
+    alice_client.post(URL, demo_upload(name="demo"), follow=True)
+    yaml_text = DEMO_YAML.read_text(encoding="utf-8") + "# edited\n"
+    upload = {"yaml_file": SimpleUploadedFile("demo.yml", yaml_text.encode()), "name": "demo"}
+
+    response = alice_client.post(URL, upload, follow=True)
+
+    v2 = ConfigurationVersion.objects.get(number=2)
+    assert list(v2.files.values_list("path", flat=True)) == ["demo.yml"]
+    [(level, message)] = messages_of(response)
+    assert level == "warning" and "1 file it names is missing: survey.csv (demo.yml:" in message
+
+
+def test_the_same_yaml_uploaded_alone_changes_nothing(alice_client):
+    alice_client.post(URL, demo_upload(name="demo"))
+    upload = {"yaml_file": SimpleUploadedFile("demo.yml", DEMO_YAML.read_bytes()), "name": "demo"}
+
+    response = alice_client.post(URL, {**upload, "reuse_files": "on"}, follow=True)
+
+    assert ConfigurationVersion.objects.count() == 1
+    assert b"Nothing changed" in response.content

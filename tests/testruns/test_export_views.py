@@ -118,3 +118,29 @@ def test_it_shows_no_export_links_while_the_run_works(alice_client, made_run):
     content = alice_client.get(made_run.get_absolute_url()).content.decode()
 
     assert reverse("testruns:export_zip", args=[made_run.pk]) not in content
+
+
+def test_it_offers_excel_only_when_every_table_fits_a_sheet_and_says_why_not(alice_client, made_run):
+    EntityResult.objects.filter(entity="sample/type").update(entity="sample")
+    EntityResult.objects.filter(run=made_run, entity="site").update(rows_out=1_200_000)
+
+    content = alice_client.get(made_run.get_absolute_url()).content.decode()
+
+    assert reverse("testruns:export_xlsx", args=[made_run.pk]) not in content
+    assert reverse("testruns:export_zip", args=[made_run.pk]) in content
+    assert (
+        "No Excel workbook: site has 1,200,000 rows, more than a sheet holds (1,048,575 below its header)"
+        in content
+    )
+
+
+def test_it_refuses_a_workbook_whose_table_is_too_wide_for_a_sheet(alice_client, made_run, settings):
+    settings.EXPORT_XLSX_MAX_CELLS = 0  # no cell limit: the sheet's own limits still hold
+    EntityResult.objects.filter(run=made_run, entity="site").update(columns=[f"c{n}" for n in range(16_385)])
+
+    response = get(alice_client, "testruns:export_xlsx", made_run.pk)
+
+    assert (response.status_code, response.url) == (302, made_run.get_absolute_url())
+    assert [str(m) for m in get_messages(response.wsgi_request)] == [
+        "site has 16,385 columns, more than a sheet holds (16,384)"
+    ]

@@ -115,3 +115,33 @@ def test_it_says_when_the_run_could_not_be_queued(alice_client, demo_version, br
     messages = [str(message) for message in response.context["messages"]]
     assert any("Could not queue the run" in message for message in messages)
     assert "Could not queue the run" in response.content.decode()
+
+
+def test_it_marks_the_entities_that_cannot_run_and_those_needing_them(alice_client, write_config):
+    path = write_config(
+        "entities:\n"
+        "  survey:\n    type: csv\n    options: {filename: gone.csv}\n    columns: [a]\n"
+        "  site:\n    source: survey\n    columns: [a]\n"
+        "  kind:\n    type: fixed\n    surrogate_id: kind_id\n    columns: [k]\n    values: [[x]]\n",
+        "broken.yml",
+    )
+    import_configuration(path)
+
+    content = alice_client.get(url("broken")).content.decode()
+
+    assert 'data-name="survey" data-blocked>' in content
+    assert "cannot run: file not found: gone.csv" in content
+    assert 'data-name="site" data-blocked>' in content
+    assert "cannot run: needs survey, which cannot run" in content
+    assert 'data-name="kind">' in content
+    assert 'class="entity-runnable-only"' in content
+
+
+def test_it_has_the_entity_tools_for_javascript_and_a_start_button_in_a_footer(alice_client, demo_version):
+    content = alice_client.get(url()).content.decode()
+
+    assert '<div class="entity-tools" hidden>' in content  # shown by run_start.js; no use without it
+    assert 'src="/static/js/run_start.js" defer' in content
+    footer = '<div class="form-footer">\n    <button type="submit" class="button primary">Start test run'
+    assert footer in content
+    assert "entity-runnable-only" not in content  # every demo entity can run

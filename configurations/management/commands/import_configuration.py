@@ -25,13 +25,28 @@ class Command(BaseCommand):
             help="a target model (YAML) the configuration's runs check their data against",
         )
         parser.add_argument(
+            "--no-reuse",
+            dest="reuse_files",
+            action="store_false",
+            help="bundle only the files in the YAML's folder: by default a file the YAML names but the "
+            "folder lacks is taken from the configuration's current version, if it has one at that path",
+        )
+        parser.add_argument(
             "--if-missing",
             action="store_true",
             help="do nothing if a configuration of that name exists (keeps the edits made since)",
         )
 
     def handle(
-        self, path, name=None, message="", if_missing=False, format_version=None, target_model=None, **options
+        self,
+        path,
+        name=None,
+        message="",
+        if_missing=False,
+        format_version=None,
+        target_model=None,
+        reuse_files=True,
+        **options,
     ):
         model = None
         if target_model:
@@ -47,6 +62,7 @@ class Command(BaseCommand):
                 if_missing=if_missing,
                 format_version=format_version,
                 target_model=model,
+                reuse_files=reuse_files,
             )
         except ImportFailed as exc:
             raise CommandError(str(exc)) from None
@@ -68,3 +84,18 @@ class Command(BaseCommand):
             bundled = version.files.filter(path__startswith=f"{folder}/").count()
             files = "file" if bundled == 1 else "files"
             self.stdout.write(f"  ${{{variable}}}: {bundled} {files} bundled in {folder}/")
+        if created:
+            self._report_files(version)
+
+    def _report_files(self, version):
+        """The files the new version reused, then each one its YAML names but lacks (as a warning: the
+        version is stored all the same)."""
+        if reused := version.files_reused:
+            self.stdout.write(f"  reused from v{reused['version']}: {', '.join(reused['paths'])}")
+        for missing in version.files_missing:
+            where = f" (named at {missing['location']})" if missing.get("location") else ""
+            self.stdout.write(
+                self.style.WARNING(
+                    f"  missing: {missing['path']}{where}: runs of the entities that read it will fail"
+                )
+            )
