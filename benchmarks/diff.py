@@ -7,8 +7,9 @@ Then, as separate processes side by side, it times (a) reading every stored CSV 
 of the CSVs must at least do), (b) `shapeshift.diff.diff_runs` over the Arrow copies, read a column at a
 time, as ShiftBench diffs runs, (c) the same over the CSVs, each read whole (the engine's own use), both
 with the tables' sha256 digests given (the app has them from when the tables were stored; here they are
-computed before, outside the timed process: a table identical in both runs is not read), and (d) the CSVs
-without digests (every table read and matched).
+computed before, outside the timed process: a table identical in both runs is not read), (d) the CSVs
+without digests (every table read and matched), and (e) ShiftBench itself: `manage.py diff_runs` of two full
+test runs of the two surveys (run by `run_test --sync`, their copies made, not timed), a whole Django process.
 Wall seconds (min and median with --repeat), peak RSS from os.wait4, and (b)-(d) as ratios of (a).
 
     .venv/bin/python benchmarks/diff.py [--sizes 1,50] [--repeat 1]
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import pathlib
 import subprocess
 import sys
@@ -53,6 +55,21 @@ result_base = next(r for r in results if r.entity == "result_base")
 print(time.perf_counter() - started, result_base.only_in_base, sum(r.differs for r in results))
 """
 
+APP_SETUP = """
+import os, sys
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shiftbench.settings")
+import django
+django.setup()
+from testruns.explorer import store_copies
+from testruns.models import RunDiff, TestRun
+if sys.argv[1] == "copies":
+    for run in TestRun.objects.all():
+        store_copies(run.pk)
+    print(" ".join(str(run.pk) for run in TestRun.objects.order_by("created_at")))
+else:  # forget the kept diff, so that diff_runs computes it again
+    RunDiff.objects.all().delete()
+"""
+
 COPIES = """
 import os, pathlib, sys
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shiftbench.settings")
@@ -76,6 +93,25 @@ def without_first_row(folder: pathlib.Path) -> pathlib.Path:
     return head
 
 
+def app_runs(var: pathlib.Path, base: pathlib.Path, head: pathlib.Path) -> tuple[str, str]:
+    """Full test runs of both surveys through ShiftBench (in a throwaway var folder), their Arrow copies
+    made as a worker makes them when a run ends; returns the two runs' ids. Sets SHIFTBENCH_VAR_DIR."""
+    os.environ.update(SHIFTBENCH_VAR_DIR=str(var), SHIFTBENCH_LOG_LEVEL="WARNING")
+    manage = [sys.executable, str(ROOT / "manage.py")]
+    quiet = {"check": True, "stdout": subprocess.DEVNULL, "cwd": ROOT}
+    subprocess.run([*manage, "migrate", "-v0"], **quiet)
+    for name, folder in (("base", base), ("head", head)):
+        subprocess.run(
+            [*manage, "import_configuration", str(folder / "reduced-arbodat.yml"), "--name", name], **quiet
+        )
+        subprocess.run([*manage, "run_test", name, "--sync", "--max-rows", "all"], **quiet)
+    ids = subprocess.run(
+        [sys.executable, "-c", APP_SETUP, "copies"], check=True, capture_output=True, cwd=ROOT
+    )
+    base_run, head_run = ids.stdout.decode().split()
+    return base_run, head_run
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1,50")
@@ -84,12 +120,15 @@ def main() -> None:
     python = sys.executable
     print(f"seconds as min and median of {args.repeat} run(s), ratio to reading both runs; peak RSS in MiB")
     part = f"{'s min':>6} {'s med':>6} {'ratio':>5} {'ratio':>5} {'peak':>5}"
-    columns = ("diff, Arrow copies", "diff, CSVs", "diff, CSVs, every one read")
+    columns = ("diff, Arrow copies", "diff, CSVs", "diff, CSVs, every one read", "manage.py diff_runs")
     print(f"{'':15} | {'read both runs':<19} | " + " | ".join(f"{c:<31}" for c in columns))
-    header = f"{'size':>5} {'rows':>8} | {'s min':>6} {'s med':>6} {'peak':>5} | " + " | ".join([part] * 3)
+    header = f"{'size':>5} {'rows':>8} | {'s min':>6} {'s med':>6} {'peak':>5} | " + " | ".join([part] * 4)
     print(header)
     print("-" * len(header))
     with tempfile.TemporaryDirectory() as temp:
+        os.environ["SHIFTBENCH_VAR_DIR"] = str(
+            pathlib.Path(temp) / "var"
+        )  # the copies' Django, then app_runs'
         for times in [int(s) for s in args.sizes.split(",")]:
             base = make_folder(pathlib.Path(temp), times)
             head = without_first_row(base)
@@ -116,15 +155,20 @@ def main() -> None:
                 for path in pathlib.Path(out).glob("*.csv")
             }
             known = json.dumps(digests)
+            base_run, head_run = app_runs(pathlib.Path(temp) / f"app-{times}", base, head)
+            manage = [python, str(ROOT / "manage.py")]
             commands = {
                 "read": [python, "-c", READ, *outs[:2]],
                 "copies": [python, "-c", DIFF, *outs, known, "copies"],
                 "digests": [python, "-c", DIFF, *outs, known, "csv"],
                 "all": [python, "-c", DIFF, *outs, "{}", "csv"],
+                "app": [*manage, "diff_runs", base_run, head_run],
             }
             runs: dict[str, list] = {name: [] for name in commands}
             for _ in range(args.repeat):
                 for name, argv in commands.items():
+                    if name == "app":
+                        subprocess.run([python, "-c", APP_SETUP, "forget"], check=True, cwd=ROOT)
                     runs[name].append(measure(argv))
             read, *diffs = (Summary(runs[name]) for name in commands)
             print(
