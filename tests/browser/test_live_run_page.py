@@ -201,3 +201,23 @@ def test_it_never_asks_for_permission_on_load(live_server, page, running):
     expect(page.get_by_role("button", name="Notify me when it ends")).to_be_visible()
 
     assert page.evaluate("window.asked") == 0
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+def test_an_expired_session_goes_to_log_in_and_back_to_the_run(
+    live_server, page, running, htmx_version, width
+):
+    from playwright.sync_api import expect
+
+    open_paused(page, live_server, running, width)
+    expect(page.locator("#run-status .chip")).to_have_text("running")
+
+    page.context.clear_cookies()  # the session is gone, as after it expired
+    page.clock.run_for(ONE_POLL)
+
+    expect(page).to_have_url(re.compile(r"/accounts/login/\?next=/runs/[0-9a-f-]{36}/$"))
+    page.get_by_label("User name").fill("alice")
+    page.get_by_label("Password").fill("password")
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(live_server.url + running.get_absolute_url())
+    expect(page.locator("#run-status .chip")).to_have_text("running")
