@@ -249,7 +249,7 @@ def get_test_run(request, run_id: UUID):
 
 @router.get("/{uuid:run_id}/progress", response={200: TestProgress, 404: Error})
 def get_test_run_progress(request, run_id: UUID):
-    """How far the run is: entities done of total, elapsed time and an estimate of the time left."""
+    """How far the run is: entities and rows done, elapsed time and an estimate of the time left."""
     return run_progress(get_object_or_404(TestRun, pk=run_id))
 
 

@@ -24,6 +24,7 @@ from testruns.checks import RunChecks, check_phase
 from testruns.inputs import GivenInput, local_copy
 from testruns.models import EntityResult, NoVersionToRun, RunLost, RunNotQueued, Status, TestRun
 from testruns.options import RunOptions
+from testruns.templatetags.shiftbench import count, duration
 
 logger = logging.getLogger(__name__)
 
@@ -337,6 +338,38 @@ def _json_rows(frame) -> list[list]:
     return preview_rows(frame)
 
 
+# How much of an entity's first warning its event quotes; the entity's page has them all.
+WARNING_QUOTED = 200
+
+
+def entity_event(outcome) -> tuple[str, str] | None:
+    """The level and message of the event that says what an entity did (the run page's log), or None for
+    an entity the cancel stopped (the run's own end says so).
+
+    "12,000 rows in → 8,000 out in 1.2 s; 2 warnings, the first: …", "failed after 0.4 s: <why>",
+    "skipped: <why>".
+    """
+    status = shapeshift.EntityStatus
+    if outcome.status == status.CANCELLED:
+        return None
+    if outcome.status == status.SKIPPED:
+        return "warning", f"skipped: {outcome.error or 'not processed'}"
+    took = duration(outcome.duration_ms)
+    if outcome.status == status.FAILED:
+        read = f" ({count(outcome.rows_in)} rows in)" if outcome.rows_in is not None else ""
+        return "error", f"failed after {took}{read}: {outcome.error or 'no reason given'}"
+    rows_in = "?" if outcome.rows_in is None else count(outcome.rows_in)
+    rows_out = "?" if outcome.rows_out is None else count(outcome.rows_out)
+    message = f"{rows_in} rows in → {rows_out} out in {took}"
+    if not outcome.warnings:
+        return "info", message
+    first = str(outcome.warnings[0])
+    if len(first) > WARNING_QUOTED:
+        first = first[: WARNING_QUOTED - 1] + "…"
+    noun = "warning" if len(outcome.warnings) == 1 else "warnings"
+    return "warning", f"{message}; {count(len(outcome.warnings))} {noun}, the first: {first}"
+
+
 class RunObserver(shapeshift.Observer):
     """Writes the engine's progress to the database as it happens, and tells the engine when to stop.
 
@@ -377,12 +410,11 @@ class RunObserver(shapeshift.Observer):
             "dtypes": dict(outcome.dtypes),
         }
         counted = outcome.status != shapeshift.EntityStatus.CANCELLED
+        event = entity_event(outcome)
         with self.run.claimed_write(**(TestRun.entity_counters(outcome.status) if counted else {})):
             EntityResult.objects.filter(run=self.run, entity=outcome.name).update(**fields)
-            if outcome.status == shapeshift.EntityStatus.FAILED:
-                self.run.log("error", outcome.error or "failed", entity=outcome.name)
-            elif outcome.status == shapeshift.EntityStatus.SKIPPED:
-                self.run.log("warning", outcome.error or "skipped", entity=outcome.name)
+            if event is not None:
+                self.run.log(*event, entity=outcome.name)
 
     def table_final(self, name: str, table) -> None:
         """Store an entity's final table (relinked and finalised): its file, preview, columns and dtypes.

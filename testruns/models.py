@@ -335,6 +335,16 @@ class TestRun(models.Model):
         return Status.FAILED if self._shortfalls(ended=True) else Status.COMPLETED
 
     @property
+    def state_label(self) -> str:
+        """The run's state in a few characters, for the page's title and a tab among others: "▶ 12/55"
+        while it runs, "✓ completed" or "✗ failed" once it has ended. No query."""
+        if self.status in (Status.RUNNING, Status.CANCELLING):
+            done = f"{self.entities_completed}/{self.entities_total}"
+            return f"▶ {done}" if self.status == Status.RUNNING else f"■ cancelling {done}"
+        mark = {Status.PENDING: "…", Status.COMPLETED: "✓", Status.CANCELLED: "■"}.get(self.status, "✗")
+        return f"{mark} {self.status}"
+
+    @property
     def progress_percent(self) -> int:
         if not self.entities_total:
             return 100 if not self.is_active else 0
@@ -382,6 +392,13 @@ class TestRun(models.Model):
         )
         key = self.comparison_key
         return next((run for run in earlier if run.comparison_key == key), earlier[0] if earlier else None)
+
+    def comparable_run(self) -> "TestRun | None":
+        """The ``previous_run`` when it compares like with like (the same ``comparison_key``), else None:
+        the yardstick of this run's rows to come and time left (``testruns.progress``). One query.
+        """
+        previous = self.previous_run()
+        return previous if previous is not None and previous.comparison_key == self.comparison_key else None
 
     # --- the baseline of its configuration (``Baseline``) ---
 
@@ -562,26 +579,6 @@ class TestRun(models.Model):
                 run.log("info", "Cancel requested: the worker stops at its next checkpoint.")
         self.refresh_from_db()
         return self.status
-
-    def eta(self, results) -> timedelta | None:
-        """The estimated time left: mean duration of the finished entities × the entities still to do.
-
-        ``results`` are this run's entity results, already loaded (no query here). Before any entity has a
-        duration, the elapsed time per completed entity stands in; None when there is nothing to go on, and
-        zero once the run has ended.
-        """
-        if not self.is_active:
-            return timedelta(0) if self.started_at else None
-        remaining = self.entities_total - self.entities_completed
-        if self.started_at is None or not self.entities_total or remaining <= 0:
-            return None
-        pending = EntityResult.Status.PENDING
-        durations = [r.duration_ms for r in results if r.duration_ms is not None and r.status != pending]
-        if durations:
-            return timedelta(milliseconds=sum(durations) / len(durations) * remaining)
-        if self.entities_completed:
-            return self.elapsed / self.entities_completed * remaining
-        return None
 
     def toggle_pin(self) -> bool:
         """Pin the run (kept by pruning, marked in lists), or unpin a pinned one; returns the new state."""

@@ -3,6 +3,7 @@ on a run (cancel, re-run, delete, pin): each a POST that redirects back with a m
 """
 
 from urllib.parse import urlencode
+from uuid import UUID
 
 from django.contrib import messages
 from django.core.exceptions import BadRequest
@@ -27,6 +28,7 @@ from testruns.models import (
     TestRun,
 )
 from testruns.options import InvalidOptions, RunOptions
+from testruns.progress import Reference, progress_of
 from testruns.views.explorer import explorer_context
 
 # One letter per entity status: the page's state of its entity table, sent back by each poll (``seen``).
@@ -61,18 +63,21 @@ def dashboard(request):
     )
 
 
-def _status_context(run, results, events, last_event_id) -> dict:
-    """What the status section shows, with the URL of its next poll: the page's state as its cursor."""
+def _status_context(run, results, events, last_event_id, reference: Reference | None) -> dict:
+    """What the status section shows, with the URL of its next poll: the page's state as its cursor, and
+    the reference run the page found once (``ref``), so a poll does not look for it again."""
     seen = "".join(STATUS_LETTERS.get(result.status, "?") for result in results)
     if events:
         last_event_id = events[-1].pk
-    cursor = urlencode({"seen": seen, "event": last_event_id})
+    cursor = {"seen": seen, "event": last_event_id}
+    if reference is not None:
+        cursor["ref"] = reference.run_id
     return {
         "run": run,
         "results": results,
-        "eta": run.eta(results),
+        "progress": progress_of(run, results, reference),
         "rows_so_far": sum(result.rows_out or 0 for result in results),
-        "poll_url": f"{reverse('testruns:status', args=[run.pk])}?{cursor}",
+        "poll_url": f"{reverse('testruns:status', args=[run.pk])}?{urlencode(cursor)}",
     }
 
 
@@ -80,8 +85,11 @@ def run_detail(request, run_id):
     run = _get_run(run_id)
     results = list(run.entity_results.defer(*ROW_DEFERRED))
     events = list(run.events.all())
-    context = _status_context(run, results, events, 0)
-    context.update(events=events, options=RunOptions.from_dict(run.options))
+    previous = run.previous_run()
+    comparable = previous is not None and previous.comparison_key == run.comparison_key
+    reference = Reference.load(run, previous.pk) if comparable else None
+    context = _status_context(run, results, events, 0, reference)
+    context.update(events=events, options=RunOptions.from_dict(run.options), previous=previous)
     # no query for a run without checks
     context["checks"] = CheckSummary.of(run.loaded_checks(), (result.entity for result in results))
     return render(request, "testruns/run_detail.html", context)
@@ -95,7 +103,8 @@ def run_status(request, run_id):
     rows whose status differs from ``seen`` and the events after ``event``. The whole entity table goes
     instead when the page has no table that matches (the plan was not made when it loaded) and with the
     last poll (finalisation may still change a finished entity's rows), and with it the run's checks (one
-    query more, for a run that has checks). Three queries (the run, its entity results, the new events)
+    query more, for a run that has checks). ``ref``, the run's reference (``testruns.progress``), costs one
+    query more while the run is active. Three queries (the run, its entity results, the new events) besides
     whatever the number of entities; the section stops polling once the run ends.
     """
     run = _get_run(run_id)
@@ -103,9 +112,14 @@ def run_status(request, run_id):
         last_event_id = max(int(request.GET.get("event", 0)), 0)
     except ValueError:
         raise BadRequest("event: expected the id of the last event shown, a whole number.") from None
+    try:
+        reference_id = UUID(request.GET["ref"]) if request.GET.get("ref") else None
+    except ValueError:
+        raise BadRequest("ref: expected the id of the run to compare progress with, a UUID.") from None
     results = list(run.entity_results.defer(*ROW_DEFERRED))
     events = list(run.events.filter(pk__gt=last_event_id))
-    context = _status_context(run, results, events, last_event_id)
+    reference = Reference.load(run, reference_id)
+    context = _status_context(run, results, events, last_event_id, reference)
     seen = request.GET.get("seen")
     if seen is None or len(seen) != len(results) or not run.is_active:
         context["table_oob"] = True

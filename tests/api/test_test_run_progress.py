@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from testruns.models import EntityResult, Status
+from testruns.models import EntityResult, Status, TestRun
 
 pytestmark = pytest.mark.django_db
 
@@ -28,6 +28,9 @@ def test_it_reports_a_finished_run(client, bearer, make_run):
         "progress_percentage": 100.0,
         "elapsed_time_ms": 0,
         "estimated_time_remaining_ms": 0,
+        "rows_read": 80,  # 4 entities of 20 rows in
+        "rows_expected": None,  # nothing is to come
+        "reference_run_id": None,
     }
 
 
@@ -60,3 +63,30 @@ def test_it_does_not_guess_for_a_pending_run(client, bearer, make_run):
     assert data["progress_percentage"] == 0.0
     assert data["elapsed_time_ms"] is None
     assert data["estimated_time_remaining_ms"] is None
+
+
+def test_it_counts_rows_and_estimates_from_the_last_comparable_run(client, bearer, make_run, monkeypatch):
+    now = timezone.now()
+    monkeypatch.setattr(timezone, "now", lambda: now)  # started just now: nothing spent on entity_1 yet
+    reference = make_run(entities=3, created_at=now - timedelta(hours=1))  # 20 rows and 7 ms an entity
+    run = make_run(entities=3, status=Status.RUNNING, current_entity="entity_1", entities_completed=1)
+    run.entity_results.filter(position=0).update(duration_ms=14)  # twice as slow as the reference
+    run.entity_results.exclude(position=0).update(status=EntityResult.Status.PENDING, rows_in=None)
+
+    data = client.get(f"/api/v1/test-runs/{run.pk}/progress", **bearer).json()
+
+    assert data["reference_run_id"] == str(reference.pk)
+    assert data["rows_read"] == 20
+    assert data["rows_expected"] == 60
+    assert data["estimated_time_remaining_ms"] == 2 * 7 * 2  # the reference's times, at this run's pace
+
+
+def test_it_counts_rows_without_a_total_when_there_is_no_comparable_run(client, bearer, make_run):
+    run = make_run(entities=2, status=Status.RUNNING, entities_completed=1)
+    run.entity_results.filter(position=1).update(status=EntityResult.Status.PENDING, rows_in=None)
+    earlier = make_run(entities=2, created_at=run.created_at - timedelta(hours=1))
+    TestRun.objects.filter(pk=earlier.pk).update(options={"max_rows_per_entity": None})  # not comparable
+
+    data = client.get(f"/api/v1/test-runs/{run.pk}/progress", **bearer).json()
+
+    assert (data["rows_read"], data["rows_expected"], data["reference_run_id"]) == (20, None, None)

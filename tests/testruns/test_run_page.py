@@ -1,5 +1,7 @@
 """/runs/<id>/: the run page, which includes the status partial."""
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
 from django.utils import timezone
@@ -120,3 +122,60 @@ def test_it_shows_a_run_whose_entity_failed_as_failed_with_why(
     assert 'data-status="failed"' in status
     assert '<span class="bad run-verdict">1 entity failed, 1 skipped</span>' in status
     assert "error-box" not in status  # the run did start: no error of its own
+
+
+def test_its_title_says_where_the_run_is(alice_client, run):
+    content = alice_client.get(url(run)).content.decode()
+
+    assert f"<title>▶ 1/2 · Run {run.short_id} of demo · ShiftBench</title>" in content
+    # the button that asks for the browser's permission, shown by static/js/live.js (never asked on load)
+    assert '<p id="run-notify" class="run-notify" hidden>' in content
+    assert "Notify me when it ends" in content
+
+
+def test_its_title_says_how_the_run_ended(alice_client, run):
+    TestRun.objects.filter(pk=run.pk).update(
+        status=Status.COMPLETED, entities_completed=2, entities_succeeded=2
+    )
+
+    content = alice_client.get(url(run)).content.decode()
+
+    assert f"<title>✓ completed · Run {run.short_id} of demo · ShiftBench</title>" in content
+    assert "Notify me" not in content
+
+
+def test_it_polls_with_the_last_comparable_run_as_reference(alice_client, run, demo_version):
+    earlier = {"created_at": run.created_at - timedelta(hours=1), "options": run.options}
+    reference = make_run(
+        demo_version,
+        Status.COMPLETED,
+        [
+            {"entity": "survey", "status": "success", "rows_in": 50, "duration_ms": 100},
+            {"entity": "site", "status": "success", "rows_in": 50, "duration_ms": 300},
+        ],
+        **earlier,
+    )
+    EntityResult.objects.filter(run=run, entity="survey").update(rows_in=50, duration_ms=100)
+    TestRun.objects.filter(pk=run.pk).update(current_entity="site")
+
+    content = alice_client.get(url(run)).content.decode()
+
+    assert f"ref={reference.pk}" in content
+    assert "50 of 100 rows read" in content
+    assert f"(run {reference.short_id}: 50 rows in, 300 ms)" in content  # site, being worked on
+
+
+def test_an_active_run_with_a_reference_costs_one_query_more(
+    alice_client, run, demo_version, django_assert_num_queries
+):
+    make_run(
+        demo_version,
+        Status.COMPLETED,
+        [{"entity": "site", "status": "success", "rows_in": 50, "duration_ms": 300}],
+        created_at=run.created_at - timedelta(hours=1),
+        options=run.options,
+    )
+
+    # as test_it_costs_a_fixed_number_of_queries, and the reference's entity results
+    with django_assert_num_queries(8):
+        alice_client.get(url(run))

@@ -45,7 +45,8 @@ def test_it_keeps_polling_while_the_run_is_active(alice_client, demo_version, st
     assert response.status_code == 200
     assert content.lstrip().startswith('<section id="run-status"')
     assert f'hx-get="{url(run)}?seen=sp&amp;event=0"' in content  # the next poll's cursor
-    assert 'hx-trigger="every 2s"' in content
+    # every 2 s, and at once when a hidden tab is shown again (static/js/live.js skips a hidden tab's polls)
+    assert 'hx-trigger="every 2s, visibilitychange from:document"' in content
     assert 'hx-swap="outerHTML"' in content
     assert "<html" not in content  # a fragment, not a page
 
@@ -224,3 +225,83 @@ def test_it_costs_a_fixed_number_of_queries(
         response = alice_client.get(url(run, seen=seen, event=0), headers=HX)
 
     assert response.content.count(b'<tr id="entity-') == (entities - 1 if changed else 0)
+
+
+def make_reference(version, run, **entities):
+    """A finished run of ``version`` before ``run``, whose entities read name=(rows_in, duration_ms)."""
+    from datetime import timedelta
+
+    return factories.make_run(
+        version,
+        Status.COMPLETED,
+        [
+            {"entity": name, "status": "success", "rows_in": rows, "rows_out": rows, "duration_ms": ms}
+            for name, (rows, ms) in entities.items()
+        ],
+        created_at=run.created_at - timedelta(hours=1),
+    )
+
+
+def test_it_counts_rows_read_of_what_the_reference_run_read(alice_client, demo_version, monkeypatch):
+    now = timezone.now()
+    monkeypatch.setattr(timezone, "now", lambda: now)  # the run started just now: no time in entity_1 yet
+    run = make_run(demo_version, entities=3)  # entity_0 read 10 rows in 120 ms
+    TestRun.objects.filter(pk=run.pk).update(current_entity="entity_1")
+    reference = make_reference(
+        demo_version, run, entity_0=(10, 100), entity_1=(945_600, 12_000), entity_2=(5, 100)
+    )
+
+    content = alice_client.get(url(run, seen="spp", event=0, ref=reference.pk), headers=HX).content.decode()
+
+    assert "1 of 3 entities · 33%" in content
+    assert ">10 of 945,615 rows read</span>" in content
+    assert f"run {reference.short_id}, the last comparable run" in content  # what the total comes from
+    assert f"(run {reference.short_id}: 945,600 rows in, 12.0 s)" in content  # entity_1 last time
+    assert f"ref={reference.pk}" in content  # the next poll asks for the same reference
+    # ETA from the reference's times: (12 s + 0.1 s) × 1.2 (this run's pace: 120 ms where it took 100)
+    assert '<span class="eta" title="from the entities' in content
+    assert ">14.5 s</span>" in content
+
+
+def test_it_counts_rows_read_without_a_total_when_nothing_says_what_is_to_come(alice_client, demo_version):
+    run = make_run(demo_version, entities=3)
+
+    content = alice_client.get(url(run, seen="spp", event=0), headers=HX).content.decode()
+
+    assert '<span class="rows-progress">10 rows read</span>' in content
+    assert " of " not in content.split('class="rows-progress"')[1].split("</span>")[0]
+    assert "ref=" not in content
+
+
+def test_it_rejects_a_bad_reference_cursor(alice_client, demo_version):
+    response = alice_client.get(url(make_run(demo_version), seen="sp", event=0, ref="nope"), headers=HX)
+
+    assert response.status_code == 400
+    assert b"ref" in response.content
+
+
+def test_it_carries_the_title_and_state_for_the_page_script(alice_client, demo_version):
+    running = make_run(demo_version, entities=4)
+    failed = make_run(demo_version, Status.FAILED, entities=2)
+    TestRun.objects.filter(pk=failed.pk).update(entities_failed=1)
+
+    content = alice_client.get(url(running, seen="sppp", event=0), headers=HX).content.decode()
+    assert f'data-title="▶ 1/4 · Run {running.short_id} of demo · ShiftBench"' in content
+    assert 'data-active="true"' in content
+
+    content = alice_client.get(url(failed, seen="sp", event=0), headers=HX).content.decode()
+    assert f'data-title="✗ failed · Run {failed.short_id} of demo · ShiftBench"' in content
+    assert 'data-active="false"' in content
+    assert 'data-summary="1 entity failed, 1 not finished"' in content
+
+
+def test_it_costs_one_query_more_with_a_reference(alice_client, demo_version, django_assert_num_queries):
+    run = make_run(demo_version, entities=40)
+    reference = make_reference(demo_version, run, **{f"entity_{i}": (10, 100) for i in range(40)})
+    seen = "s" + "p" * 39
+
+    # as without one, and the reference's entity results
+    with django_assert_num_queries(6):
+        response = alice_client.get(url(run, seen=seen, event=0, ref=reference.pk), headers=HX)
+
+    assert b"10 of 400 rows read" in response.content

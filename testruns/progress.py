@@ -1,0 +1,129 @@
+"""How far a run is, in entities and in rows, and how long it still needs: what the run page, its polled
+status section and the API's progress object show.
+
+Rows and time to come are only known from a run that did the same before: the run's **reference**, its last
+comparable run (``TestRun.comparable_run``: same configuration, same rows per input, entities and input).
+Without one, the rows read so far are shown without a total, and the time left is the mean time of the
+finished entities times the entities left; with nothing finished yet, nothing is said.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+from uuid import UUID
+
+from testruns.models import EntityResult, TestRun
+
+UNFINISHED = (EntityResult.Status.PENDING, EntityResult.Status.RUNNING)
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What one entity did in the reference run: the rows it read and the time it took."""
+
+    rows_in: int | None
+    duration_ms: int | None
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A run's last comparable run, entity by entity (only the entities that succeeded in it)."""
+
+    run_id: UUID
+    entities: dict[str, Expected]
+
+    @property
+    def short_id(self) -> str:
+        return str(self.run_id)[:8]
+
+    @classmethod
+    def of(cls, run: TestRun) -> "Reference | None":
+        """The reference of an active run, found and loaded: two queries; none for a finished run."""
+        if not run.is_active:
+            return None
+        comparable = run.comparable_run()
+        return None if comparable is None else cls.load(run, comparable.pk)
+
+    @classmethod
+    def load(cls, run: TestRun, run_id) -> "Reference | None":
+        """The reference whose id the page already knows (the poll's cursor): one query, none for a run
+        that has ended. None when ``run_id`` is no run of the same configuration."""
+        if not run.is_active or not run_id:
+            return None
+        rows = EntityResult.objects.filter(
+            run_id=run_id, run__configuration_id=run.configuration_id, status=EntityResult.Status.SUCCESS
+        ).values_list("entity", "rows_in", "duration_ms")
+        entities = {entity: Expected(rows_in, duration_ms) for entity, rows_in, duration_ms in rows}
+        return cls(UUID(str(run_id)), entities) if entities else None
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A run's progress at one moment. Built by ``progress_of``; no query."""
+
+    entities_completed: int
+    entities_total: int
+    percent: int
+    rows_read: int  # rows read by the finished entities
+    rows_expected: int | None  # rows the whole run will read, when the reference says so for every entity
+    eta: timedelta | None
+    current: Expected | None  # what the entity being worked on did in the reference run
+    reference: Reference | None
+
+
+def progress_of(run: TestRun, results, reference: Reference | None = None) -> Progress:
+    """``run``'s progress from its entity results (loaded, in any order) and its reference, if any."""
+    results = list(results)
+    expected = reference.entities if reference else {}
+    finished = [r for r in results if r.status not in UNFINISHED]
+    unfinished = [r for r in results if r.status in UNFINISHED]
+    rows_read = sum(r.rows_in or 0 for r in finished)
+    rows_expected = None
+    if run.is_active and unfinished and all(_known(expected, r.entity, "rows_in") for r in unfinished):
+        rows_expected = rows_read + sum(expected[r.entity].rows_in for r in unfinished)
+    current = expected.get(run.current_entity) if run.is_active and run.current_entity else None
+    return Progress(
+        entities_completed=run.entities_completed,
+        entities_total=run.entities_total,
+        percent=run.progress_percent,
+        rows_read=rows_read,
+        rows_expected=rows_expected,
+        eta=_eta(run, finished, unfinished, expected),
+        current=current,
+        reference=reference,
+    )
+
+
+def _known(expected: dict, entity: str, field: str) -> bool:
+    return entity in expected and getattr(expected[entity], field) is not None
+
+
+def _eta(run: TestRun, finished, unfinished, expected: dict) -> timedelta | None:
+    """The time left; zero once the run has ended, None when nothing is known to estimate it from.
+
+    With the reference's duration of every entity still to do: those durations, scaled by how this run's
+    finished entities compare with theirs in the reference (a slower machine, a busier worker), less the
+    time already spent on the entity at work. Else the mean time of this run's finished entities times the
+    entities left; before any entity has a duration, the elapsed time per completed entity.
+    """
+    if not run.is_active:
+        return timedelta(0) if run.started_at else None
+    remaining = run.entities_total - run.entities_completed
+    if run.started_at is None or not run.entities_total or remaining <= 0:
+        return None
+    timed = [r for r in finished if r.duration_ms is not None]
+    spent = sum(r.duration_ms for r in timed)
+    if unfinished and all(_known(expected, r.entity, "duration_ms") for r in unfinished):
+        compared = [r for r in timed if _known(expected, r.entity, "duration_ms")]
+        reference_ms = sum(expected[r.entity].duration_ms for r in compared)
+        pace = sum(r.duration_ms for r in compared) / reference_ms if reference_ms else 1.0
+        left = sum(expected[r.entity].duration_ms for r in unfinished) * pace
+        running = [r for r in unfinished if r.status == EntityResult.Status.RUNNING]
+        if running:  # entities run one after the other: what is not in the finished ones went to this one
+            in_current = max(run.elapsed.total_seconds() * 1000 - spent, 0)
+            left -= min(in_current, expected[running[0].entity].duration_ms * pace)
+        return timedelta(milliseconds=max(left, 0))
+    if timed:
+        return timedelta(milliseconds=spent / len(timed) * remaining)
+    if run.entities_completed:
+        return run.elapsed / run.entities_completed * remaining
+    return None
