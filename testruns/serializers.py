@@ -222,7 +222,8 @@ def run_progress(run) -> TestProgress:
 
     Queries the run's entity results (one light query), and while the run is active its reference (two).
     """
-    results = run.entity_results.only("entity", "status", "rows_in", "duration_ms")
+    # "run" too: the related manager sets each row's run from run_id, which would be a query a row if deferred
+    results = run.entity_results.only("run", "entity", "status", "rows_in", "duration_ms")
     progress = progress_of(run, results, Reference.of(run))
     remaining = None if progress.eta is None else round(progress.eta.total_seconds() * 1000)
     done, total = progress.entities_completed, progress.entities_total
