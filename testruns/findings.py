@@ -5,8 +5,9 @@ issue with its severity (``issues``: an info note is a warning line too), and a 
 error is also an issue (``entity_failed``: error, ``entity_skipped``: warning). Pages that read the two
 lists apart called one note "info" on one page and "warning" on another. ``findings_of`` is the one rule
 the entity page, the run page and the comparison all read: an issue's own severity; a warning line no
-issue carries (runs stored before issues were) is a warning; an error no issue carries is an error, or a
-warning for a skipped entity (as the engine's ``entity_skipped`` issue and the event log say).
+issue carries (runs stored before issues were) is a warning; an error no issue carries is an error, a
+warning for a skipped entity (as the engine's ``entity_skipped`` issue and the event log say) or a note for
+a cancelled one (``ERROR_SEVERITY``).
 """
 
 import re
@@ -20,6 +21,12 @@ SEVERITIES = tuple(severity.value for severity in Severity)  # gravest first: th
 # A count in a message: a number standing alone ("3 rows", "1,204 of 5,000", "12.5 %"), not part of a name
 # ("site_2", "KoordZ2") nor a numbered reference ("foreign key #1"), which say which thing, not how many.
 COUNT = re.compile(r"(?<![\w#.,])\d+(?:[.,]\d+)*(?![\w])")
+
+
+# The severity of an entity's error that no issue carries, by the entity's status: a skipped entity's
+# reason is a warning (as the engine's entity_skipped issue says), a cancelled one's a note (the user asked
+# for it); any other (failed, crashed) an error.
+ERROR_SEVERITY = {EntityStatus.SKIPPED: Severity.WARNING, EntityStatus.CANCELLED: Severity.INFO}
 
 
 def severity_of(value) -> str:
@@ -79,7 +86,7 @@ def findings_of(result) -> list[Finding]:
         if str(warning) not in told
     ]
     if result.error and result.error not in told:
-        severity = Severity.WARNING if result.status == EntityStatus.SKIPPED else Severity.ERROR
+        severity = ERROR_SEVERITY.get(result.status, Severity.ERROR)
         found.append(Finding(severity.value, result.entity, result.error))
     return found
 

@@ -53,6 +53,15 @@ def test_an_error_is_an_error_and_a_skipped_entitys_reason_a_warning():
     )
 
 
+def test_a_cancelled_entitys_reason_is_a_note_and_a_crashed_ones_an_error():
+    # cancelling is what the user asked for, not a problem of the data; a worker that died is one
+    cancelled = result(status="cancelled", error="Not finished: the run ended cancelled.")
+    crashed = result(status="crashed", error="Not finished: the run ended crashed.")
+
+    assert findings_of(cancelled) == [Finding("info", "sample", "Not finished: the run ended cancelled.")]
+    assert findings_of(crashed) == [Finding("error", "sample", "Not finished: the run ended crashed.")]
+
+
 def test_a_missing_or_unknown_severity_reads_as_a_warning():
     assert [severity_of(value) for value in ("ERROR", "info", None, "", "fatal")] == [
         "error",
