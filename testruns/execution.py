@@ -22,7 +22,7 @@ from configurations.storage import StagedFile
 from testruns import explorer
 from testruns.checks import RunChecks, check_phase
 from testruns.inputs import GivenInput, local_copy
-from testruns.models import EntityResult, NoVersionToRun, RunLost, RunNotQueued, Status, TestRun
+from testruns.models import NO_PHASE, EntityResult, NoVersionToRun, RunLost, RunNotQueued, Status, TestRun
 from testruns.options import RunOptions
 from testruns.templatetags.shiftbench import count, duration
 
@@ -31,6 +31,8 @@ logger = logging.getLogger(__name__)
 PREVIEW_ROWS = 50
 # The engine asks between every phase of every entity; the database is asked at most this often (seconds).
 CANCEL_CHECK_INTERVAL = 0.5
+# An entity's phases are written at most this often (seconds), its first phase at once (``RunObserver``).
+PHASE_WRITE_INTERVAL = 0.5
 TASK = "testruns.tasks.execute_run"
 # The errors of a database that is away (down, restarting, out of connections), not of a bad query.
 DATABASE_DOWN = (OperationalError, InterfaceError)
@@ -390,9 +392,13 @@ class RunObserver(shapeshift.Observer):
         self.outage = outage or DatabaseOutage()
         self.checks = checks  # what the checks after the entities read of each final table
         self._checked_at = float("-inf")
+        self._phase_entity = ""  # the entity of the last phase heard, and the rows it has read so far
+        self._rows_in = None
+        self._unwritten: dict | None = None  # a phase heard but not written yet (too soon after the last)
+        self._phase_written_at = float("-inf")
 
     def entity_started(self, name: str) -> None:
-        with self.run.claimed_write(current_entity=name):
+        with self.run.claimed_write(current_entity=name, **NO_PHASE):
             EntityResult.objects.filter(run=self.run, entity=name).update(status=EntityResult.Status.RUNNING)
         logger.info("run %s: entity %s started", self.run.pk, name)  # after the commit: tests wait for it
 
@@ -409,12 +415,43 @@ class RunObserver(shapeshift.Observer):
             "columns": list(outcome.columns),
             "dtypes": dict(outcome.dtypes),
         }
+        if outcome.name == self._phase_entity:
+            self._unwritten = None  # its last phase is over: not worth a write any more
         counted = outcome.status != shapeshift.EntityStatus.CANCELLED
         event = entity_event(outcome)
         with self.run.claimed_write(**(TestRun.entity_counters(outcome.status) if counted else {})):
             EntityResult.objects.filter(run=self.run, entity=outcome.name).update(**fields)
             if event is not None:
                 self.run.log(*event, entity=outcome.name)
+
+    def entity_phase(self, name: str, phase: str, rows: int | None = None) -> None:
+        """Note the phase the current entity begins, with its rows, for the run page and the API.
+
+        At most one write per phase and none sooner than PHASE_WRITE_INTERVAL after the last, but for an
+        entity's first phase, so a run of many small entities costs one write each. A phase not written
+        waits for the next phase or checkpoint (``should_stop``) past the interval; a newer one replaces it.
+        The rows read so far add up the sources' rows, which the engine gives as each part's subset begins.
+        """
+        if name != self._phase_entity:
+            self._phase_entity, self._rows_in = name, None
+            self._phase_written_at = float("-inf")
+        if phase == "subset" and rows is not None:
+            self._rows_in = (self._rows_in or 0) + rows
+        self._unwritten = {"current_phase": phase, "current_rows": rows, "current_rows_in": self._rows_in}
+        self._write_phase()
+
+    def _write_phase(self) -> None:
+        now = time.monotonic()
+        if self._unwritten is None or now - self._phase_written_at < PHASE_WRITE_INTERVAL:
+            return
+        self._phase_written_at = now
+        try:
+            with self.run.claimed_write(**self._unwritten):
+                pass
+        except DATABASE_DOWN as exc:  # a progress note is not worth failing the entity: tried again later
+            self.outage.failed(exc)
+            return
+        self._unwritten = None
 
     def table_final(self, name: str, table) -> None:
         """Store an entity's final table (relinked and finalised): its file, preview, columns and dtypes.
@@ -451,6 +488,7 @@ class RunObserver(shapeshift.Observer):
         """
         if self.stop.is_set():
             return True
+        self._write_phase()
         now = time.monotonic()
         if now - self._checked_at < CANCEL_CHECK_INTERVAL:
             return False

@@ -41,6 +41,8 @@ COUNTERS = [
     "checks_total",
     "checks_failed",
 ]
+# The current entity's phase, cleared when an entity starts and when the run ends (``TestRun.current_phase``).
+NO_PHASE = {"current_phase": "", "current_rows": None, "current_rows_in": None}
 
 
 class TestRunQuerySet(models.QuerySet):
@@ -252,6 +254,12 @@ class TestRun(models.Model):
     # Written by the claim; every later write of that worker is guarded by it (see ``claimed_write``).
     claim_token = models.UUIDField(null=True, blank=True, editable=False)
     current_entity = models.CharField(max_length=200, blank=True)
+    # The current entity's phase as the engine names it (load, subset, filter, link, …), the rows of the
+    # table that phase started from, and the rows the entity has read from its sources so far; null when
+    # the engine does not know them. Written by the worker at most every half second (``RunObserver``).
+    current_phase = models.CharField(max_length=20, blank=True)
+    current_rows = models.PositiveBigIntegerField(null=True, blank=True)
+    current_rows_in = models.PositiveBigIntegerField(null=True, blank=True)
     entities_total = models.PositiveIntegerField(default=0)
     entities_completed = models.PositiveIntegerField(default=0)
     entities_succeeded = models.PositiveIntegerField(default=0)
@@ -517,6 +525,7 @@ class TestRun(models.Model):
                 finished_at=timezone.now(),
                 error_message=error_message[:10000],
                 current_entity="",
+                **NO_PHASE,
             )
             if updated:
                 unfinished = self.entity_results.filter(

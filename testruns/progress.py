@@ -5,6 +5,9 @@ Rows and time to come are only known from a run that did the same before: the ru
 comparable run (``TestRun.comparable_run``: same configuration, same rows per input, entities and input).
 Without one, the rows read so far are shown without a total, and the time left is the mean time of the
 finished entities times the entities left; with nothing finished yet, nothing is said.
+
+Of the entity at work the worker notes its phase, the rows that phase started from and the rows it has read
+from its sources so far (``RunObserver.entity_phase``), when the engine knows them.
 """
 
 from dataclasses import dataclass
@@ -14,6 +17,16 @@ from uuid import UUID
 from testruns.models import EntityResult, TestRun
 
 UNFINISHED = (EntityResult.Status.PENDING, EntityResult.Status.RUNNING)
+# What the pages say an entity is doing in each phase the engine reports (``Observer.entity_phase``).
+PHASE_WORDS = {
+    "load": "loading",
+    "subset": "extracting",
+    "filter": "filtering",
+    "link": "linking",
+    "unnest": "unnesting",
+    "dedupe": "removing duplicates",
+    "drop_empty_rows": "dropping empty rows",
+}
 
 
 @dataclass(frozen=True)
@@ -57,6 +70,19 @@ class Reference:
 
 
 @dataclass(frozen=True)
+class Phase:
+    """What the entity at work is doing: the engine's name of its phase, and the rows of the table that
+    phase started from (None when the engine does not know them, as while it loads)."""
+
+    name: str
+    rows: int | None
+
+    @property
+    def words(self) -> str:
+        return PHASE_WORDS.get(self.name, self.name)
+
+
+@dataclass(frozen=True)
 class Progress:
     """A run's progress at one moment. Built by ``progress_of``; no query."""
 
@@ -64,10 +90,12 @@ class Progress:
     entities_total: int
     percent: int
     rows_read: int  # rows read by the finished entities
+    rows_current: int | None  # rows the entity at work has read from its sources so far, once it knows
     rows_expected: int | None  # rows the whole run will read, when the reference says so for every entity
     eta: timedelta | None
     current: Expected | None  # what the entity being worked on did in the reference run
     reference: Reference | None
+    phase: Phase | None  # what the entity at work is doing, once the worker said so
 
 
 def progress_of(run: TestRun, results, reference: Reference | None = None) -> Progress:
@@ -81,15 +109,20 @@ def progress_of(run: TestRun, results, reference: Reference | None = None) -> Pr
     if run.is_active and unfinished and all(_known(expected, r.entity, "rows_in") for r in unfinished):
         rows_expected = rows_read + sum(expected[r.entity].rows_in for r in unfinished)
     current = expected.get(run.current_entity) if run.is_active and run.current_entity else None
+    # the worker's notes are about the entity at work only while its result is unfinished: else its rows
+    # are in rows_read already
+    at_work = run.is_active and any(r.entity == run.current_entity for r in unfinished)
     return Progress(
         entities_completed=run.entities_completed,
         entities_total=run.entities_total,
         percent=run.progress_percent,
         rows_read=rows_read,
+        rows_current=run.current_rows_in if at_work else None,
         rows_expected=rows_expected,
         eta=_eta(run, finished, unfinished, expected),
         current=current,
         reference=reference,
+        phase=Phase(run.current_phase, run.current_rows) if at_work and run.current_phase else None,
     )
 
 

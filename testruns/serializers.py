@@ -113,6 +113,13 @@ class TestProgress(Schema):
     rows_read: int
     rows_expected: int | None
     reference_run_id: str | None
+    # What the entity at work is doing, when the worker said so: the engine's name of its phase (load,
+    # subset, filter, link, unnest, dedupe, drop_empty_rows), the rows of the table that phase started from,
+    # and the rows the entity has read from its sources so far (not in rows_read until it finishes).
+    # Null when not known, and once the entity or the run has ended.
+    current_phase: str | None
+    current_rows: int | None
+    current_rows_in: int | None
 
 
 def issue_result(issue: dict, entity: str) -> ValidationIssue:
@@ -243,6 +250,9 @@ def run_progress(run) -> TestProgress:
         rows_read=progress.rows_read,
         rows_expected=progress.rows_expected,
         reference_run_id=str(progress.reference.run_id) if progress.reference else None,
+        current_phase=progress.phase.name if progress.phase else None,
+        current_rows=progress.phase.rows if progress.phase else None,
+        current_rows_in=progress.rows_current,
     )
 
 

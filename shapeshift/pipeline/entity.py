@@ -31,8 +31,9 @@ class Cancelled(Exception):
 class EntityContext:
     """What processing one entity needs from the run: the table store and run settings.
 
-    `phase(name, phase)` is called as each phase begins; `checkpoint(items)` wraps the long loops inside
-    a phase (one item per column) and raises Cancelled there too.
+    `phase(name, phase, rows)` is called as each phase begins, with the rows of the table it starts from
+    when they are known (`Observer.entity_phase`); `checkpoint(items)` wraps the long loops inside a
+    phase (one item per column) and raises Cancelled there too.
     """
 
     project: Project
@@ -40,7 +41,7 @@ class EntityContext:
     default_entity: str | None
     max_rows: int | None
     link_options: LinkOptions
-    phase: Callable[[str, str], None]
+    phase: Callable[[str, str, int | None], None]
     checkpoint: Callable[[Iterable], Iterable] = unchecked
     fk_states: dict[str, dict[int, LinkState]] = field(default_factory=dict)
     released: set[str] = field(default_factory=set)
@@ -140,7 +141,7 @@ def process_entity(ctx: EntityContext, name: str, report: EntityReport) -> tuple
         ctx.phase(name, "load")
         source = source_table(ctx, name, config, fk_keys, names, report)
         rows_in += len(source)
-        ctx.phase(name, "subset")
+        ctx.phase(name, "subset", len(source))
         frames.append(
             subset(
                 source,
@@ -156,14 +157,14 @@ def process_entity(ctx: EntityContext, name: str, report: EntityReport) -> tuple
     table = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
     del frames
     if spec.filters:
-        ctx.phase(name, "filter")
+        ctx.phase(name, "filter", len(table))
         table = apply_filters(table, spec.filters, ctx.store, report)
     if spec.append and spec.append_mode == "distinct" and not delayed:
         dd = raw.get("drop_duplicates")
         table = drop_duplicates(table, dd if isinstance(dd, list) else True, report)
     states = ctx.fk_states.setdefault(name, {})
     if spec.foreign_keys:
-        ctx.phase(name, "link")
+        ctx.phase(name, "link", len(table))
         table = link_entity(
             spec,
             table,
@@ -175,10 +176,10 @@ def process_entity(ctx: EntityContext, name: str, report: EntityReport) -> tuple
             defer_all=bool(spec.unnest),
         )
     if spec.unnest:
-        ctx.phase(name, "unnest")
+        ctx.phase(name, "unnest", len(table))
         table, melted = unnest(table, spec.unnest, report)
         if melted and spec.foreign_keys:
-            ctx.phase(name, "link")
+            ctx.phase(name, "link", len(table))
             table = link_entity(
                 spec, table, ctx.project.entities, ctx.store, states, ctx.link_options, report
             )
@@ -186,10 +187,10 @@ def process_entity(ctx: EntityContext, name: str, report: EntityReport) -> tuple
         if deferred:
             report.warn(IssueCode.FK_DEFERRED, f"foreign keys {deferred} never linked (unnest did not run)")
     if delayed:
-        ctx.phase(name, "dedupe")
+        ctx.phase(name, "dedupe", len(table))
         table = dedupe_with_fd_check(table, raw["drop_duplicates"], report)
     if raw.get("drop_empty_rows"):
-        ctx.phase(name, "drop_empty_rows")
+        ctx.phase(name, "drop_empty_rows", len(table))
         table = drop_empty_rows(table, raw.get("drop_empty_rows"), report, ctx.checkpoint)
     table = add_surrogate_id(table, spec.surrogate_id)
     return table, rows_in

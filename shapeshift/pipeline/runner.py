@@ -27,7 +27,7 @@ from .finalise import finalise_table, translation_map
 from .frames import Checkpoint
 from .inputs import dtype_names, read_input
 from .link import LinkOptions
-from .outcomes import EntityOutcome, EntityStatus, Observer, RunResult
+from .outcomes import EntityOutcome, EntityStatus, Observer, RunResult, phase_hook
 from .planning import Plan, entity_dependencies
 from .planning import plan as make_plan
 from .report import EntityReport
@@ -59,6 +59,7 @@ class _Runner:
         self.inputs = dict(inputs or {})
         self.max_rows = max_rows
         self.observer = observer or Observer()
+        self.entity_phase = phase_hook(self.observer)
         self.stop_on_error = stop_on_error
         self.link_options = link_options
         self.translation = translation_map(project) if translate else None
@@ -152,8 +153,8 @@ class _Runner:
             self.final[name] = final
 
     # --- phases -------------------------------------------------------------------------------
-    def _phase(self, name: str, phase: str) -> None:
-        self.observer.entity_phase(name, phase)
+    def _phase(self, name: str, phase: str, rows: int | None = None) -> None:
+        self.entity_phase(name, phase, rows)
         if self.observer.should_stop():
             raise Cancelled()
 

@@ -106,7 +106,7 @@ def _extract_parts(
             ctx, spec.name, sub.config, _wanted_columns(sub, spec.name), report, format_version=2
         )
         rows_in += len(source)
-        ctx.phase(spec.name, "subset")
+        ctx.phase(spec.name, "subset", len(source))
         part = extract(source, sub, entity=spec.name, project_raw=ctx.project.raw, report=report)
         del source
         if index is not None:
@@ -166,7 +166,7 @@ def _concatenated(ctx: EntityContext, spec: EntitySpec, raw: dict, delayed: bool
 def _filters(ctx: EntityContext, spec: EntitySpec, table: pd.DataFrame, stage: str, report) -> pd.DataFrame:
     if not spec.filters:
         return table
-    ctx.phase(spec.name, "filter")
+    ctx.phase(spec.name, "filter", len(table))
     return apply_filters(table, spec.filters, stage, ctx.store, entity=spec.name, report=report)
 
 
@@ -174,7 +174,7 @@ def _link(ctx: EntityContext, spec: EntitySpec, table: pd.DataFrame, report, unn
     states = ctx.fk_states.setdefault(spec.name, {})
     if not spec.foreign_keys:
         return table
-    ctx.phase(spec.name, "link")
+    ctx.phase(spec.name, "link", len(table))
     return link_foreign_keys(
         spec, table, ctx.project.entities, ctx.store, states, report=report, unnest_pending=unnest_pending
     )
@@ -211,7 +211,7 @@ def process_entity(ctx: EntityContext, name: str, report: EntityReport) -> tuple
     table, rows_in = _concatenated(ctx, spec, raw, delayed, report)
     table = _filters(ctx, spec, table, "extract", report)
     if raw.get("drop_duplicates") and not delayed:
-        ctx.phase(name, "dedupe")
+        ctx.phase(name, "dedupe", len(table))
         table = drop_duplicates(table, setting, entity=name, report=report)
     elif spec.append and spec.append_mode == "distinct" and not raw.get("drop_duplicates"):
         table = _distinct_union(ctx, spec, table, report)
@@ -219,17 +219,17 @@ def process_entity(ctx: EntityContext, name: str, report: EntityReport) -> tuple
     table = evaluate_extra_columns(table, spec.extra_columns, entity=name, report=report)
     table = _filters(ctx, spec, table, "after_link", report)
     if spec.unnest is not None:
-        ctx.phase(name, "unnest")
+        ctx.phase(name, "unnest", len(table))
         table = unnest(table, spec.unnest, entity=name, extra_columns=spec.extra_columns)
         table = _link(ctx, spec, table, report, unnest_pending=False)
         table = evaluate_extra_columns(table, spec.extra_columns, entity=name, report=report)
         table = _filters(ctx, spec, table, "after_unnest", report)
     if delayed:
-        ctx.phase(name, "dedupe")
+        ctx.phase(name, "dedupe", len(table))
         table = drop_duplicates(table, setting, entity=name, report=report)
     report_duplicate_keys(table, spec.keys, report)
     if raw.get("drop_empty_rows"):
-        ctx.phase(name, "drop_empty_rows")
+        ctx.phase(name, "drop_empty_rows", len(table))
         table = drop_empty_rows(table, raw["drop_empty_rows"], report=report, checkpoint=ctx.checkpoint)
     table = add_identity(table, spec, report=report)
     report_unresolved(table, spec.extra_columns, entity=name, report=report)

@@ -31,6 +31,9 @@ def test_it_reports_a_finished_run(client, bearer, make_run):
         "rows_read": 80,  # 4 entities of 20 rows in
         "rows_expected": None,  # nothing is to come
         "reference_run_id": None,
+        "current_phase": None,
+        "current_rows": None,
+        "current_rows_in": None,
     }
 
 
@@ -90,3 +93,30 @@ def test_it_counts_rows_without_a_total_when_there_is_no_comparable_run(client, 
     data = client.get(f"/api/v1/test-runs/{run.pk}/progress", **bearer).json()
 
     assert (data["rows_read"], data["rows_expected"], data["reference_run_id"]) == (20, None, None)
+
+
+def test_it_says_the_phase_and_rows_of_the_entity_at_work(client, bearer, make_run):
+    run = make_run(entities=3, status=Status.RUNNING, current_entity="entity_1", entities_completed=1)
+    run.entity_results.filter(position=1).update(status=EntityResult.Status.RUNNING, rows_in=None)
+    run.entity_results.filter(position=2).update(status=EntityResult.Status.PENDING, rows_in=None)
+    TestRun.objects.filter(pk=run.pk).update(
+        current_phase="link", current_rows=945_600, current_rows_in=945_615
+    )
+
+    data = client.get(f"/api/v1/test-runs/{run.pk}/progress", **bearer).json()
+
+    assert (data["current_phase"], data["current_rows"], data["current_rows_in"]) == (
+        "link",
+        945_600,
+        945_615,
+    )
+    assert data["rows_read"] == 20  # the finished entity's: entity_1's rows are counted once it finishes
+
+
+def test_it_says_no_phase_while_the_worker_has_not_said_one(client, bearer, make_run):
+    run = make_run(entities=2, status=Status.RUNNING, current_entity="entity_1", entities_completed=1)
+    run.entity_results.filter(position=1).update(status=EntityResult.Status.RUNNING, rows_in=None)
+
+    data = client.get(f"/api/v1/test-runs/{run.pk}/progress", **bearer).json()
+
+    assert (data["current_phase"], data["current_rows"], data["current_rows_in"]) == (None, None, None)

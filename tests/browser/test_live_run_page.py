@@ -221,3 +221,29 @@ def test_an_expired_session_goes_to_log_in_and_back_to_the_run(
     page.get_by_role("button", name="Log in").click()
     expect(page).to_have_url(live_server.url + running.get_absolute_url())
     expect(page.locator("#run-status .chip")).to_have_text("running")
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+def test_a_poll_says_the_phase_and_rows_of_the_entity_at_work(
+    live_server, page, running, htmx_version, width, screenshot_dir
+):
+    from playwright.sync_api import expect
+
+    from testruns.models import TestRun
+
+    TestRun.objects.filter(pk=running.pk).update(current_phase="load")
+    open_paused(page, live_server, running, width)
+    phase = page.locator("#run-status .current-phase")
+    rows = page.locator("#run-status .rows-progress")
+    expect(phase).to_have_text("loading")
+    expect(rows).to_have_text("10 rows read")
+
+    # The worker has read entity_1's source and links it.
+    TestRun.objects.filter(pk=running.pk).update(
+        current_phase="link", current_rows=945_600, current_rows_in=945_615
+    )
+    poll_once(page)
+    expect(phase).to_have_text("linking 945,600 rows")
+    expect(rows).to_have_text("10 + 945,615 rows read")
+    expect(phase).to_be_visible()
+    page.screenshot(path=str(screenshot_dir / f"{width}-htmx{htmx_version}-run-phase.png"), full_page=True)

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from testruns.models import EntityResult, Status, TestRun
-from testruns.progress import Expected, Reference, progress_of
+from testruns.progress import Expected, Phase, Reference, progress_of
 from tests.factories import make_run
 
 pytestmark = pytest.mark.django_db
@@ -214,3 +214,64 @@ def test_state_label_says_where_the_run_is(demo_version):
     ]:
         run.status = status
         assert run.state_label == label
+
+
+def test_it_says_what_the_entity_at_work_is_doing_with_its_rows(demo_version):
+    run = running_run(
+        demo_version,
+        [finished("survey", 480_000, 4_000), {"entity": "result_base", "status": "running"}, "method"],
+        current_entity="result_base",
+        current_phase="link",
+        current_rows=945_600,
+        current_rows_in=945_615,
+    )
+
+    progress = progress_of(run, results_of(run))
+
+    assert progress.phase == Phase("link", 945_600)
+    assert progress.phase.words == "linking"
+    assert progress.rows_read == 480_000  # the finished entities'
+    assert progress.rows_current == 945_615  # result_base's, read so far
+
+
+def test_a_phase_whose_rows_are_not_known_is_said_without_them(demo_version):
+    run = running_run(
+        demo_version,
+        [{"entity": "survey", "status": "running"}],
+        current_entity="survey",
+        current_phase="load",
+    )
+
+    progress = progress_of(run, results_of(run))
+
+    assert progress.phase == Phase("load", None) and progress.phase.words == "loading"
+    assert progress.rows_current is None
+
+
+@pytest.mark.parametrize(
+    ("status", "entity_status"),
+    [
+        (
+            Status.RUNNING,
+            SUCCESS,
+        ),  # the entity finished, the next one has not started: its rows are in rows_read
+        (Status.COMPLETED, SUCCESS),
+        (Status.CRASHED, EntityResult.Status.CRASHED),
+    ],
+)
+def test_no_phase_is_said_of_an_entity_no_longer_at_work(demo_version, status, entity_status):
+    run = running_run(
+        demo_version,
+        [{"entity": "survey", "status": entity_status, "rows_in": 10}, "site"],
+        current_entity="survey",
+        current_phase="drop_empty_rows",
+        current_rows=10,
+        current_rows_in=10,
+    )
+    TestRun.objects.filter(pk=run.pk).update(status=status)
+    run.refresh_from_db()
+
+    progress = progress_of(run, results_of(run))
+
+    assert progress.phase is None and progress.rows_current is None
+    assert progress.rows_read == 10  # counted once

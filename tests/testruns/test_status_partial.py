@@ -305,3 +305,68 @@ def test_it_costs_one_query_more_with_a_reference(alice_client, demo_version, dj
         response = alice_client.get(url(run, seen=seen, event=0, ref=reference.pk), headers=HX)
 
     assert b"10 of 400 rows read" in response.content
+
+
+def at_work(run, entity="entity_1", **notes):
+    """The worker's notes on ``run``: ``entity`` is at work (its result running), in a phase."""
+    EntityResult.objects.filter(run=run, entity=entity).update(status="running")
+    TestRun.objects.filter(pk=run.pk).update(current_entity=entity, **notes)
+
+
+def test_it_says_the_phase_of_the_entity_at_work_and_its_rows(alice_client, demo_version):
+    run = make_run(demo_version, entities=3)  # entity_0 read 10 rows
+    at_work(run, current_phase="link", current_rows=945_600, current_rows_in=945_615)
+
+    content = alice_client.get(url(run, seen="srp", event=0), headers=HX).content.decode()
+
+    assert 'working on <strong class="current-entity">entity_1</strong> — ' in content
+    assert '<span class="current-phase">linking 945,600 rows</span>' in content
+    # the finished entities' rows, then what entity_1 has read so far: not yet in the 10
+    assert (
+        'title="rows read by the finished entities + rows entity_1 has read so far">10 + 945,615 rows read'
+        in content
+    )
+
+
+def test_it_adds_the_rows_of_the_entity_at_work_to_the_reference_total(alice_client, demo_version):
+    run = make_run(demo_version, entities=3)
+    at_work(run, current_phase="subset", current_rows=480_000, current_rows_in=480_000)
+    reference = make_reference(
+        demo_version, run, entity_0=(10, 100), entity_1=(945_600, 12_000), entity_2=(5, 100)
+    )
+
+    content = alice_client.get(url(run, seen="srp", event=0, ref=reference.pk), headers=HX).content.decode()
+
+    assert ">10 + 480,000 of 945,615 rows read</span>" in content
+    assert '<span class="current-phase">extracting 480,000 rows</span>' in content
+
+
+def test_a_phase_without_rows_is_said_without_them(alice_client, demo_version):
+    run = make_run(demo_version, entities=3)
+    at_work(run, current_phase="load")
+
+    content = alice_client.get(url(run, seen="srp", event=0), headers=HX).content.decode()
+
+    assert '<span class="current-phase">loading</span>' in content
+    assert '<span class="rows-progress">10 rows read</span>' in content
+
+
+@pytest.mark.parametrize("status", [Status.COMPLETED, Status.CRASHED])
+def test_an_ended_run_says_no_phase(alice_client, demo_version, status):
+    run = make_run(demo_version, status, entities=3)
+    at_work(run, current_phase="link", current_rows=5, current_rows_in=5)  # as a killed worker left it
+
+    content = alice_client.get(url(run, seen="srp", event=0), headers=HX).content.decode()
+
+    assert "current-phase" not in content and "+ 5" not in content
+
+
+def test_the_phase_costs_no_query(alice_client, demo_version, django_assert_num_queries):
+    run = make_run(demo_version, entities=40)
+    at_work(run, current_phase="dedupe", current_rows=1_000, current_rows_in=2_000)
+    seen = "sr" + "p" * 38
+
+    with django_assert_num_queries(5):  # as test_it_costs_a_fixed_number_of_queries
+        response = alice_client.get(url(run, seen=seen, event=0), headers=HX)
+
+    assert b"removing duplicates 1,000 rows" in response.content
