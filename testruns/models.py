@@ -945,6 +945,21 @@ class RunCheck(models.Model):
         return list(self.sample[0]) if self.sample else []
 
 
+class RunInputQuerySet(models.QuerySet):
+    def unused(self):
+        """Inputs no run reads any more (their runs were pruned or deleted)."""
+        # NOT IN a subquery rather than a join: retention locks these rows (SELECT … FOR UPDATE).
+        return self.exclude(pk__in=TestRun.objects.filter(input__isnull=False).values("input_id"))
+
+    def to_prune(self, grace: timedelta, now=None):
+        """The unused inputs given longer than ``grace`` ago, oldest first (``testruns.retention``).
+
+        The grace protects a run being started: its input is made (or found) before the run that reads it.
+        """
+        cutoff = (now or timezone.now()) - grace
+        return self.unused().filter(created_at__lt=cutoff).order_by("created_at", "pk")
+
+
 class RunInput(models.Model):
     """A table given to runs as their default entity: a file's bytes (stored once by content, like bundle
     files) under the name it was given with.
@@ -960,6 +975,8 @@ class RunInput(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
     created_at = models.DateTimeField(default=timezone.now)
+
+    objects = RunInputQuerySet.as_manager()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["stored", "name"], name="unique_run_input")]
