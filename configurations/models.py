@@ -6,12 +6,16 @@ import shutil
 import stat
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.db import models
+from django.db import IntegrityError, models, transaction
+from django.db.models import ProtectedError
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.functional import cached_property
 
 import shapeshift
@@ -22,8 +26,10 @@ from configurations.storage import (
     HashingWriter,
     StagedFile,
     Verified,
+    is_local,
     local_problem,
     opened,
+    part_name,
     stored_problem,
 )
 
@@ -65,6 +71,96 @@ class StoredFileQuerySet(models.QuerySet):
                     stored.repair(finding)
                 verified.findings.append(finding)
         return verified
+
+    def unreferenced(self, besides=None):
+        """Stored files no row points at: no version bundles them, no configuration has them as its target
+        model, no row of another app (a run input) names them. ``besides``: a queryset of rows whose
+        references do not count (those about to be deleted, for a dry run).
+
+        Found from every foreign key to StoredFile, those without a reverse name included, so this app
+        names no model of the apps that use it, and a new use is counted without a change here.
+        """
+        files = self
+        for relation in StoredFile._meta.get_fields(include_hidden=True):
+            if relation.auto_created and not relation.concrete:
+                column = relation.field.attname
+                users = relation.related_model._base_manager.filter(**{f"{column}__isnull": False})
+                if besides is not None and besides.model is relation.related_model:
+                    users = users.exclude(pk__in=besides.values("pk"))
+                files = files.exclude(pk__in=users.values(column))  # no NULL in it: NOT IN would match none
+        return files
+
+    def to_prune(self, grace: timedelta, now: datetime | None = None, besides=None):
+        """The unreferenced stored files created longer than ``grace`` ago, oldest first.
+
+        The grace protects an import or upload in progress: it stores the file before the row that uses it.
+        """
+        cutoff = (now or timezone.now()) - grace
+        return self.unreferenced(besides).filter(created_at__lt=cutoff).order_by("created_at", "sha256")
+
+    def delete_unreferenced(
+        self, grace: timedelta, now: datetime | None = None, batch_size: int = 200
+    ) -> int:
+        """Delete the stored files among these that ``to_prune`` selects, with their blobs; returns how many.
+
+        Each batch is re-selected in its transaction, locked (PostgreSQL; SQLite writes one at a time), so a
+        file referenced since it was listed stays, and so does one whose blob was written within ``grace``
+        (``store`` writes the blob again each time the same bytes come in). The blobs go after the commit.
+        """
+        cutoff = (now or timezone.now()) - grace
+        shas = list(self.to_prune(grace, now).values_list("pk", flat=True))
+        deleted = 0
+        for start in range(0, len(shas), batch_size):
+            try:
+                with transaction.atomic():
+                    batch = StoredFile.objects.to_prune(grace, now).select_for_update()
+                    files = [
+                        stored
+                        for stored in batch.filter(pk__in=shas[start : start + batch_size])
+                        if _blob_written_before(stored.blob.name, cutoff)
+                    ]
+                    StoredFile.objects.filter(pk__in=[stored.pk for stored in files]).delete()
+                    for stored in files:
+                        transaction.on_commit(partial(_delete_blob, stored.blob.name, cutoff))
+            except (IntegrityError, ProtectedError):
+                continue  # a row came to use one of them meanwhile: the whole batch stays, for next time
+            deleted += len(files)
+        return deleted
+
+
+def _blob_written_before(name: str, cutoff: datetime) -> bool:
+    """Whether the blob was last written before ``cutoff`` (a missing one was: nothing to protect)."""
+    try:
+        return default_storage.get_modified_time(name) < cutoff
+    except FileNotFoundError:
+        return True
+    except NotImplementedError:
+        return True  # a storage without times: the row's age alone decides
+
+
+def _delete_blob(name: str, cutoff: datetime) -> None:
+    """Delete the blob of a stored file whose row is gone, unless ``store`` wrote it again meanwhile.
+
+    On a local disk the blob is first renamed aside (a ``.part`` name, so verify_storage would clear a
+    leftover) and only then looked at: a ``store`` of the same bytes after that rename writes a new blob,
+    and one just before it left a fresh file, which is put back. Content-addressed: whatever file holds that
+    name holds the same bytes.
+    """
+    if not is_local(default_storage):
+        if not StoredFile.objects.filter(blob=name).exists() and _blob_written_before(name, cutoff):
+            default_storage.delete(name)
+        return
+    path = default_storage.path(name)
+    aside = default_storage.path(f"blobs/incoming/{part_name()}")
+    os.makedirs(os.path.dirname(aside), exist_ok=True)
+    try:
+        os.rename(path, aside)
+    except FileNotFoundError:
+        return
+    if os.stat(aside).st_mtime >= cutoff.timestamp():
+        os.replace(aside, path)
+    else:
+        os.unlink(aside)
 
 
 class StoredFile(models.Model):

@@ -15,12 +15,15 @@ import threading
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from django.core.files import File
 from django.core.files.storage import FileSystemStorage, default_storage
 
 CHUNK_SIZE = 1024 * 1024
+# A temporary file (StagedFile's ``.<uuid>.part``) untouched for this long was left by a killed writer.
+PART_MAX_AGE = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -131,7 +134,7 @@ class StagedFile:
     def __init__(self, folder: str, storage=None, background: bool = False):
         self.storage = storage or default_storage
         self.local = is_local(self.storage)
-        self.temp_name = os.path.join(folder, f".{uuid.uuid4().hex}.part") if self.local else None
+        self.temp_name = os.path.join(folder, part_name()) if self.local else None
         if self.local:
             os.makedirs(os.path.dirname(self.storage.path(self.temp_name)), exist_ok=True)
             self._file = self.storage.open(self.temp_name, "wb")
@@ -186,6 +189,47 @@ class StagedFile:
                 os.unlink(self.storage.path(self.temp_name))
             except FileNotFoundError:
                 pass
+
+
+def part_name() -> str:
+    """A new temporary file name, ``.<uuid>.part``: hidden, and known to ``verify_parts`` as temporary."""
+    return f".{uuid.uuid4().hex}.part"
+
+
+def is_part(name: str) -> bool:
+    return name.startswith(".") and name.endswith(".part")
+
+
+def verify_parts(storage, folders, repair: bool = False, now: datetime | None = None) -> "Verified":
+    """Check ``folders`` of ``storage`` for temporary files a killed writer left: ``.part`` files last
+    written more than PART_MAX_AGE ago (a live writer writes its file within seconds; a fresh one is
+    left alone). With ``repair`` they are deleted. Lists the folders, reads no file.
+    """
+    from django.utils import timezone
+
+    cutoff = (now or timezone.now()) - PART_MAX_AGE
+    verified = Verified()
+    for folder in folders:
+        try:
+            _, files = storage.listdir(folder)
+        except FileNotFoundError:
+            continue
+        for name in sorted(filter(is_part, files)):
+            path = f"{folder}/{name}"
+            verified.checked += 1
+            try:
+                modified = storage.get_modified_time(path)
+            except FileNotFoundError:
+                continue  # its writer finished (renamed it) or gave up meanwhile
+            if modified >= cutoff:
+                continue
+            written = f"{timezone.localtime(modified):%Y-%m-%d %H:%M}"
+            finding = Finding(f"temporary file {path}", f"left by a killed writer (last written {written})")
+            if repair:
+                storage.delete(path)
+                finding.action, finding.fixed = "deleted", True
+            verified.findings.append(finding)
+    return verified
 
 
 def stored_problem(storage, name: str, size: int, sha256: str | None = None) -> str | None:
@@ -264,3 +308,5 @@ class Verified:
 
     checked: int = 0
     findings: list[Finding] = field(default_factory=list)
+    # The folders found sound, for a later part to look into (``TestRun.objects.verify_folders``).
+    folders: list[str] = field(default_factory=list)

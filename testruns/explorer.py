@@ -60,6 +60,37 @@ def copy_name(csv_name: str) -> str:
     return stem + SUFFIX
 
 
+def copy_problem(name: str, columns: list[str], rows: int | None, storage=None) -> str | None:
+    """What is wrong with the stored copy ``name`` of a table with these ``columns`` and ``rows``, or None.
+
+    Reads the file's footer, schema and record batch headers, not its values (memory-mapped where the
+    storage is local): a truncated or foreign file does not open, a stale one has other columns or rows.
+    """
+    storage = storage or default_storage
+    try:
+        if is_local(storage):
+            source = pa.memory_map(storage.path(name))
+        else:
+            with storage.open(name, "rb") as handle:
+                source = pa.BufferReader(handle.read())
+        with source:
+            reader = ipc.open_file(source)
+            names = reader.schema.names
+            count = sum(reader.get_batch(i).num_rows for i in range(reader.num_record_batches))
+    except (OSError, pa.ArrowException) as exc:
+        return f"does not open as an Arrow file: {exc}"
+    if names != list(columns):
+        return f"columns {_listed(names)}, expected {_listed(columns)}"
+    if rows is not None and count != rows:
+        return f"{count:,} rows, expected {rows:,}"
+    return None
+
+
+def _listed(names) -> str:
+    shown = ", ".join(names[:8]) + (f" … ({len(names)} in all)" if len(names) > 8 else "")
+    return f"[{shown}]"
+
+
 def _arrow_type(dtype: str):
     """The Arrow type of a column by its stored pandas dtype; None: text (the CSV's own)."""
     dtype = dtype.lower()

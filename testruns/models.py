@@ -214,6 +214,37 @@ class TestRunQuerySet(models.QuerySet):
         """
         return self.filter(status__in=(Status.COMPLETED, Status.FAILED), error_message="")
 
+    def verify_folders(self, repair: bool = False):
+        """Check the run folders of the media storage (``runs/<id>/``): a folder whose run no longer exists
+        was left by a crash between deleting the run and its files. With ``repair`` it is deleted.
+
+        Returns a Verified whose ``folders`` are the folders of runs that exist. Lists ``runs/``, reads no
+        file. The folders are listed before the runs are read: a run's folder is made only once its run
+        is committed, so a run started meanwhile is found.
+        """
+        from django.core.files.storage import default_storage
+
+        from configurations.storage import Finding, Verified
+
+        verified = Verified()
+        try:
+            names, _ = default_storage.listdir("runs")
+        except FileNotFoundError:
+            names = []
+        existing = {str(pk) for pk in self.filter(pk__in=_uuids(names)).values_list("pk", flat=True)}
+        for name in sorted(names):
+            verified.checked += 1
+            folder = f"runs/{name}"
+            if name in existing:
+                verified.folders.append(folder)
+                continue
+            finding = Finding(f"run folder {folder}", "its run no longer exists")
+            if repair:
+                _delete_run_files(default_storage, folder, [])
+                finding.action, finding.fixed = "deleted with its files", True
+            verified.findings.append(finding)
+        return verified
+
     def stale_pending(self, now=None):
         """Pending runs that no worker has taken within PENDING_TIMEOUT."""
         now = now or timezone.now()
@@ -690,6 +721,17 @@ class RunNotQueued(Exception):
         self.run = run
 
 
+def _uuids(names) -> list[uuid.UUID]:
+    """The names that are run ids (anything else in ``runs/`` belongs to no run)."""
+    ids = []
+    for name in names:
+        try:
+            ids.append(uuid.UUID(name))
+        except ValueError:
+            pass
+    return ids
+
+
 def _delete_run_files(storage, folder: str, names: list[str]) -> None:
     """Delete a run's stored files: those its results name, and anything else left in its folder."""
     import os
@@ -731,6 +773,38 @@ class EntityResultQuerySet(models.QuerySet):
                 if repair:
                     result.mark_table_lost(f"{problem} (found by verify_storage on {today})")
                     finding.action, finding.fixed = "marked as lost", True
+                verified.findings.append(finding)
+        return verified
+
+    def verify_copies(self, repair: bool = False):
+        """Check the explorer's Arrow copy beside each stored table, where there is one: it must open as an
+        Arrow IPC file with the table's columns (``columns``) and row count (``rows_out``).
+
+        Cheap: each copy's footer, schema and record batch headers are read (memory-mapped where the
+        storage is local), not its values. With ``repair`` a bad copy is deleted, and the diffs of its run
+        with it (they were read from it); the explorer and the next diff make the copy again from the CSV.
+        """
+        from django.core.files.storage import default_storage
+
+        from configurations.storage import Finding, Verified
+        from testruns.explorer import copy_name, copy_problem
+
+        verified = Verified()
+        tables = self.with_tables().only("pk", "run_id", "entity", "output", "rows_out", "columns")
+        for result in tables.order_by("run_id", "position").iterator():
+            name = copy_name(result.output.name)
+            if not default_storage.exists(name):
+                continue  # none made yet: the explorer makes it on the first visit
+            verified.checked += 1
+            if problem := copy_problem(name, result.columns, result.rows_out, default_storage):
+                finding = Finding(
+                    f"explorer copy of {result.entity!r} in run {result.run_id} ({name})", problem
+                )
+                if repair:
+                    default_storage.delete(name)
+                    RunDiff.objects.filter(Q(base_id=result.run_id) | Q(head_id=result.run_id)).delete()
+                    finding.action = "deleted (made again from the CSV on the next visit or diff)"
+                    finding.fixed = True
                 verified.findings.append(finding)
         return verified
 
@@ -880,6 +954,21 @@ class RunCheck(models.Model):
         return list(self.sample[0]) if self.sample else []
 
 
+class RunInputQuerySet(models.QuerySet):
+    def unused(self):
+        """Inputs no run reads any more (their runs were pruned or deleted)."""
+        # NOT IN a subquery rather than a join: retention locks these rows (SELECT … FOR UPDATE).
+        return self.exclude(pk__in=TestRun.objects.filter(input__isnull=False).values("input_id"))
+
+    def to_prune(self, grace: timedelta, now=None):
+        """The unused inputs given longer than ``grace`` ago, oldest first (``testruns.retention``).
+
+        The grace protects a run being started: its input is made (or found) before the run that reads it.
+        """
+        cutoff = (now or timezone.now()) - grace
+        return self.unused().filter(created_at__lt=cutoff).order_by("created_at", "pk")
+
+
 class RunInput(models.Model):
     """A table given to runs as their default entity: a file's bytes (stored once by content, like bundle
     files) under the name it was given with.
@@ -895,6 +984,8 @@ class RunInput(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
     created_at = models.DateTimeField(default=timezone.now)
+
+    objects = RunInputQuerySet.as_manager()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["stored", "name"], name="unique_run_input")]

@@ -23,10 +23,14 @@ def reap_stale_runs() -> str:
 
 
 def prune_runs() -> str:
-    """The daily retention schedule: prune with SHIFTBENCH_RETENTION_DAYS / _KEEP_LAST, or do nothing."""
+    """The daily retention schedule: prune runs with SHIFTBENCH_RETENTION_DAYS / _KEEP_LAST (or none while
+    both are unset), then, always, the run inputs and stored files nothing uses any more (older than a day).
+    """
     days, keep_last = settings.RETENTION_DAYS, settings.RETENTION_KEEP_LAST
     if not days and not keep_last:
-        return "retention off: SHIFTBENCH_RETENTION_DAYS and SHIFTBENCH_RETENTION_KEEP_LAST are unset"
-    older_than = timedelta(days=days) if days else None
-    deleted = retention.delete_runs(TestRun.objects.to_prune(older_than=older_than, keep_last=keep_last))
-    return f"{deleted} runs pruned"
+        runs = "retention off: SHIFTBENCH_RETENTION_DAYS and SHIFTBENCH_RETENTION_KEEP_LAST are unset"
+    else:
+        older_than = timedelta(days=days) if days else None
+        deleted = retention.delete_runs(TestRun.objects.to_prune(older_than=older_than, keep_last=keep_last))
+        runs = f"{deleted} runs pruned"
+    return f"{runs}; {retention.prune_storage()}"

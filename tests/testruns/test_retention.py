@@ -16,6 +16,7 @@ from tests.factories import DEMO_YAML
 pytestmark = pytest.mark.django_db
 
 NOW = timezone.now()
+NOTHING_STORED = "0 unused run input(s) and 0 unreferenced stored file(s) pruned"
 
 
 @pytest.fixture
@@ -164,12 +165,12 @@ def test_it_prunes_daily_with_the_settings(make_run, settings):
     make_run(days_ago=40)
     make_run(days_ago=1)
 
-    assert tasks.prune_runs() == "1 runs pruned"
+    assert tasks.prune_runs() == f"1 runs pruned; {NOTHING_STORED}"
     assert TestRun.objects.count() == 1
 
     settings.RETENTION_DAYS, settings.RETENTION_KEEP_LAST = None, 1
     make_run(days_ago=0.5)
-    assert tasks.prune_runs() == "1 runs pruned"
+    assert tasks.prune_runs() == f"1 runs pruned; {NOTHING_STORED}"
     assert TestRun.objects.count() == 1
 
 

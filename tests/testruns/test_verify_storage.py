@@ -57,7 +57,10 @@ def cut(path, size=1000):
 def test_it_reports_nothing_when_all_is_well(demo_version, table):
     demo_version.materialize()
 
-    assert verify() == "Checked 2 stored files, 1 bundle folders, 1 entity tables: 0 problem(s).\n"
+    assert verify() == (
+        "Checked 2 stored files, 1 bundle folders, 1 entity tables, 0 explorer copies, 1 run folders, "
+        "0 temporary files: 0 problem(s).\n"
+    )
 
 
 def test_it_reports_a_short_blob_and_a_changed_table_and_exits_non_zero(demo_version, table):
@@ -70,7 +73,10 @@ def test_it_reports_a_short_blob_and_a_changed_table_and_exits_non_zero(demo_ver
 
     assert f"stored file {survey.blob.name}: size 1,000, expected {survey.size:,}\n" in out
     assert f"table of 'site' in run {table.run_id} ({table.output.name}): sha256 " in out
-    assert out.endswith("Checked 2 stored files, 0 bundle folders, 1 entity tables: 2 problem(s).\n")
+    assert out.endswith(
+        "Checked 2 stored files, 0 bundle folders, 1 entity tables, 0 explorer copies, 1 run folders, "
+        "0 temporary files: 2 problem(s).\n"
+    )
     assert error == "2 problem(s) remain; --repair may fix them."
     assert survey.problem() is not None  # nothing changed without --repair
 

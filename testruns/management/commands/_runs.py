@@ -60,3 +60,16 @@ def summary(run: TestRun) -> str:
     if run.error_message:
         line += f" — {run.error_message.splitlines()[0]}"
     return line
+
+
+def confirmed(command, dry_run: bool, interactive: bool) -> bool:
+    """Whether a pruning command may delete what it listed: not on a dry run, and once asked, on "yes"."""
+    if dry_run:
+        command.stdout.write("Dry run: nothing deleted.")
+        return False
+    if interactive:
+        answer = input("Delete them? Type 'yes' to continue, or 'no' to cancel: ")
+        if answer.strip().lower() != "yes":
+            command.stdout.write("Nothing deleted.")
+            return False
+    return True

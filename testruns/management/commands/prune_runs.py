@@ -6,7 +6,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from testruns import retention
-from testruns.management.commands._runs import summary
+from testruns.management.commands._runs import confirmed, summary
 from testruns.models import EntityResult, RunEvent, TestRun
 
 
@@ -40,14 +40,8 @@ class Command(BaseCommand):
             return
         self.stdout.write(self.describe(runs, len(run_ids)))
 
-        if options["dry_run"]:
-            self.stdout.write("Dry run: nothing deleted.")
+        if not confirmed(self, options["dry_run"], options["interactive"]):
             return
-        if options["interactive"]:
-            answer = input("Delete them? Type 'yes' to continue, or 'no' to cancel: ")
-            if answer.strip().lower() != "yes":
-                self.stdout.write("Nothing deleted.")
-                return
         deleted = retention.delete_runs(run_ids)
         self.stdout.write(f"Deleted {deleted} run(s) with their entity results, events and files.")
         if deleted < len(run_ids):

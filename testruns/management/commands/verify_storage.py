@@ -1,16 +1,20 @@
-"""verify_storage: check every stored file, entity table and materialized bundle; optionally repair."""
+"""verify_storage: check every stored file, entity table, explorer copy and materialized bundle, the run
+folders and temporary files; optionally repair."""
 
+from django.core.files.storage import default_storage
 from django.core.management.base import BaseCommand, CommandError
 
 from configurations.models import ConfigurationVersion, StoredFile
-from testruns.models import EntityResult
+from configurations.storage import verify_parts
+from testruns.models import EntityResult, TestRun
 
 
 class Command(BaseCommand):
     help = (
         "Check every stored bundle file (there, size, sha256), every materialized bundle folder on this "
-        "machine and every stored entity table; print one line per problem and a summary. Exits non-zero "
-        "while problems remain. Reads every file whole."
+        "machine, every stored entity table and its explorer copy (columns and rows), run folders whose "
+        "run is gone and temporary files left by killed writers; print one line per problem and a "
+        "summary. Exits non-zero while problems remain. Reads every stored file whole."
     )
 
     def add_arguments(self, parser):
@@ -18,15 +22,24 @@ class Command(BaseCommand):
             "--repair",
             action="store_true",
             help="Restore bad stored files from a good copy on this machine, remove bad bundle folders "
-            "(built again on next use) and mark lost entity tables, saying what was done.",
+            "(built again on next use), mark lost entity tables, delete bad explorer copies (made again "
+            "from the CSV), folders of deleted runs and old temporary files, saying what was done.",
         )
 
     def handle(self, *args, repair=False, **options):
         # Stored files first: a good copy in a bundle folder is used before a bad folder is removed.
+        run_folders = TestRun.objects.verify_folders(repair)
         parts = [
             ("stored files", StoredFile.objects.verify(repair)),
             ("bundle folders", ConfigurationVersion.objects.verify_bundles(repair)),
             ("entity tables", EntityResult.objects.verify_tables(repair)),
+            ("explorer copies", EntityResult.objects.verify_copies(repair)),
+            ("run folders", run_folders),
+            # StagedFile's folders: the blobs' and those of the runs that exist (a gone run's went whole).
+            (
+                "temporary files",
+                verify_parts(default_storage, ["blobs/incoming", *run_folders.folders], repair),
+            ),
         ]
         findings = [finding for _, verified in parts for finding in verified.findings]
         for finding in findings:
