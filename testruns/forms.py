@@ -68,7 +68,7 @@ class TestRunForm(forms.Form):
     input_file = forms.FileField(
         required=False,
         label="Input table",
-        help_text="A CSV or Excel file read as the default entity, as run_test --input does on the command line.",
+        help_text="A CSV or Excel file read as the default entity, like run_test --input in a shell.",
         widget=forms.ClearableFileInput(attrs={"accept": ",".join(CSV_SUFFIXES + EXCEL_SUFFIXES)}),
     )
     bundled_input = forms.ChoiceField(required=False, label="or one of the version's files")
