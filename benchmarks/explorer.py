@@ -2,7 +2,8 @@
 
 1. ``result_base`` of a full run of the Arbodat survey (18,912 rows, 16 columns) repeated to 1,000,000 rows
    (``system_id`` renumbered), stored as a run stores it (``shapeshift.write_csv``), then its explorer copy
-   made (``testruns.explorer.store_copy``): both timed.
+   made (``testruns.explorer.store_copy``): both timed; the copy also in a process of its own, for its peak
+   memory beside a process that only starts Django (a worker makes the copies right after a run).
 2. The explorer's pages of it, each timed from opening the stored copy (memory-mapped, as a fresh request
    does) to the rows of the page as Python values: first page, sorted by text and by number, filtered
    (equals, contains), sorted and filtered, a deep page, and a column profile. Min and median of --repeat.
@@ -18,6 +19,7 @@ import argparse
 import os
 import pathlib
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -93,6 +95,32 @@ def store(table, dtypes, name: str) -> tuple[float, float, Result]:
     return csv_seconds, copy_seconds, Result(name, dtypes)
 
 
+COPY = """
+import os, sys, django
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shiftbench.settings")
+django.setup()
+if sys.argv[1]:
+    import json
+    from django.core.files.storage import default_storage
+    from testruns import explorer
+    default_storage.delete(explorer.copy_name(sys.argv[1]))
+    assert explorer.store_copy(sys.argv[1], json.loads(sys.argv[2]))
+# VmHWM, not the parent's ru_maxrss: that counts what this benchmark's process held when it forked
+print(next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:")) / 1024)
+"""
+
+
+def copy_memory(name: str, dtypes: dict) -> tuple[float, float]:
+    """Peak MiB of a process making the copy of ``name``, and of one that only starts Django."""
+    import json
+
+    def peak(*argv) -> float:
+        done = subprocess.run([sys.executable, "-c", COPY, *argv], check=True, capture_output=True, text=True)
+        return float(done.stdout.split()[-1])
+
+    return peak(name, json.dumps(dtypes)), peak("", "{}")
+
+
 def pages(result: Result, repeat: int) -> None:
     from django.http import QueryDict
 
@@ -160,6 +188,8 @@ def main() -> None:
             f"result_base x{args.rows:,} rows: CSV written in {csv_seconds:.2f} s, explorer copy made in "
             f"{copy_seconds:.2f} s ({copy_seconds / csv_seconds:.2f}x the CSV's time)"
         )
+        peak, started = copy_memory("bench/result_base.csv", dtypes)
+        print(f"  that copy made in a process of its own: peak {peak:.0f} MiB ({started:.0f} MiB to start)")
         pages(result, args.repeat)
         run, csvs, copies, tables = full_run(make_folder(base, args.times))
         print(

@@ -120,7 +120,7 @@ def _read_csv(handle, dtypes: dict, typed: bool, block_size: int) -> pa.Table:
     types = {}
     for name in _header(handle):
         kind = _arrow_type(str(dtypes.get(name, ""))) if typed else None
-        types[name] = kind or pa.string()
+        types[name] = kind or TEXT
     return pa_csv.read_csv(
         handle,
         read_options=pa_csv.ReadOptions(block_size=block_size),
@@ -138,6 +138,9 @@ def _read_csv(handle, dtypes: dict, typed: bool, block_size: int) -> pa.Table:
 
 
 _PARSE = pa_csv.ParseOptions(newlines_in_values=True)
+# Text is read dictionary-encoded: the copy keeps it so, and a 50x table read as plain strings first would
+# take twice the memory (the copies are made by a worker right after a run).
+TEXT = pa.dictionary(pa.int32(), pa.string())
 
 
 def table_from_csv(handle, dtypes: dict) -> pa.Table:
@@ -158,9 +161,11 @@ def table_from_csv(handle, dtypes: dict) -> pa.Table:
             handle.seek(0)
             if block_size > BLOCK_SIZE:
                 raise
-    columns = [_array(column) for column in table.columns]
-    columns = [pc.dictionary_encode(c) if pa.types.is_string(c.type) else c for c in columns]
-    return pa.Table.from_arrays(columns, names=table.schema.names)
+    table, names, columns = table.unify_dictionaries(), table.schema.names, []
+    while table.num_columns:  # one column at a time: each chunked column is released as its copy is made
+        columns.append(_array(table.column(0)))
+        table = table.remove_column(0)
+    return pa.Table.from_arrays(columns, names=names)
 
 
 def _array(column: pa.ChunkedArray) -> pa.Array:
