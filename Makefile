@@ -58,7 +58,7 @@ bench: setup
 	$(PY) benchmarks/engine.py
 	$(PY) benchmarks/api_latency.py
 	$(PY) benchmarks/run_latency.py
-	$(PY) benchmarks/full_run.py
+	$(PY) benchmarks/full_run.py --worker
 	$(PY) benchmarks/explorer.py
 	$(PY) benchmarks/diff.py
 	$(PY) benchmarks/history.py

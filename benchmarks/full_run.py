@@ -89,9 +89,16 @@ class Worker:
             check=True,
             stdout=subprocess.DEVNULL,
         )
+        seconds, status = self.settle()
+        self.runs.append((float(seconds), status))
+
+    def settle(self) -> tuple[str, str]:
+        """Wait until the latest run has ended and the worker has written its copies (also those of a
+        `run_test --sync` run, which it takes from the queue): nothing of it may overlap the next
+        measurement. Returns the run's seconds from enqueue to finished, and its status."""
         waited = subprocess.run([self.python, "-c", WAITED], check=True, capture_output=True, text=True)
         seconds, status = waited.stdout.split()
-        self.runs.append((float(seconds), status))
+        return seconds, status
 
     def stop(self) -> float:
         """Stop the cluster; returns the peak memory of its processes (read before they exit)."""
@@ -140,6 +147,8 @@ def main() -> None:
             try:
                 for _ in range(args.repeat):
                     runs.append(measure([python, manage, "run_test", name, "--sync", "--max-rows", "all"]))
+                    if worker:
+                        worker.settle()
                     clis.append(
                         measure(
                             [python, "-m", "shapeshift", "run", str(config), "--out", str(folder / "out")]

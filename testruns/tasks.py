@@ -1,7 +1,12 @@
 """django-q2 task entry points. Each takes ids and loads what it needs itself."""
 
+import ctypes
+import ctypes.util
+import functools
+import gc
 from datetime import timedelta
 
+import pyarrow
 from django.conf import settings
 
 from testruns import execution, explorer, reaper, retention
@@ -9,12 +14,40 @@ from testruns.models import TestRun
 
 
 def execute_run(run_id: str) -> str:
-    return execution.execute_run(run_id)
+    try:
+        return execution.execute_run(run_id)
+    finally:
+        return_freed_memory()
+
+
+def return_freed_memory() -> bool:
+    """Hand the memory a finished task freed back to the system; True if glibc could be asked too.
+
+    glibc keeps the blocks pandas freed in its arenas, and Arrow's allocator its own, so a worker would go
+    on holding a 50x run's peak into the explorer copies and the next runs it takes
+    (benchmarks/full_run.py --worker).
+    """
+    gc.collect()
+    pyarrow.default_memory_pool().release_unused()  # Arrow's own allocator (mimalloc/jemalloc) keeps it too
+    trim = _malloc_trim()
+    if trim is None:  # not glibc (musl, macOS): nothing more to ask
+        return False
+    trim(0)
+    return True
+
+
+@functools.cache
+def _malloc_trim():
+    name = ctypes.util.find_library("c")  # runs ldconfig: once per process
+    return getattr(ctypes.CDLL(name), "malloc_trim", None) if name else None
 
 
 def store_table_copies(run_id: str) -> str:
     """The explorer's copies of a finished run's stored tables (execution.enqueue_table_copies)."""
-    return f"{explorer.store_copies(run_id)} explorer copies written"
+    try:
+        return f"{explorer.store_copies(run_id)} explorer copies written"
+    finally:
+        return_freed_memory()
 
 
 def reap_stale_runs() -> str:
