@@ -133,3 +133,19 @@ def test_a_background_writer_writes_in_order_and_hands_a_failure_back():
         writer.finish()
     writer.finish(raise_error=False)
     assert target.getvalue() == b"".join(chunks[:2])  # nothing after the failure, nothing out of order
+
+
+def test_a_durable_background_writer_hands_its_bytes_to_the_disk_as_it_goes(tmp_path, monkeypatch):
+    from configurations.storage import BackgroundWriter
+
+    synced = []
+    real = os.fdatasync
+    monkeypatch.setattr(os, "fdatasync", lambda fd: synced.append(os.fstat(fd).st_size) or real(fd))
+    monkeypatch.setattr(BackgroundWriter, "SYNC_EVERY", 100_000)
+    with open(tmp_path / "t.csv", "wb") as target:
+        writer = BackgroundWriter(target, durable=True)
+        for _ in range(25):
+            writer.write(b"x" * 10_000)
+        writer.finish()
+
+    assert synced == [100_000, 200_000, 250_000]  # every SYNC_EVERY bytes, and the rest at the end
