@@ -61,16 +61,16 @@ def _descendants(pid: int) -> list[int]:
     return found
 
 
-def _peak_mib(pids: list[int]) -> float:
-    """The highest VmHWM (peak resident set) of the processes, in MiB."""
-    peaks = [0.0]
+def _largest_mib(pids: list[int], field: str = "VmHWM") -> float:
+    """The largest of the processes' VmHWM (peak resident set) or VmRSS (resident now), in MiB."""
+    found = [0.0]
     for pid in pids:
         try:
             status = pathlib.Path(f"/proc/{pid}/status").read_text()
         except OSError:
             continue
-        peaks += [int(line.split()[1]) / 1024 for line in status.splitlines() if line.startswith("VmHWM:")]
-    return max(peaks)
+        found += [int(line.split()[1]) / 1024 for line in status.splitlines() if line.startswith(f"{field}:")]
+    return max(found)
 
 
 class Worker:
@@ -102,7 +102,8 @@ class Worker:
 
     def stop(self) -> float:
         """Stop the cluster; returns the peak memory of its processes (read before they exit)."""
-        peak = _peak_mib(_descendants(self.process.pid))
+        processes = _descendants(self.process.pid)
+        peak, self.idle = _largest_mib(processes), _largest_mib(processes, "VmRSS")
         self.process.send_signal(signal.SIGTERM)
         self.process.wait(timeout=60)
         return peak
@@ -176,7 +177,8 @@ def main() -> None:
                 low, middle = seconds[0], statistics.median(seconds)
                 print(
                     f"{'':>5} | through a worker, enqueue to finished ({', '.join(sorted(statuses))}): "
-                    f"{low:.2f} s min, {middle:.2f} s median, worker peak {peak:.0f} MiB: "
+                    f"{low:.2f} s min, {middle:.2f} s median, worker peak {peak:.0f} MiB "
+                    f"({worker.idle:.0f} MiB after): "
                     f"{low / cli.min:.2f}x {middle / cli.median:.2f}x the CLI's time, "
                     f"{peak / cli.peak:.2f}x its memory",
                     flush=True,
