@@ -54,17 +54,26 @@ def read_table(source: str | os.PathLike | BinaryIO) -> pa.Table:
 
 
 class ArrowFile:
-    """A table stored as an Arrow IPC file, read one column at a time.
+    """A table stored as an Arrow IPC file, read one column at a time when it is big.
 
     What a diff holds at once is then the columns it is working on, not two whole tables: the Arrow copy
-    of a 50x run's `result_base` is 70 MB a side. `open` gives a new binary file object each time it is
-    called (a path is opened as a file). Offers what the diff uses of a `pa.Table`.
+    of a 50x run's `result_base` is 70 MB a side. A file under WHOLE_BELOW bytes is read whole at once:
+    opening it again for each column would cost more than it saves (the 151 columns of a 1x survey). `open`
+    gives a new binary file object each time it is called (a path is opened as a file). Offers what the
+    diff uses of a `pa.Table`.
     """
+
+    WHOLE_BELOW = 8 * 1024 * 1024
 
     def __init__(self, source: str | os.PathLike | Callable[[], BinaryIO]):
         self._open = source if callable(source) else (lambda: pa.OSFile(os.fspath(source)))
+        self._whole: pa.Table | None = None
         with self._open() as handle:
-            self.schema = ipc.open_file(handle).schema
+            size = handle.size() if callable(getattr(handle, "size", None)) else handle.seek(0, os.SEEK_END)
+            reader = ipc.open_file(handle)
+            self.schema = reader.schema
+            if size < self.WHOLE_BELOW:
+                self._whole = reader.read_all()
         self.num_rows = len(self[self.schema.names[0]]) if self.schema.names else 0
 
     @property
@@ -72,6 +81,8 @@ class ArrowFile:
         return self.schema.names
 
     def __getitem__(self, name: str) -> pa.ChunkedArray:
+        if self._whole is not None:
+            return self._whole[name]
         options = ipc.IpcReadOptions(included_fields=[self.schema.get_field_index(name)])
         with self._open() as handle:
             return ipc.open_file(handle, options=options).read_all().column(0)

@@ -211,13 +211,23 @@ def arrow_copy(csv_path, typed=()):
     return ArrowFile(copy)
 
 
-def test_an_arrow_copy_reads_one_column_at_a_time(tmp_path):
+@pytest.mark.parametrize("whole_below, opened", [(0, 6), (ArrowFile.WHOLE_BELOW, 1)])
+def test_an_arrow_copy_is_read_a_column_at_a_time_when_big(tmp_path, monkeypatch, whole_below, opened):
     path = tmp_path / "t.csv"
     path.write_text("system_id,a,b\n1,x,\n2,,007\n", encoding="utf-8")
-    copy = arrow_copy(path, typed=("system_id",))
+    arrow_copy(path, typed=("system_id",))
+    monkeypatch.setattr(ArrowFile, "WHOLE_BELOW", whole_below)
+    opens = []
+
+    def open_copy():
+        opens.append(1)
+        return pa.OSFile(str(path.with_suffix(".arrow")))
+
+    copy = ArrowFile(open_copy)
     assert (copy.column_names, copy.num_rows) == (["system_id", "a", "b"], 2)
     assert copy["b"].to_pylist() == [None, "007"]
     assert copy.take(pa.array([1])).to_pylist() == [{"system_id": 2, "a": None, "b": "007"}]
+    assert len(opens) == opened  # big: the schema, num_rows (system_id), b, then take reads all three
 
 
 def test_a_copy_compares_as_its_csv_text_even_against_a_csv(tmp_path):
