@@ -70,7 +70,7 @@ class Phases(shapeshift.Observer):
         self.times, self.current, self.cancel_phase, self.cancel_after = {}, None, cancel_phase, cancel_after
         self.requested = None  # when the cancel was asked for, not when the engine first looked
 
-    def entity_phase(self, name, phase):
+    def entity_phase(self, name, phase, rows=None):
         now = time.perf_counter()
         if self.current:
             self.times[self.current[0]] = self.times.get(self.current[0], 0) + now - self.current[1]

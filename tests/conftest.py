@@ -273,8 +273,11 @@ class FifoFeeder:
         self.thread = threading.Thread(target=self._feed, daemon=True)
 
     def _feed(self):
-        with open(self.fifo, "w") as feed:
-            feed.write(self.text)
+        try:
+            with open(self.fifo, "w") as feed:
+                feed.write(self.text)
+        except BrokenPipeError:  # released by stop(): the reader (a killed worker) is gone
+            pass
 
     def stop(self):
         import os

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum, unique
 
@@ -103,7 +101,7 @@ class Observer:
         'link', 'unnest', 'dedupe', 'drop_empty_rows'. should_stop() is polled right after.
         `rows`: the rows of the table the phase starts from, when the engine knows them without work:
         the part's source rows at 'subset', the entity's working table at the later phases; None at
-        'load' (nothing is read yet). An override with the older form (name, phase) is called without it.
+        'load' (nothing is read yet).
         """
 
     def entity_finished(self, outcome: EntityOutcome) -> None:
@@ -117,21 +115,3 @@ class Observer:
         """Polled between entities and phases, and every few hundred columns inside a phase; True
         cancels the run (keep it cheap: it may be called often)."""
         return False
-
-
-def phase_hook(observer: Observer) -> Callable[[str, str, int | None], None]:
-    """``observer.entity_phase`` as a call that takes the rows, also for an override of the older
-    two-argument form (name, phase), which gets called without them. Decided once per run, so a phase
-    costs one call."""
-    hook = observer.entity_phase
-    try:
-        parameters = inspect.signature(hook).parameters.values()
-    except (TypeError, ValueError):  # no signature to read (a C callable): call it the old way
-        parameters = []
-    kinds = {p.kind for p in parameters}
-    positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    if len(positional) >= 3 or inspect.Parameter.VAR_POSITIONAL in kinds:
-        return hook
-    if inspect.Parameter.VAR_KEYWORD in kinds or any(p.name == "rows" for p in parameters):
-        return lambda name, phase, rows: hook(name, phase, rows=rows)
-    return lambda name, phase, rows: hook(name, phase)

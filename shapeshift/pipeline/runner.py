@@ -27,7 +27,7 @@ from .finalise import finalise_table, translation_map
 from .frames import Checkpoint
 from .inputs import dtype_names, read_input
 from .link import LinkOptions
-from .outcomes import EntityOutcome, EntityStatus, Observer, RunResult, phase_hook
+from .outcomes import EntityOutcome, EntityStatus, Observer, RunResult
 from .planning import Plan, entity_dependencies
 from .planning import plan as make_plan
 from .report import EntityReport
@@ -59,7 +59,6 @@ class _Runner:
         self.inputs = dict(inputs or {})
         self.max_rows = max_rows
         self.observer = observer or Observer()
-        self.entity_phase = phase_hook(self.observer)
         self.stop_on_error = stop_on_error
         self.link_options = link_options
         self.translation = translation_map(project) if translate else None
@@ -154,7 +153,7 @@ class _Runner:
 
     # --- phases -------------------------------------------------------------------------------
     def _phase(self, name: str, phase: str, rows: int | None = None) -> None:
-        self.entity_phase(name, phase, rows)
+        self.observer.entity_phase(name, phase, rows)
         if self.observer.should_stop():
             raise Cancelled()
 

@@ -83,7 +83,7 @@ def test_run_with_input_table_and_observer(ws):
         def entity_started(self, name):
             events.append(("start", name))
 
-        def entity_phase(self, name, phase):
+        def entity_phase(self, name, phase, rows=None):
             events.append(("phase", name, phase))
 
         def entity_finished(self, outcome):
@@ -190,7 +190,7 @@ def test_cancel_during_phase_marks_entity_cancelled(ws):
     class StopInPhase(Observer):
         stop = False
 
-        def entity_phase(self, name, phase):
+        def entity_phase(self, name, phase, rows=None):
             if phase == "subset":
                 self.stop = True
 
@@ -216,7 +216,7 @@ def test_a_cancel_lands_inside_a_long_phase(ws):
         def __init__(self):
             self.phases, self.checks_in_phase = [], 0
 
-        def entity_phase(self, name, phase):
+        def entity_phase(self, name, phase, rows=None):
             self.phases.append(phase)
 
         def should_stop(self):

@@ -1,5 +1,5 @@
 """The phases the engine reports for each entity, with the rows of the table each phase starts from
-(Observer.entity_phase), in both formats; and observers written for the older (name, phase) form."""
+(Observer.entity_phase), in both formats."""
 
 from __future__ import annotations
 
@@ -101,31 +101,3 @@ def test_format_2_reports_each_phase_with_the_rows_it_starts_from(ws):
         ("abundance", "drop_empty_rows", 3),
     ]
     assert result.outcome("abundance").rows_out == 2  # P2's empty count went
-
-
-def test_an_observer_of_the_older_two_argument_form_still_hears_every_phase(ws):
-    class TwoArguments(Observer):
-        def __init__(self) -> None:
-            self.phases: list[tuple[str, str]] = []
-
-        def entity_phase(self, name, phase):
-            self.phases.append((name, phase))
-
-    observer, rows_observer = TwoArguments(), Phases()
-    survey = frame(SURVEY_CSV, sep=";")
-    assert ws.run(FORMAT_1, inputs={"survey": survey}, observer=observer).ok
-    ws.run(FORMAT_1, inputs={"survey": survey}, observer=rows_observer)
-    assert observer.phases == [(name, phase) for name, phase, _ in rows_observer.phases]
-
-
-def test_an_observer_taking_keywords_gets_the_rows_by_name(ws):
-    class Keywords(Observer):
-        def __init__(self) -> None:
-            self.seen: list[dict] = []
-
-        def entity_phase(self, name, phase, **details):
-            self.seen.append(details)
-
-    observer = Keywords()
-    ws.run(FORMAT_1, inputs={"survey": frame(SURVEY_CSV, sep=";")}, observer=observer)
-    assert observer.seen[:2] == [{"rows": None}, {"rows": 4}]

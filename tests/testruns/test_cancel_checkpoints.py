@@ -71,10 +71,10 @@ def test_it_cancels_in_the_middle_of_an_entity(
     monkeypatch.setattr(execution, "CANCEL_CHECK_INTERVAL", 0)
     phase = RunObserver.entity_phase
 
-    def cancel_while_site_loads(self, name, current):
+    def cancel_while_site_loads(self, name, current, rows=None):
         if (name, current) == ("site", "load"):
             self.run.request_cancel()
-        phase(self, name, current)
+        phase(self, name, current, rows)
 
     monkeypatch.setattr(RunObserver, "entity_phase", cancel_while_site_loads)
     with django_capture_on_commit_callbacks(execute=False):

@@ -202,12 +202,12 @@ def test_a_worker_whose_run_was_reaped_stops_and_writes_nothing_more(
     monkeypatch.setattr(execution, "CANCEL_CHECK_INTERVAL", 0)
     phase = RunObserver.entity_phase
 
-    def reaped_while_site_loads(self, name, current):
+    def reaped_while_site_loads(self, name, current, rows=None):
         if (name, current) == ("site", "load"):
             past = timezone.now() - timedelta(seconds=settings.HEARTBEAT_TIMEOUT + 1)
             TestRun.objects.filter(pk=self.run.pk).update(heartbeat_at=past)
             assert reap_stale_runs() == (1, 0)
-        phase(self, name, current)
+        phase(self, name, current, rows)
 
     monkeypatch.setattr(RunObserver, "entity_phase", reaped_while_site_loads)
     with django_capture_on_commit_callbacks(execute=False):

@@ -77,7 +77,7 @@ def test_a_cancel_lands_between_slices_of_a_wide_read(ws, narrow_bounds, reads):
         def __init__(self):
             self.phases, self.checks = [], 0
 
-        def entity_phase(self, name, phase):
+        def entity_phase(self, name, phase, rows=None):
             self.phases.append(phase)
 
         def should_stop(self):
