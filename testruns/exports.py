@@ -296,13 +296,6 @@ def excel_refusal(run: TestRun, max_cells: int = 0) -> str | None:
     return None
 
 
-def table_cells(run: TestRun) -> int:
-    """How many cells the stored entity tables of the run hold (rows out × columns), from the database."""
-    return sum(
-        (result.rows_out or 0) * len(result.columns) for result in run.entity_results.all() if result.output
-    )
-
-
 def export_xlsx(run: TestRun, max_cells: int | None = None):
     """The workbook in an open temporary file (at its start): a summary sheet, then one sheet per entity.
 
