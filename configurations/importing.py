@@ -364,8 +364,7 @@ def validate(path: Path, *, format_version: int | None = None, path_variables: d
 def validate_staged(main: str, files: dict, **reading) -> dict:
     """``validate`` for a bundle about to be stored, read as its version will be: ``files`` maps each
     path in the bundle to its local file."""
-    staged = {rel: local for rel, local in files.items()}
-    return validation_record(lambda: load_staged(main, staged, **reading))
+    return validation_record(lambda: load_staged(main, files, **reading))
 
 
 def validation_record(load) -> dict:
