@@ -62,3 +62,15 @@ def pytest_terminal_summary(terminalreporter, config):
     if folder is not None:
         terminalreporter.write_sep("-", "screenshots")
         terminalreporter.write_line(f"page screenshots: {folder}")
+
+
+@pytest.fixture
+def log_in():
+    """``log_in(page)``: fill in and send the login form the page shows, as alice (tests/conftest.py)."""
+
+    def submit(page):
+        page.get_by_label("User name").fill("alice")
+        page.get_by_label("Password").fill("password")
+        page.get_by_role("button", name="Log in").click()
+
+    return submit

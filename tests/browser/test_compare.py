@@ -16,7 +16,7 @@ SCREENSHOT = Path("/tmp/compare_page.png")
 
 
 def test_it_compares_a_run_with_the_previous_one(
-    live_server, transactional_db, page, django_user_model, django_capture_on_commit_callbacks
+    log_in, live_server, transactional_db, page, django_user_model, django_capture_on_commit_callbacks
 ):
     from playwright.sync_api import expect
 
@@ -39,9 +39,7 @@ def test_it_compares_a_run_with_the_previous_one(
     # Logging in through the form, sent there from the second run's page.
     page.goto(live_server.url + head.get_absolute_url())
     expect(page).to_have_url(re.compile(r"/accounts/login/\?next="))
-    page.get_by_label("User name").fill("alice")
-    page.get_by_label("Password").fill("password")
-    page.get_by_role("button", name="Log in").click()
+    log_in(page)
     expect(page.get_by_role("heading", level=1)).to_contain_text(f"Run {head.short_id} of demo")
 
     page.get_by_role("link", name="Compare with previous run").click()
@@ -114,6 +112,7 @@ def _two_runs(django_user_model, capture):
 
 @pytest.mark.parametrize("width", [1366, 390])
 def test_it_shows_what_changed_first_and_the_rest_on_demand(
+    log_in,
     live_server,
     transactional_db,
     page,
@@ -127,9 +126,7 @@ def test_it_shows_what_changed_first_and_the_rest_on_demand(
     base, head = _two_runs(django_user_model, django_capture_on_commit_callbacks)
     page.set_viewport_size({"width": width, "height": 900})
     page.goto(f"{live_server.url}/runs/compare?base={base.pk}&head={head.pk}")
-    page.get_by_label("User name").fill("alice")
-    page.get_by_label("Password").fill("password")
-    page.get_by_role("button", name="Log in").click()
+    log_in(page)
 
     entities = page.locator("#compare-entities")
     expect(entities.get_by_role("heading", level=2)).to_have_text("Entities changed only")

@@ -20,6 +20,7 @@ DEMO = Path(__file__).resolve().parents[2] / "examples" / "demo"
 
 @pytest.mark.parametrize("width", [1366, 390])
 def test_a_run_is_diffed_with_the_baseline(
+    log_in,
     live_server,
     transactional_db,
     page,
@@ -60,9 +61,7 @@ def test_a_run_is_diffed_with_the_baseline(
 
     # The baseline, made from its run's page.
     page.goto(live_server.url + base.get_absolute_url())
-    page.get_by_label("User name").fill("alice")
-    page.get_by_label("Password").fill("password")
-    page.get_by_role("button", name="Log in").click()
+    log_in(page)
     expect(page.locator("#run-baseline")).to_contain_text("demo has no baseline")
     page.get_by_role("button", name="Make this run the baseline").click()
     expect(page.locator(".messages")).to_contain_text(f"Run {base.short_id} is now the baseline of demo.")

@@ -44,7 +44,7 @@ def broken_v2(transactional_db, demo_version, alice):
 
 @pytest.mark.parametrize("width", [1366, 390])
 def test_a_validation_issue_s_link_opens_the_editor_at_its_line(
-    live_server, page, broken_v2, htmx_version, width
+    log_in, live_server, page, broken_v2, htmx_version, width
 ):
     from playwright.sync_api import expect
 
@@ -53,9 +53,7 @@ def test_a_validation_issue_s_link_opens_the_editor_at_its_line(
     page.on("console", lambda msg: "Content Security Policy" in msg.text and violations.append(msg.text))
     page.set_viewport_size({"width": width, "height": 800})
     page.goto(live_server.url + "/configurations/demo/")
-    page.get_by_label("User name").fill("alice")
-    page.get_by_label("Password").fill("password")
-    page.get_by_role("button", name="Log in").click()
+    log_in(page)
 
     # The configuration page: the issue's location is a link to the editor at its line.
     link = page.locator("a.issue-location", has_text=f"demo.yml:{line}")
@@ -114,7 +112,7 @@ def test_a_validation_issue_s_link_opens_the_editor_at_its_line(
 
 @pytest.mark.parametrize("width", [1366, 390])
 def test_an_older_version_is_restored_and_a_broken_one_saved_after_asking(
-    live_server, page, broken_v2, width
+    log_in, live_server, page, broken_v2, width
 ):
     from playwright.sync_api import expect
 
@@ -122,9 +120,7 @@ def test_an_older_version_is_restored_and_a_broken_one_saved_after_asking(
     page.on("console", lambda msg: "Content Security Policy" in msg.text and violations.append(msg.text))
     page.set_viewport_size({"width": width, "height": 800})
     page.goto(live_server.url + "/configurations/demo/versions/1/")
-    page.get_by_label("User name").fill("alice")
-    page.get_by_label("Password").fill("password")
-    page.get_by_role("button", name="Log in").click()
+    log_in(page)
     expect(page.get_by_role("link", name="Download bundle (ZIP)")).to_be_visible()
     page.goto(live_server.url + f"/configurations/demo/versions/2/#L{broken_v2}")  # its issue's line
     expect(page.locator(f"#L{broken_v2}.line-error")).to_be_in_viewport()

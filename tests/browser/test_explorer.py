@@ -16,7 +16,7 @@ ARBODAT = SHARED_DATA / "arbodat"
 
 
 def test_the_explorer_sorts_filters_and_pages_result_base(
-    live_server, page, alice, tmp_path, django_capture_on_commit_callbacks, htmx_version
+    log_in, live_server, page, alice, tmp_path, django_capture_on_commit_callbacks, htmx_version
 ):
     from playwright.sync_api import expect
 
@@ -35,9 +35,7 @@ def test_the_explorer_sorts_filters_and_pages_result_base(
     assert len(stored) > 100, "enough rows for pages of a filtered view"
 
     page.goto(f"{live_server.url}{result.get_absolute_url()}")
-    page.get_by_label("User name").fill("alice")
-    page.get_by_label("Password").fill("password")
-    page.get_by_role("button", name="Log in").click()
+    log_in(page)
     explorer = page.locator("#explorer")
     first_cells = explorer.locator(".explorer-table tbody tr td:first-child")
     expect(explorer.locator(".explorer-count")).to_have_text(f"{len(stored):,} rows")

@@ -43,19 +43,13 @@ def node(drawing, name):
     return drawing.locator(f"a.graph-node:has(> title:text-is('{name}'))")
 
 
-def log_in(page, url):
-    page.goto(url)
-    page.get_by_label("User name").fill("alice")
-    page.get_by_label("Password").fill("password")
-    page.get_by_role("button", name="Log in").click()
-
-
 @pytest.mark.parametrize("width", [1366, 390])
-def test_a_versions_graph_is_drawn_and_its_nodes_link(live_server, page, arbodat, violations, width):
+def test_a_versions_graph_is_drawn_and_its_nodes_link(log_in, live_server, page, arbodat, violations, width):
     from playwright.sync_api import expect
 
     page.set_viewport_size({"width": width, "height": 900})
-    log_in(page, live_server.url + "/configurations/arbodat/versions/1/graph")
+    page.goto(live_server.url + "/configurations/arbodat/versions/1/graph")
+    log_in(page)
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Entity graph of arbodat v1")
     drawing = page.locator("svg.entity-graph")
@@ -80,7 +74,7 @@ def test_a_versions_graph_is_drawn_and_its_nodes_link(live_server, page, arbodat
 
 
 @pytest.mark.parametrize("width", [1366, 390])
-def test_a_runs_graph_shows_statuses_and_a_timeline(live_server, page, arbodat, violations, width):
+def test_a_runs_graph_shows_statuses_and_a_timeline(log_in, live_server, page, arbodat, violations, width):
     from playwright.sync_api import expect
 
     import shapeshift
@@ -99,7 +93,8 @@ def test_a_runs_graph_shows_statuses_and_a_timeline(live_server, page, arbodat, 
     ]
     run = make_run(arbodat, Status.RUNNING, results, entities_total=len(order), entities_completed=30)
     page.set_viewport_size({"width": width, "height": 900})
-    log_in(page, live_server.url + run.get_absolute_url())
+    page.goto(live_server.url + run.get_absolute_url())
+    log_in(page)
 
     section = page.locator("#run-graph")
     expect(section.locator(".graph-node")).to_have_count(55)

@@ -8,7 +8,7 @@ import pytest
 pytestmark = [pytest.mark.browser]
 
 
-def test_it_filters_and_pages_without_reloading(live_server, page, django_user_model, demo_version):
+def test_it_filters_and_pages_without_reloading(log_in, live_server, page, django_user_model, demo_version):
     from django.utils import timezone
     from playwright.sync_api import expect
 
@@ -28,9 +28,7 @@ def test_it_filters_and_pages_without_reloading(live_server, page, django_user_m
     failed = [run for run in runs if run.status == Status.FAILED]  # 65, newest first
 
     page.goto(live_server.url + "/runs/")
-    page.get_by_label("User name").fill("alice")
-    page.get_by_label("Password").fill("password")
-    page.get_by_role("button", name="Log in").click()
+    log_in(page)
     expect(page.get_by_role("heading", level=1)).to_have_text("Runs")
 
     page.get_by_label("Status").select_option("failed")

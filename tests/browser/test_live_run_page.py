@@ -75,14 +75,12 @@ def poll_once(page):
     page.locator("#run-status:not([data-answered])").wait_for(state="attached")
 
 
-def open_paused(page, live_server, run, width):
+def open_paused(log_in, page, live_server, run, width):
     """Log in, stop the page's clock and open the run's page: from here on no poll happens by itself."""
     page.set_viewport_size({"width": width, "height": 900})
     page.clock.install()
     page.goto(live_server.url + "/accounts/login/")
-    page.get_by_label("User name").fill("alice")
-    page.get_by_label("Password").fill("password")
-    page.get_by_role("button", name="Log in").click()
+    log_in(page)
     page.wait_for_url(re.compile(r"/$"))
     page.clock.pause_at(datetime.now() + timedelta(minutes=1))
     page.goto(live_server.url + run.get_absolute_url())
@@ -90,13 +88,13 @@ def open_paused(page, live_server, run, width):
 
 @pytest.mark.parametrize("width", [1366, 390])
 def test_it_pauses_in_a_hidden_tab_resumes_when_shown_and_titles_the_tab(
-    live_server, page, running, htmx_version, width, screenshot_dir
+    log_in, live_server, page, running, htmx_version, width, screenshot_dir
 ):
     from playwright.sync_api import expect
 
     polls = []
     page.on("request", lambda request: polls.append(request.url) if POLL.search(request.url) else None)
-    open_paused(page, live_server, running, width)
+    open_paused(log_in, page, live_server, running, width)
     label = page.locator("#run-status .progress-label")
     expect(page).to_have_title(f"▶ 1/3 · Run {running.short_id} of demo · ShiftBench")
     expect(label).to_have_text("1 of 3 entities · 33%")
@@ -128,13 +126,13 @@ def test_it_pauses_in_a_hidden_tab_resumes_when_shown_and_titles_the_tab(
 
 @pytest.mark.parametrize("width", [1366, 390])
 def test_it_says_when_the_connection_is_lost_until_a_poll_gets_through(
-    live_server, page, running, htmx_version, width, screenshot_dir
+    log_in, live_server, page, running, htmx_version, width, screenshot_dir
 ):
     from playwright.sync_api import expect
 
     from testruns.models import Status, TestRun
 
-    open_paused(page, live_server, running, width)
+    open_paused(log_in, page, live_server, running, width)
     notice = page.locator("#connection-notice")
     expect(page.locator("#run-status .chip")).to_have_text("running")
     expect(notice).to_be_hidden()
@@ -166,14 +164,14 @@ def test_it_says_when_the_connection_is_lost_until_a_poll_gets_through(
 
 
 @pytest.mark.parametrize("width", [1366, 390])
-def test_it_notifies_when_the_run_ends_once_asked_to(live_server, page, running, htmx_version, width):
+def test_it_notifies_when_the_run_ends_once_asked_to(log_in, live_server, page, running, htmx_version, width):
     from playwright.sync_api import expect
 
     from testruns.models import Status, TestRun
 
     page.context.grant_permissions(["notifications"], origin=live_server.url)
     page.add_init_script(NOTIFICATIONS_SEEN)
-    open_paused(page, live_server, running, width)
+    open_paused(log_in, page, live_server, running, width)
     button = page.get_by_role("button", name="Notify me when it ends")
     expect(button).to_be_visible()
 
@@ -190,14 +188,14 @@ def test_it_notifies_when_the_run_ends_once_asked_to(live_server, page, running,
     expect(page.locator("#run-notify")).to_be_hidden()
 
 
-def test_it_never_asks_for_permission_on_load(live_server, page, running):
+def test_it_never_asks_for_permission_on_load(log_in, live_server, page, running):
     from playwright.sync_api import expect
 
     page.add_init_script(
         "window.asked = 0; const ask = Notification.requestPermission;"
         "Notification.requestPermission = (...a) => { window.asked += 1; return ask(...a); };"
     )
-    open_paused(page, live_server, running, 1366)
+    open_paused(log_in, page, live_server, running, 1366)
     expect(page.get_by_role("button", name="Notify me when it ends")).to_be_visible()
 
     assert page.evaluate("window.asked") == 0
@@ -205,34 +203,32 @@ def test_it_never_asks_for_permission_on_load(live_server, page, running):
 
 @pytest.mark.parametrize("width", [1366, 390])
 def test_an_expired_session_goes_to_log_in_and_back_to_the_run(
-    live_server, page, running, htmx_version, width
+    log_in, live_server, page, running, htmx_version, width
 ):
     from playwright.sync_api import expect
 
-    open_paused(page, live_server, running, width)
+    open_paused(log_in, page, live_server, running, width)
     expect(page.locator("#run-status .chip")).to_have_text("running")
 
     page.context.clear_cookies()  # the session is gone, as after it expired
     page.clock.run_for(ONE_POLL)
 
     expect(page).to_have_url(re.compile(r"/accounts/login/\?next=/runs/[0-9a-f-]{36}/$"))
-    page.get_by_label("User name").fill("alice")
-    page.get_by_label("Password").fill("password")
-    page.get_by_role("button", name="Log in").click()
+    log_in(page)
     expect(page).to_have_url(live_server.url + running.get_absolute_url())
     expect(page.locator("#run-status .chip")).to_have_text("running")
 
 
 @pytest.mark.parametrize("width", [1366, 390])
 def test_a_poll_says_the_phase_and_rows_of_the_entity_at_work(
-    live_server, page, running, htmx_version, width, screenshot_dir
+    log_in, live_server, page, running, htmx_version, width, screenshot_dir
 ):
     from playwright.sync_api import expect
 
     from testruns.models import TestRun
 
     TestRun.objects.filter(pk=running.pk).update(current_phase="load")
-    open_paused(page, live_server, running, width)
+    open_paused(log_in, page, live_server, running, width)
     phase = page.locator("#run-status .current-phase")
     rows = page.locator("#run-status .rows-progress")
     expect(phase).to_have_text("loading")

@@ -50,7 +50,7 @@ MEASURES = "sample;value\n1;0.5\n2;0.7\n"
 
 
 def test_it_shows_a_long_run_live_and_cancels_it(
-    live_server, start_worker, queued, page, write_config, django_user_model, fifos, htmx_version
+    log_in, live_server, start_worker, queued, page, write_config, django_user_model, fifos, htmx_version
 ):
     from playwright.sync_api import expect
 
@@ -64,9 +64,7 @@ def test_it_shows_a_long_run_live_and_cancels_it(
 
     # Start the run through the page: every entity, all rows.
     page.goto(live_server.url + "/configurations/long/test-run")
-    page.get_by_label("User name").fill("alice")
-    page.get_by_label("Password").fill("password")
-    page.get_by_role("button", name="Log in").click()
+    log_in(page)
     page.get_by_label("All rows (a full run)").check()
     page.get_by_role("button", name="Start test run").click()
     expect(page).to_have_url(re.compile(r"/runs/[0-9a-f-]{36}/$"))

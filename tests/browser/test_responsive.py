@@ -82,7 +82,9 @@ def runs(demo_version, run_demo, alice, write_config, django_capture_on_commit_c
     return {"small": small, "finished": finished, "failed": failed, "running": running, "checked": checked}
 
 
-def test_it_fits_every_page_into_the_window(live_server, page, demo_version, runs, alice, screenshot_dir):
+def test_it_fits_every_page_into_the_window(
+    log_in, live_server, page, demo_version, runs, alice, screenshot_dir
+):
     from playwright.sync_api import expect
 
     from configurations.versioning import save_edited_version
@@ -130,9 +132,7 @@ def test_it_fits_every_page_into_the_window(live_server, page, demo_version, run
     for width in WIDTHS:
         page.set_viewport_size({"width": width, "height": 900})
         visit("login", "/accounts/login/", width)
-    page.get_by_label("User name").fill("alice")
-    page.get_by_label("Password").fill("password")
-    page.get_by_role("button", name="Log in").click()
+    log_in(page)
     expect(page.get_by_role("heading", level=1)).to_be_visible()
 
     for width in WIDTHS:

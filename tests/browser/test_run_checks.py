@@ -33,7 +33,7 @@ def screenshots(page, name: str, section: str | None = None) -> None:
 
 
 def test_arbodat_runs_fail_with_their_counts_and_failing_checks_show_their_rows(
-    live_server, page, alice, tmp_path, django_capture_on_commit_callbacks
+    log_in, live_server, page, alice, tmp_path, django_capture_on_commit_callbacks
 ):
     from playwright.sync_api import expect
 
@@ -48,9 +48,7 @@ def test_arbodat_runs_fail_with_their_counts_and_failing_checks_show_their_rows(
     page.set_viewport_size(WIDTHS["wide"])
 
     page.goto(f"{live_server.url}/runs/{original.pk}/")
-    page.get_by_label("User name").fill("alice")
-    page.get_by_label("Password").fill("password")
-    page.get_by_role("button", name="Log in").click()
+    log_in(page)
 
     # the run page: failed, with the run's own counts
     status = page.locator("#run-status")
@@ -122,7 +120,7 @@ def test_arbodat_runs_fail_with_their_counts_and_failing_checks_show_their_rows(
 
 @pytest.mark.worker
 def test_a_live_run_page_gets_the_checks_with_its_last_poll(
-    live_server, start_worker, queued, page, alice, tmp_path, htmx_version
+    log_in, live_server, start_worker, queued, page, alice, tmp_path, htmx_version
 ):
     """Conformance case 35 (its own metadata.target_model) run by a real worker while the page polls: the
     checks arrive out of band with the last poll, in htmx 2 and 4, with the failing rows the corpus names."""
@@ -140,9 +138,7 @@ def test_a_live_run_page_gets_the_checks_with_its_last_poll(
 
     page.set_viewport_size(WIDTHS["wide"])
     page.goto(f"{live_server.url}/configurations/c35/test-run")
-    page.get_by_label("User name").fill("alice")
-    page.get_by_label("Password").fill("password")
-    page.get_by_role("button", name="Log in").click()
+    log_in(page)
     page.get_by_role("button", name="Start test run").click()
     expect(page.locator("#run-status .run-summary .chip")).to_have_text("pending")
     expect(page.locator("#run-checks")).to_be_empty()

@@ -16,7 +16,7 @@ SCREENSHOT = Path("/tmp/run_page.png")
 
 
 def test_it_runs_a_configuration_and_shows_progress_live(
-    live_server, start_worker, queued, page, django_user_model, htmx_version
+    log_in, live_server, start_worker, queued, page, django_user_model, htmx_version
 ):
     from playwright.sync_api import expect
 
@@ -28,9 +28,7 @@ def test_it_runs_a_configuration_and_shows_progress_live(
     # Logging in through the form, sent there by the login requirement.
     page.goto(live_server.url + "/configurations/demo/")
     expect(page).to_have_url(re.compile(r"/accounts/login/\?next="))
-    page.get_by_label("User name").fill("alice")
-    page.get_by_label("Password").fill("password")
-    page.get_by_role("button", name="Log in").click()
+    log_in(page)
     expect(page.get_by_role("heading", level=1)).to_contain_text("demo")
 
     page.get_by_role("link", name="Test run", exact=True).click()

@@ -34,7 +34,7 @@ def screenshots(page, name: str) -> None:
     page.set_viewport_size(WIDTHS["wide"])
 
 
-def test_the_original_arbodat_runs_on_the_survey_as_its_input(live_server, page, alice, tmp_path):
+def test_the_original_arbodat_runs_on_the_survey_as_its_input(log_in, live_server, page, alice, tmp_path):
     from playwright.sync_api import expect
 
     import shapeshift
@@ -51,9 +51,7 @@ def test_the_original_arbodat_runs_on_the_survey_as_its_input(live_server, page,
 
     page.set_viewport_size(WIDTHS["wide"])
     page.goto(f"{live_server.url}/configurations/arbodat/test-run")
-    page.get_by_label("User name").fill("alice")
-    page.get_by_label("Password").fill("password")
-    page.get_by_role("button", name="Log in").click()
+    log_in(page)
     expect(page.get_by_role("heading", level=1)).to_contain_text("Test run of arbodat v1")
 
     page.get_by_label("Input table").set_input_files(str(SURVEY))

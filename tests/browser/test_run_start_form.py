@@ -36,19 +36,15 @@ def many(write_config, alice):
     return version
 
 
-def log_in(page, live_server):
-    page.goto(live_server.url + "/accounts/login/")
-    page.get_by_label("User name").fill("alice")
-    page.get_by_label("Password").fill("password")
-    page.get_by_role("button", name="Log in").click()
-
-
 @pytest.mark.parametrize("width", WIDTHS)
-def test_the_entity_tools_and_the_start_button_in_view(live_server, page, many, screenshot_dir, width):
+def test_the_entity_tools_and_the_start_button_in_view(
+    log_in, live_server, page, many, screenshot_dir, width
+):
     from playwright.sync_api import expect
 
     page.set_viewport_size({"width": width, "height": 800})
-    log_in(page, live_server)
+    page.goto(live_server.url + "/accounts/login/")
+    log_in(page)
     page.goto(live_server.url + "/configurations/many/test-run")
     start = page.get_by_role("button", name="Start test run")
     expect(start).to_be_in_viewport()  # at the top of a form 58 entities long, sticky at the window's foot

@@ -58,7 +58,7 @@ entities:
 
 @pytest.mark.parametrize("width", [1366, 390])
 def test_a_v2_project_is_imported_and_shown(
-    live_server, transactional_db, page, django_user_model, tmp_path, width
+    log_in, live_server, transactional_db, page, django_user_model, tmp_path, width
 ):
     from playwright.sync_api import expect
 
@@ -68,9 +68,7 @@ def test_a_v2_project_is_imported_and_shown(
     page.set_viewport_size({"width": width, "height": 900})
 
     page.goto(live_server.url + "/configurations/import/")
-    page.get_by_label("User name").fill("alice")
-    page.get_by_label("Password").fill("password")
-    page.get_by_role("button", name="Log in").click()
+    log_in(page)
     expect(page.get_by_role("heading", level=1)).to_have_text("Import a configuration")
     expect(page.get_by_label("Format")).to_have_value("")  # detected unless the importer forces one
     page.get_by_label("Configuration YAML").set_input_files(str(project))
