@@ -18,7 +18,7 @@ from django.utils import timezone
 
 import shapeshift
 from configurations.loading import load_version
-from configurations.storage import StagedFile
+from configurations.storage import FolderSync, StagedFile
 from testruns import explorer
 from testruns.checks import RunChecks, check_phase
 from testruns.inputs import GivenInput, local_copy
@@ -164,26 +164,56 @@ def execute_run(run_id) -> str:
     stop = threading.Event()
     heartbeat = Heartbeat(run, stop, outage)
     heartbeat.start()
+    tables = FolderSync(run.folder)  # the run's tables go to the disk as they are stored, all before its end
     try:
-        with run.claimed_write():
-            run.log("info", f"Started on {run.worker}.")
-        status, message = _process(run, stop, outage)
+        status, message = _attempt(run, stop, outage, tables)
+        status, message = _tables_to_disk(run, tables, status, message)
     except RunLost:
         heartbeat.stop()
         return _stop_lost(run, outage)
-    except DATABASE_DOWN as exc:
-        outage.failed(exc)
-        logger.error("run %s: the database failed the worker: %s", run.pk, outage.error)
-        status, message = Status.FAILED, None  # the message says what happened, once the database is back
-    except Exception as exc:  # anything unexpected is ours, not the user's: log the traceback
-        logger.exception("test run %s failed unexpectedly", run.pk)
-        status, message = Status.FAILED, f"Internal error: {type(exc).__name__}: {exc}"
     finally:
         heartbeat.stop()
     status = _end_run(run, status, message, outage)
     enqueue_table_copies(run)
     logger.info("run %s %s", run.pk, status)
     return status
+
+
+def _attempt(
+    run: TestRun, stop: threading.Event, outage: "DatabaseOutage", tables: FolderSync
+) -> tuple[str, str | None]:
+    """Process the run; its status and message, the message None when the database failed the worker."""
+    try:
+        with run.claimed_write():
+            run.log("info", f"Started on {run.worker}.")
+        return _process(run, stop, outage, tables)
+    except RunLost:
+        raise
+    except DATABASE_DOWN as exc:
+        outage.failed(exc)
+        logger.error("run %s: the database failed the worker: %s", run.pk, outage.error)
+        return Status.FAILED, None  # the message says what happened, once the database is back
+    except Exception as exc:  # anything unexpected is ours, not the user's: log the traceback
+        logger.exception("test run %s failed unexpectedly", run.pk)
+        return Status.FAILED, f"Internal error: {type(exc).__name__}: {exc}"
+
+
+def _tables_to_disk(
+    run: TestRun, tables: FolderSync, status: str, message: str | None
+) -> tuple[str, str | None]:
+    """Wait until the run's tables are on the disk, before its end is written: a run that says it ended has
+    them, also after a power cut (they are stored ``durable=False`` and synced by a thread meanwhile). A
+    disk that refuses fails the run, saying so.
+    """
+    try:
+        tables.finish()
+    except OSError as exc:
+        why = f"The run's tables could not be written to the disk: {exc.strerror or exc}."
+        logger.error("run %s: %s", run.pk, why)
+        if message is None:  # the database failed too: its message comes when it is back
+            return Status.FAILED, None
+        return Status.FAILED, f"{message} {why}" if message else why
+    return status, message
 
 
 def _stop_lost(run: TestRun, outage: "DatabaseOutage") -> str:
@@ -237,7 +267,12 @@ def _end_run(run: TestRun, status: str, message: str | None, outage: "DatabaseOu
             close_old_connections()
 
 
-def _process(run: TestRun, stop: threading.Event, outage: "DatabaseOutage | None" = None) -> tuple[str, str]:
+def _process(
+    run: TestRun,
+    stop: threading.Event,
+    outage: "DatabaseOutage | None" = None,
+    tables: FolderSync | None = None,
+) -> tuple[str, str]:
     options = RunOptions.from_dict(run.options)
     try:
         bundle = run.version.bundle()
@@ -254,7 +289,7 @@ def _process(run: TestRun, stop: threading.Event, outage: "DatabaseOutage | None
         return Status.FAILED, f"The input table could not be prepared for the run: {exc}"
     _create_entity_results(run, plan)
     checks = RunChecks.prepare(run, project, str(bundle.main.parent))  # None: nothing to check
-    observer = RunObserver(run, stop, outage, checks)
+    observer = RunObserver(run, stop, outage, checks, tables)
     result = shapeshift.run(
         project,
         plan,
@@ -315,8 +350,9 @@ def table_fields(run: TestRun, name: str, table) -> dict:
     an OSError, and the partial file is removed.
     """
     # Quoted, so an entity called "a/b" is one file in the run's folder and never collides with "a_b".
-    path = f"runs/{run.pk}/{quote(name, safe=' -_.')}.csv"
-    with StagedFile(f"runs/{run.pk}", background=True) as staged:
+    path = f"{run.folder}/{quote(name, safe=' -_.')}.csv"
+    # Not durable one by one: the run hands its folder to the disk once, before it ends (_tables_to_disk).
+    with StagedFile(run.folder, background=True, durable=False) as staged:
         shapeshift.write_csv(table, staged.writer)  # the bytes of to_csv(index=False), several times faster
         written = staged.commit(path)
     # Text the engine keeps as category is plain text (object) in the reference tool's tables.
@@ -386,11 +422,13 @@ class RunObserver(shapeshift.Observer):
         stop: threading.Event | None = None,
         outage: "DatabaseOutage | None" = None,
         checks: RunChecks | None = None,
+        tables: FolderSync | None = None,
     ):
         self.run = run
         self.stop = stop or threading.Event()
         self.outage = outage or DatabaseOutage()
         self.checks = checks  # what the checks after the entities read of each final table
+        self.tables = tables or FolderSync(run.folder)  # syncs each stored table while the run goes on
         self._checked_at = float("-inf")
         self._phase_entity = ""  # the entity of the last phase heard, and the rows it has read so far
         self._rows_in = None
@@ -477,6 +515,7 @@ class RunObserver(shapeshift.Observer):
             default_storage.delete(fields["output"])
             default_storage.delete(explorer.copy_name(fields["output"]))
             raise
+        self.tables.add(fields["output"])
         if self.checks is not None:
             self.checks.keep(name, table)
 

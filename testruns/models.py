@@ -333,6 +333,11 @@ class TestRun(models.Model):
         return str(self.pk)[:8]
 
     @property
+    def folder(self) -> str:
+        """The run's folder in the storage: its tables (and the explorer's copies of them)."""
+        return f"runs/{self.pk}"
+
+    @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
 
@@ -640,7 +645,7 @@ class TestRun(models.Model):
                 raise RunStillActive(f"Run {run.short_id} is still {run.status}: cancel it first.")
             names = [name for name in run.entity_results.exclude(output="").values_list("output", flat=True)]
             run.delete()
-            transaction.on_commit(lambda: _delete_run_files(default_storage, f"runs/{self.pk}", names))
+            transaction.on_commit(lambda: _delete_run_files(default_storage, self.folder, names))
 
     @staticmethod
     def entity_counters(status: str) -> dict:

@@ -135,17 +135,69 @@ def test_a_background_writer_writes_in_order_and_hands_a_failure_back():
     assert target.getvalue() == b"".join(chunks[:2])  # nothing after the failure, nothing out of order
 
 
-def test_a_durable_background_writer_hands_its_bytes_to_the_disk_as_it_goes(tmp_path, monkeypatch):
-    from configurations.storage import BackgroundWriter
+def fsynced(monkeypatch) -> list[str]:
+    """The paths os.fsync is called on from now on (each still synced for real)."""
+    synced, real = [], os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: synced.append(os.readlink(f"/proc/self/fd/{fd}")) or real(fd))
+    return synced
 
-    synced = []
-    real = os.fdatasync
-    monkeypatch.setattr(os, "fdatasync", lambda fd: synced.append(os.fstat(fd).st_size) or real(fd))
-    monkeypatch.setattr(BackgroundWriter, "SYNC_EVERY", 100_000)
-    with open(tmp_path / "t.csv", "wb") as target:
-        writer = BackgroundWriter(target, durable=True)
-        for _ in range(25):
-            writer.write(b"x" * 10_000)
-        writer.finish()
 
-    assert synced == [100_000, 200_000, 250_000]  # every SYNC_EVERY bytes, and the rest at the end
+@pytest.mark.parametrize("durable", [True, False])
+def test_a_staged_file_is_fsynced_before_its_rename_unless_made_durable_later(durable, tmp_path, monkeypatch):
+    from django.core.files.storage import FileSystemStorage
+
+    from configurations.storage import StagedFile
+
+    synced = fsynced(monkeypatch)
+    with StagedFile("runs", FileSystemStorage(location=tmp_path), durable=durable) as staged:
+        staged.writer.write(b"a,b\n")
+        temp = staged.storage.path(staged.temp_name)
+        staged.commit("runs/t.csv")
+
+    assert synced == ([temp] if durable else [])
+    assert (tmp_path / "runs" / "t.csv").read_bytes() == b"a,b\n"
+
+
+def test_folder_sync_hands_each_file_and_the_folder_itself_to_the_disk(tmp_path, monkeypatch):
+    from django.core.files.storage import FileSystemStorage, InMemoryStorage
+
+    from configurations.storage import FolderSync
+
+    folder = tmp_path / "runs" / "r1"
+    folder.mkdir(parents=True)
+    for name in ("a.csv", "b.csv", "c.csv"):
+        (folder / name).write_text("x\n")
+    synced = fsynced(monkeypatch)
+    storage = FileSystemStorage(location=tmp_path)
+
+    tables = FolderSync("runs/r1", storage)
+    tables.add("runs/r1/a.csv")
+    tables.add("runs/r1/b.csv")
+    assert tables.finish() == 3
+    paths = [str(folder / name) for name in ("a.csv", "b.csv", "c.csv")]
+    assert synced == [
+        *paths,
+        str(folder),
+    ]  # those added by the thread, as added; then the rest; then the folder
+    assert FolderSync("runs/gone", storage).finish() == 0
+    in_memory = FolderSync("runs/r1", InMemoryStorage())
+    in_memory.add("runs/r1/a.csv")
+    assert in_memory.finish() == 0  # no local files: its save was the commit
+
+
+def test_folder_sync_raises_what_the_disk_refused_when_finished(tmp_path, monkeypatch):
+    from django.core.files.storage import FileSystemStorage
+
+    from configurations.storage import FolderSync
+
+    (tmp_path / "r1").mkdir()
+    (tmp_path / "r1" / "a.csv").write_text("x\n")
+
+    def fsync(fd):
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    tables = FolderSync("r1", FileSystemStorage(location=tmp_path))
+    tables.add("r1/a.csv")
+    with pytest.raises(OSError, match="Input/output error"):
+        tables.finish()

@@ -1,6 +1,9 @@
-"""Executing runs when storage fails them: a corrupt bundled file, a disk that fills up with tables."""
+"""Executing runs when storage fails them: a corrupt bundled file, a disk that fills up with tables, a
+disk that cannot sync them; and when a run's tables reach the disk."""
 
+import errno
 import hashlib
+import os
 
 import pytest
 from django.core.files.storage import default_storage
@@ -85,3 +88,40 @@ def test_a_table_that_does_not_fit_on_the_disk_fails_its_entity_and_leaves_no_pa
     stored = run.entity_results.filter(status=EntityResult.Status.SUCCESS).values_list("output", flat=True)
     assert run_files(run) == sorted(name.rsplit("/", 1)[1] for name in stored)  # no partial CSV
     assert run.events.filter(level="error", entity=failed.entity).exists()
+
+
+def test_a_runs_tables_are_on_the_disk_before_its_end_is_recorded(
+    demo_version, alice, django_capture_on_commit_callbacks, monkeypatch
+):
+    from testruns.models import TestRun
+
+    happened = []  # the paths fsynced, and "finish" when the run's end is written
+    real_fsync, real_finish = os.fsync, TestRun.finish
+    monkeypatch.setattr(
+        os, "fsync", lambda fd: happened.append(os.readlink(f"/proc/self/fd/{fd}")) or real_fsync(fd)
+    )
+    monkeypatch.setattr(
+        TestRun, "finish", lambda run, *a, **k: happened.append("finish") or real_finish(run, *a, **k)
+    )
+
+    run = start(demo_version, alice, django_capture_on_commit_callbacks)
+
+    tables = [default_storage.path(r.output.name) for r in run.entity_results.all()]
+    assert run.status == Status.COMPLETED and len(tables) == run.entities_total
+    before_end = happened[: happened.index("finish")]
+    assert sorted(before_end) == sorted([*tables, default_storage.path(run.folder)])  # each once
+    assert before_end[-1] == default_storage.path(run.folder)  # the renames into it, last
+
+
+def test_a_run_whose_tables_the_disk_cannot_sync_ends_failed_saying_so(
+    demo_version, alice, django_capture_on_commit_callbacks, monkeypatch
+):
+    def fsync(fd):
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    run = start(demo_version, alice, django_capture_on_commit_callbacks)
+
+    assert run.status == Status.FAILED
+    assert run.error_message == "The run's tables could not be written to the disk: Input/output error."
+    assert run.events.filter(level="error", message=run.error_message).exists()
