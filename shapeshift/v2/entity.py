@@ -150,6 +150,7 @@ def _concatenated(ctx: EntityContext, spec: EntitySpec, raw: dict, delayed: bool
     if spec.type == "merged":
         ctx.phase(name, "load")
         parts, rows_in = branch_parts(spec, ctx.project.entities, ctx.store)
+        ctx.phase(name, "subset", rows_in)  # its branches' rows, read as a source's would be
         gaps = [{} for _ in parts]
         requested: list = []
     else:

@@ -101,3 +101,39 @@ def test_format_2_reports_each_phase_with_the_rows_it_starts_from(ws):
         ("abundance", "drop_empty_rows", 3),
     ]
     assert result.outcome("abundance").rows_out == 2  # P2's empty count went
+
+
+MERGED = """
+metadata: {type: shapeshifter-project}
+entities:
+  oak:
+    type: fixed
+    public_id: oak_id
+    keys: [code]
+    columns: [code]
+    values: [[O1], [O2]]
+  pine:
+    type: fixed
+    public_id: pine_id
+    keys: [code]
+    columns: [code]
+    values: [[P1], [P2], [P3]]
+  tree:
+    type: merged
+    public_id: tree_id
+    branches:
+      - {name: oak, source: oak}
+      - {name: pine, source: pine}
+"""
+
+
+def test_a_merged_entity_reports_the_rows_it_reads_from_its_branches(ws):
+    observer = Phases()
+    result = ws.run(MERGED, observer=observer)
+
+    assert result.ok
+    assert [phase for phase in observer.phases if phase[0] == "tree"] == [
+        ("tree", "load", None),
+        ("tree", "subset", 5),  # its branches' 2 + 3 rows, counted as read like a source's
+    ]
+    assert result.outcome("tree").rows_in == 5
