@@ -7,7 +7,8 @@ Without one, the rows read so far are shown without a total, and the time left i
 finished entities times the entities left; with nothing finished yet, nothing is said.
 
 Of the entity at work the worker notes its phase, the rows that phase started from and the rows it has read
-from its sources so far (``RunObserver.entity_phase``), when the engine knows them.
+from its sources so far (``RunObserver.entity_phase``), when the engine knows them. ``working_on`` says it in
+the run page's words for ``show_run``, ``run_test --wait`` and the admin.
 """
 
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from datetime import timedelta
 from uuid import UUID
 
 from testruns.models import EntityResult, TestRun
+from testruns.templatetags.shiftbench import count
 
 UNFINISHED = (EntityResult.Status.PENDING, EntityResult.Status.RUNNING)
 # What the pages say an entity is doing in each phase the engine reports (``Observer.entity_phase``).
@@ -77,9 +79,36 @@ class Phase:
     name: str
     rows: int | None
 
+    @classmethod
+    def of(cls, run: TestRun) -> "Phase | None":
+        """The phase the worker last noted on ``run``; no query.
+
+        None when it noted none or the run has ended. Read from the run alone, it may be the last phase of
+        an entity that has just finished: ``progress_of``, which has the results, says none then.
+        """
+        return cls(run.current_phase, run.current_rows) if run.is_active and run.current_phase else None
+
     @property
     def words(self) -> str:
         return PHASE_WORDS.get(self.name, self.name)
+
+    @property
+    def text(self) -> str:
+        """ "linking 945,600 rows", "loading": what the run page says the entity at work is doing."""
+        if self.rows is None:
+            return self.words
+        return f"{self.words} {count(self.rows)} row{'' if self.rows == 1 else 's'}"
+
+
+def working_on(run: TestRun, phase: Phase | None) -> str:
+    """What the run page says of ``run``'s entity at work, as plain text for the commands and the admin.
+
+    "working on result_base — linking 945,600 rows"; "working on site" without a phase; "" when no
+    entity is at work (the run is pending or has ended). No query.
+    """
+    if not (run.is_active and run.current_entity):
+        return ""
+    return f"working on {run.current_entity}" + (f" — {phase.text}" if phase else "")
 
 
 @dataclass(frozen=True)
@@ -122,7 +151,7 @@ def progress_of(run: TestRun, results, reference: Reference | None = None) -> Pr
         eta=_eta(run, finished, unfinished, expected),
         current=current,
         reference=reference,
-        phase=Phase(run.current_phase, run.current_rows) if at_work and run.current_phase else None,
+        phase=Phase.of(run) if at_work else None,
     )
 
 

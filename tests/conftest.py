@@ -90,6 +90,29 @@ def write_config(tmp_path):
     return write
 
 
+@pytest.fixture
+def sourceless(write_config, alice):
+    """Alice's configuration "sourceless", version 1: entities that read the input table given as the
+    default entity (``tests/testruns/run_input_support.py``)."""
+    from tests.testruns.run_input_support import SOURCELESS, import_text
+
+    return import_text(write_config, SOURCELESS, "sourceless", alice)
+
+
+@pytest.fixture
+def needs_dot():
+    """Skip the test without Graphviz's ``dot`` (fail it in CI, where ``make setup`` installed it)."""
+    import os
+    import shutil
+
+    from configurations import graph
+
+    if shutil.which(graph.DOT_COMMAND) is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("Graphviz is not installed; `make setup` installs Debian's graphviz")
+        pytest.skip("Graphviz is not installed (`make setup` installs it)")
+
+
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory):
     """Run the SQLite suite on a file, not in memory, so a worker process started by a test can share it."""

@@ -4,24 +4,14 @@ import hashlib
 import json
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 
 from testruns.models import RunInput, Status, TestRun
-from tests.testruns.run_input_support import SOURCELESS, SURVEY, distinct, import_text
+from tests.testruns.run_input_support import SURVEY, distinct, survey_upload
 
 pytestmark = pytest.mark.django_db
 
 URL = "/api/v1/test-runs"
 SHA256 = hashlib.sha256(SURVEY.read_bytes()).hexdigest()
-
-
-@pytest.fixture
-def sourceless(write_config, alice):
-    return import_text(write_config, SOURCELESS, "sourceless", alice)
-
-
-def upload(name="survey.csv", content=None):
-    return SimpleUploadedFile(name, SURVEY.read_bytes() if content is None else content, "text/csv")
 
 
 def post_form(client, bearer, capture, **fields):
@@ -39,7 +29,7 @@ def test_it_starts_a_run_on_an_uploaded_input(client, bearer, sourceless, django
         client,
         bearer,
         django_capture_on_commit_callbacks,
-        input=upload(),
+        input=survey_upload(),
         default_entity="survey",
         options=json.dumps({"max_rows_per_entity": None}),
     )
@@ -62,7 +52,7 @@ def test_it_starts_a_run_on_an_uploaded_input(client, bearer, sourceless, django
 
 def test_it_reuses_an_earlier_input_by_its_id(client, bearer, sourceless, django_capture_on_commit_callbacks):
     first = post_form(
-        client, bearer, django_capture_on_commit_callbacks, input=upload(), default_entity="survey"
+        client, bearer, django_capture_on_commit_callbacks, input=survey_upload(), default_entity="survey"
     ).json()
 
     again = post_json(
@@ -92,7 +82,7 @@ def test_it_takes_a_bundled_file(client, bearer, demo_version, django_capture_on
 
 def test_get_shows_the_runs_input(client, bearer, sourceless, django_capture_on_commit_callbacks):
     started = post_form(
-        client, bearer, django_capture_on_commit_callbacks, input=upload(), default_entity="survey"
+        client, bearer, django_capture_on_commit_callbacks, input=survey_upload(), default_entity="survey"
     ).json()
 
     assert client.get(f"{URL}/{started['run_id']}", **bearer).json()["input"] == started["input"]
@@ -114,7 +104,7 @@ def test_it_answers_400_naming_a_file_that_is_not_a_table(
         client,
         bearer,
         django_capture_on_commit_callbacks,
-        input=upload("scan.csv", b"\x89PNG\r\n\x1a\n\x00\xff\xfe"),
+        input=survey_upload("scan.csv", b"\x89PNG\r\n\x1a\n\x00\xff\xfe"),
         default_entity="survey",
     )
 
@@ -151,7 +141,7 @@ def test_it_answers_400_for_an_upload_and_an_id_together(
         client,
         bearer,
         django_capture_on_commit_callbacks,
-        input=upload(),
+        input=survey_upload(),
         input_id="00000000-0000-0000-0000-000000000000",
         default_entity="survey",
     )
@@ -181,7 +171,7 @@ def test_it_answers_413_for_an_input_over_the_file_size_limit(
     settings.UPLOAD_FILE_MAX_BYTES = 1000
 
     response = post_form(
-        client, bearer, django_capture_on_commit_callbacks, input=upload(), default_entity="survey"
+        client, bearer, django_capture_on_commit_callbacks, input=survey_upload(), default_entity="survey"
     )
 
     assert response.status_code == 413

@@ -1,10 +1,14 @@
 """What the run-input tests share: configurations whose entities read the default entity, and their input.
 
+``SOURCELESS`` is imported by the ``sourceless`` fixture (``tests/conftest.py``); ``survey_upload`` gives
+the input as a form or the API receives it.
+
 The input is the demo's own survey (``examples/demo/survey.csv``, 300 rows, ";"-separated); expected
 values are computed from it with pandas here, independently of the engine.
 """
 
 import pandas as pd
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from configurations.importing import import_configuration
 from tests.factories import DEMO
@@ -62,3 +66,8 @@ def distinct(column: str, rows: int | None = None) -> int:
     """How many distinct values ``column`` has in the survey's first ``rows`` rows (all: None)."""
     survey = pd.read_csv(SURVEY, sep=";", dtype=str, keep_default_na=False, nrows=rows)
     return survey[column].nunique()
+
+
+def survey_upload(name: str = "survey.csv", content: bytes | None = None) -> SimpleUploadedFile:
+    """The survey (or ``content``) as a file a form or the API receives, under ``name``."""
+    return SimpleUploadedFile(name, SURVEY.read_bytes() if content is None else content, "text/csv")

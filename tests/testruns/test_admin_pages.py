@@ -49,6 +49,8 @@ def test_it_does_not_let_run_history_be_edited(admin_client, run):
     page = admin_client.get(reverse("admin:testruns_testrun_change", args=[run.pk]))
     assert page.status_code == 200
     assert b'name="status"' not in page.content
+    assert b'name="current_phase"' not in page.content
+    assert b'name="current_rows_in"' not in page.content
     assert b'name="pinned"' in page.content
 
     admin_client.post(
@@ -62,6 +64,21 @@ def test_it_does_not_let_run_history_be_edited(admin_client, run):
     )
     run.refresh_from_db()
     assert run.status == Status.COMPLETED
+
+
+def test_it_says_what_a_runs_entity_at_work_is_doing_as_the_run_page_does(admin_client, demo_version):
+    run = make_run(
+        demo_version,
+        Status.RUNNING,
+        [{"entity": "result_base", "status": "running"}],
+        current_entity="result_base",
+        current_phase="link",
+        current_rows=945_600,
+    )
+
+    page = admin_client.get(reverse("admin:testruns_testrun_change", args=[run.pk])).content.decode()
+
+    assert '<div class="readonly">working on result_base — linking 945,600 rows</div>' in page
 
 
 def test_it_never_shows_a_tokens_hash(admin_client, alice):

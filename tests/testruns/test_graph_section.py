@@ -1,8 +1,6 @@
 """The run page's entity graph, painted by status, and its timeline; polled at /runs/<id>/graph."""
 
-import os
 import re
-import shutil
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -12,17 +10,9 @@ from configurations import graph
 from testruns.models import Status
 from tests import factories
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("needs_dot")]
 
 HX = {"HX-Request": "true"}
-
-
-@pytest.fixture(autouse=True)
-def needs_dot():
-    if shutil.which(graph.DOT_COMMAND) is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("Graphviz is not installed; `make setup` installs Debian's graphviz")
-        pytest.skip("Graphviz is not installed (`make setup` installs it)")
 
 
 def make_run(version, status=Status.RUNNING):

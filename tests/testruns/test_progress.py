@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from testruns.models import EntityResult, Status, TestRun
-from testruns.progress import Expected, Phase, Reference, progress_of
+from testruns.progress import Expected, Phase, Reference, progress_of, working_on
 from tests.factories import make_run
 
 pytestmark = pytest.mark.django_db
@@ -230,6 +230,7 @@ def test_it_says_what_the_entity_at_work_is_doing_with_its_rows(demo_version):
 
     assert progress.phase == Phase("link", 945_600)
     assert progress.phase.words == "linking"
+    assert working_on(run, progress.phase) == "working on result_base — linking 945,600 rows"
     assert progress.rows_read == 480_000  # the finished entities'
     assert progress.rows_current == 945_615  # result_base's, read so far
 
@@ -245,6 +246,7 @@ def test_a_phase_whose_rows_are_not_known_is_said_without_them(demo_version):
     progress = progress_of(run, results_of(run))
 
     assert progress.phase == Phase("load", None) and progress.phase.words == "loading"
+    assert working_on(run, progress.phase) == "working on survey — loading"
     assert progress.rows_current is None
 
 
@@ -275,3 +277,9 @@ def test_no_phase_is_said_of_an_entity_no_longer_at_work(demo_version, status, e
 
     assert progress.phase is None and progress.rows_current is None
     assert progress.rows_read == 10  # counted once
+    assert working_on(run, progress.phase) == ("working on survey" if run.is_active else "")
+
+
+def test_a_phase_of_one_row_says_row():
+    assert Phase("dedupe", 1).text == "removing duplicates 1 row"
+    assert Phase("dedupe", 0).text == "removing duplicates 0 rows"

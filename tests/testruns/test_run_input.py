@@ -13,16 +13,11 @@ from testruns.execution import rerun_run, start_run
 from testruns.inputs import InvalidInput, bundled_input, earlier_input, local_copy, upload_input
 from testruns.models import RunInput, Status, TestRun
 from testruns.options import RunOptions
-from tests.testruns.run_input_support import SOURCELESS, SURVEY, WITH_METADATA, distinct, import_text
+from tests.testruns.run_input_support import SURVEY, WITH_METADATA, distinct, import_text
 
 pytestmark = pytest.mark.django_db
 
 ROWS = 100
-
-
-@pytest.fixture
-def sourceless(write_config, alice):
-    return import_text(write_config, SOURCELESS, "sourceless", alice)
 
 
 @pytest.fixture

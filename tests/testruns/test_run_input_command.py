@@ -6,14 +6,9 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from testruns.models import Status, TestRun
-from tests.testruns.run_input_support import SOURCELESS, SURVEY, distinct, import_text
+from tests.testruns.run_input_support import SURVEY, distinct
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def sourceless(write_config, alice):
-    return import_text(write_config, SOURCELESS, "sourceless", alice)
 
 
 def run_test(*args) -> str:

@@ -3,21 +3,11 @@
 import hashlib
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 
 from testruns.models import RunInput, Status, TestRun
-from tests.testruns.run_input_support import SOURCELESS, SURVEY, distinct, import_text
+from tests.testruns.run_input_support import SURVEY, distinct, survey_upload
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def sourceless(write_config, alice):
-    return import_text(write_config, SOURCELESS, "sourceless", alice)
-
-
-def survey_upload(name="survey.csv", content=None):
-    return SimpleUploadedFile(name, SURVEY.read_bytes() if content is None else content, "text/csv")
 
 
 def post(client, configuration, capture, **fields):

@@ -191,11 +191,33 @@ def test_it_moves_the_bar_with_each_poll(demo_version):
     )
 
     assert Command().poll(run, bar) is False
-    assert (bar.n, bar.total, bar.desc) == (1, 4, "site: ")
+    assert (bar.n, bar.total, bar.desc) == (1, 4, "working on site: ")
 
     TestRun.objects.filter(pk=run.pk).update(status=Status.COMPLETED, entities_completed=4, current_entity="")
     assert Command().poll(run, bar) is True
     assert (bar.n, bar.desc) == (4, "completed: ")
+
+
+def test_its_bar_says_what_the_entity_at_work_is_doing_as_the_run_page_does(
+    demo_version, django_assert_num_queries
+):
+    run = make_run(demo_version)
+    drawn = io.StringIO()
+    bar = tqdm(total=0, file=drawn)
+    TestRun.objects.filter(pk=run.pk).update(
+        status=Status.RUNNING,
+        entities_total=11,
+        entities_completed=4,
+        current_entity="result_base",
+        current_phase="link",
+        current_rows=945_600,
+    )
+
+    with django_assert_num_queries(1):
+        Command().poll(run, bar)
+
+    assert bar.desc == "working on result_base — linking 945,600 rows: "
+    assert "working on result_base — linking 945,600 rows:  36%" in drawn.getvalue()
 
 
 @pytest.mark.django_db(transaction=True)  # the run is enqueued when start_run's own transaction commits

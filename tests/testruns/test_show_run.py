@@ -7,6 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from testruns.execution import execute_run, start_run
+from testruns.models import Status
 from testruns.options import RunOptions
 from tests.factories import make_run, run_with_a_failing_entity
 
@@ -104,3 +105,20 @@ def test_it_shows_a_run_whose_entity_failed_as_failed(
     assert lines[0].startswith(head)
     assert "  verdict:   1 entity failed, 1 skipped" in lines
     assert not any(line.startswith("  error:") for line in lines)
+
+
+def test_it_says_what_the_entity_at_work_is_doing_as_the_run_page_does(demo_version):
+    run = make_run(
+        demo_version,
+        Status.RUNNING,
+        [{"entity": "survey", "status": "success"}, {"entity": "result_base", "status": "running"}, "method"],
+        entities_total=3,
+        entities_completed=1,
+        current_entity="result_base",
+        current_phase="link",
+        current_rows=945_600,
+    )
+
+    lines = show_run(str(run.pk)).splitlines()
+
+    assert "  working on result_base — linking 945,600 rows (1 of 3 done)" in lines

@@ -11,6 +11,7 @@ from testruns.inputs import bundled_input, upload_input
 from testruns.management.commands._runs import all_succeeded, summary
 from testruns.models import FINAL_STATUSES, RunNotQueued, Status, TestRun
 from testruns.options import DEFAULT_ROWS, InvalidOptions, RunOptions
+from testruns.progress import Phase, working_on
 
 POLL_SECONDS = 0.5
 NO_WORKER_HINT_SECONDS = 10
@@ -169,11 +170,24 @@ class Command(BaseCommand):
                 time.sleep(POLL_SECONDS)
 
     def poll(self, run, bar) -> bool:
-        """Refresh the run and the bar; True once the run has ended."""
-        run.refresh_from_db(fields=["status", "entities_total", "entities_completed", "current_entity"])
+        """Refresh the run and the bar; True once the run has ended. One query.
+
+        The bar says what the run page says of the entity at work ("working on result_base — linking
+        945,600 rows"), else the run's status.
+        """
+        run.refresh_from_db(
+            fields=[
+                "status",
+                "entities_total",
+                "entities_completed",
+                "current_entity",  # the current_* fields are what working_on and Phase.of read
+                "current_phase",
+                "current_rows",
+            ]
+        )
         if run.entities_total and bar.total != run.entities_total:
             bar.reset(total=run.entities_total)
         bar.n = run.entities_completed
-        bar.set_description(run.current_entity or run.status, refresh=False)
+        bar.set_description(working_on(run, Phase.of(run)) or run.status, refresh=False)
         bar.refresh()
         return run.status in FINAL_STATUSES

@@ -4,6 +4,7 @@ from django.utils import timezone
 from testruns.checks import CheckSummary
 from testruns.management.commands._runs import find_run, summary
 from testruns.models import TestRun
+from testruns.progress import progress_of, working_on
 from testruns.serializers import run_result, to_json
 from testruns.templatetags.shiftbench import duration, options_summary
 
@@ -33,16 +34,15 @@ class Command(BaseCommand):
         self.stdout.write(f"  options:   {options_summary(run.options)}")
         self.stdout.write(f"  started:   {when(run.started_at)}")
         self.stdout.write(f"  finished:  {when(run.finished_at)}")
-        if run.is_active and run.current_entity:
-            self.stdout.write(
-                f"  working on {run.current_entity} ({run.entities_completed} of {run.entities_total} done)"
-            )
+        results = list(run.entity_results.all())
+        at_work = working_on(run, progress_of(run, results).phase)
+        if at_work:
+            self.stdout.write(f"  {at_work} ({run.entities_completed} of {run.entities_total} done)")
         if run.summary and not run.is_active:
             self.stdout.write(f"  verdict:   {run.summary}")  # why it is not completed, as its page says
         if run.error_message:
             self.stdout.write(f"  error:     {run.error_message}")
         self.stdout.write(f"  page:      {run.get_absolute_url()}")
-        results = list(run.entity_results.all())
         if results:
             self.stdout.write("")
             self.write_table(results)
