@@ -457,7 +457,10 @@ class RunObserver(shapeshift.Observer):
             self._unwritten = None  # its last phase is over: not worth a write any more
         counted = outcome.status != shapeshift.EntityStatus.CANCELLED
         event = entity_event(outcome)
-        with self.run.claimed_write(**(TestRun.entity_counters(outcome.status) if counted else {})):
+        # Its phase ends with it: what reads the run alone (run_test --wait) must not say it goes on.
+        with self.run.claimed_write(
+            **NO_PHASE, **(TestRun.entity_counters(outcome.status) if counted else {})
+        ):
             EntityResult.objects.filter(run=self.run, entity=outcome.name).update(**fields)
             if event is not None:
                 self.run.log(*event, entity=outcome.name)

@@ -148,3 +148,18 @@ def test_a_run_notes_each_entitys_rows_read_and_clears_its_notes_at_the_end(
         assert phase in PHASE_WORDS, entity  # its last phase, as the engine named it
         assert rows_in == outcome_rows_in, entity  # the worker's count is the engine's
     assert noted(run) == ("", None, None)
+
+
+def test_an_entitys_phase_ends_with_it(running, clock, django_assert_num_queries):
+    observer = RunObserver(running)
+    observer.entity_started("survey")
+    observer.entity_phase("survey", "load")
+    clock.now += 1
+    observer.entity_phase("survey", "subset", 4)
+    assert noted(running) == ("subset", 4, 4)
+
+    with django_assert_num_queries(WRITE + 2):  # its one write with the result and the event: no more
+        observer.entity_finished(
+            shapeshift.EntityOutcome("survey", "success", "requested", rows_in=4, rows_out=4)
+        )
+    assert noted(running) == ("", None, None)  # what reads the run alone says no phase of a finished entity
