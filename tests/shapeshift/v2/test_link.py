@@ -20,6 +20,7 @@ import pytest
 import shapeshift
 from shapeshift.errors import ConstraintViolation, EntityError
 from shapeshift.issues import IssueCode
+from shapeshift.pipeline.link import LinkOptions
 from shapeshift.pipeline.report import EntityReport
 from shapeshift.v2.link import FkState, is_deferred, link_foreign_keys
 
@@ -77,8 +78,10 @@ def _as_text(csv_text: str) -> pd.DataFrame:
 
 
 def link(case: Case, name: str, table: pd.DataFrame, store: dict, states=None, **kwargs):
+    """Link with the run's default options unless `options` is given."""
     report = EntityReport(name)
     states = {} if states is None else states
+    kwargs.setdefault("options", LinkOptions())
     result = link_foreign_keys(
         case.entities[name], table, case.entities, store, states, report=report, **kwargs
     )
