@@ -185,6 +185,21 @@ def _count_unmatched(table: pd.DataFrame, local_keys: list, right: pd.DataFrame,
     return int((~local.isin(remote)).sum())
 
 
+def report_unmatched(
+    unmatched: int, before: int, how: str, remote: str, label: str, report: EntityReport
+) -> None:
+    """The info `validate_foreign_keys` asks for, in both formats: how many local rows found no match.
+
+    Called for inner and left joins only; an inner join has dropped those rows. Nothing when all matched.
+    """
+    if unmatched:
+        report.info(
+            IssueCode.FK_UNMATCHED,
+            f"{label}: {unmatched} of {before} rows have no match in '{remote}'"
+            + (" and were dropped (inner join)" if how == "inner" else ""),
+        )
+
+
 def link_one(
     spec: EntitySpec,
     fk: ForeignKeySpec,
@@ -248,12 +263,7 @@ def link_one(
                 unmatched = _count_unmatched(
                     table, fk.local_keys, right, [rename.get(k, k) for k in fk.remote_keys]
                 )
-            if unmatched:
-                report.info(
-                    IssueCode.FK_UNMATCHED,
-                    f"{label}: {unmatched} of {before} rows have no match in '{remote.name}'"
-                    + (" and were dropped (inner join)" if fk.how == "inner" else ""),
-                )
+            report_unmatched(unmatched, before, fk.how, remote.name, label, report)
         if fk.constraints:
             _post_merge(fk, before, merged, indicator, label, options, report)
         if not keep_indicator:

@@ -6,7 +6,9 @@ configuration order, and records each one's state; the pipeline calls it again f
 deferred links (12.5) and decides when to stop.
 
 The merge itself is in `link_merge.py`, the constraints and null-key modes in `link_constraints.py`.
-The run option `validate_constraints=False` turns constraint violations into warnings, as in format 1.
+The run options (`LinkOptions`) mean what they mean in format 1: `validate_constraints=False` turns
+constraint violations into warnings, `validate_foreign_keys` reports the local rows of an inner or left
+join that found no match.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from ..config.model import JOIN_TYPES, EntitySpec, ForeignKeySpec
 from ..errors import EntityError
 from ..hints import did_you_mean
 from ..issues import IssueCode
-from ..pipeline.link import LinkOptions
+from ..pipeline.link import LinkOptions, report_unmatched
 from ..pipeline.report import EntityReport
 from . import link_constraints as constraints
 from .link_constraints import SYSTEM_ID, NullKeys
@@ -203,6 +205,9 @@ def _link(spec, fk, table, remote, remote_table, label, options, report) -> pd.D
             f"{label}: Failed to link '{spec.name}' to '{remote.name}' on keys "
             f"{local_keys} -> {list(fk.remote_keys)}: {exc}"
         ) from None
+    if options.validate_foreign_keys and fk.how in ("inner", "left"):
+        unmatched = _unmatched(left, right, local_keys, selection.keys, mode)
+        report_unmatched(unmatched, len(table), fk.how, remote.name, label, report)
     if fk.constraints:
         constraints.check_after_merge(fk, len(table), merged, indicator, violated)
     if indicator:
@@ -211,6 +216,19 @@ def _link(spec, fk, table, remote, remote_table, label, options, report) -> pd.D
     if fk.extra_columns and fk.drop_remote_id:
         merged = merged.drop(columns=[remote.public_id], errors="ignore")
     return merged
+
+
+def _unmatched(left: pd.DataFrame, right: pd.DataFrame, left_keys: list, right_keys: list, mode) -> int:
+    """How many local rows the merge found no match for.
+
+    A null key matches nothing in a null-safe merge, and any null key (None or NaN) in a plain one (12.3):
+    `MultiIndex.isin` treats None and NaN alike as pandas' merge does; `Series.isin` does not.
+    """
+    if mode is NullKeys.NULL_SAFE:
+        keyed = left.dropna(subset=left_keys)
+        return len(left) - len(keyed) + _unmatched(keyed, right, left_keys, right_keys, NullKeys.PLAIN)
+    local = pd.MultiIndex.from_frame(left[left_keys])
+    return int((~local.isin(pd.MultiIndex.from_frame(right[right_keys]))).sum())
 
 
 def _free_indicator(fk: ForeignKeySpec, left: pd.DataFrame, right: pd.DataFrame) -> str | None:

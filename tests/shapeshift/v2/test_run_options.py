@@ -1,10 +1,12 @@
 """A format-2 run honours the run options of its foreign keys as format 1 does (`shapeshift.run`).
 
-validate_constraints=False reports a constraint violation as a warning and keeps the table.
+validate_constraints=False reports a constraint violation as a warning and keeps the table;
+validate_foreign_keys (on by default) notes the rows of an inner or left join that found no match.
 """
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from shapeshift import EntityStatus, IssueCode
@@ -68,3 +70,36 @@ def test_checks_go_on_after_a_violation_that_is_not_enforced(ws):
     ]
     expected = VIOLATIONS["{allow_null_keys: false}"] + VIOLATIONS["{cardinality: one_to_one}"]
     assert violations == [message + NOT_ENFORCED for message in expected]
+
+
+# null keys match as the merge matches them (format-v2.md 12.3): a plain merge pairs P3's null code with
+# kind's null code; a null-safe one (a lookup-style left join, allow_null_keys: true) pairs nothing
+UNMATCHED = {
+    ("inner", "{}"): f"{FK}: 1 of 4 rows have no match in 'kind' and were dropped (inner join)",
+    ("left", "{}"): f"{FK}: 2 of 4 rows have no match in 'kind'",
+    (
+        "inner",
+        "{allow_null_keys: true}",
+    ): f"{FK}: 2 of 4 rows have no match in 'kind' and were dropped (inner join)",
+    ("right", "{}"): None,  # format 1 counts inner and left joins only
+}
+
+
+@pytest.mark.parametrize(("how", "constraints"), sorted(UNMATCHED))
+def test_rows_without_a_match_are_noted_by_default(ws, how, constraints):
+    sample = ws.run(PROJECT % (how, constraints)).outcome("sample")
+    assert sample.status == EntityStatus.SUCCESS
+    notes = [i.message for i in sample.issues if i.code == IssueCode.FK_UNMATCHED]
+    assert notes == ([UNMATCHED[how, constraints]] if UNMATCHED[how, constraints] else [])
+
+
+@pytest.mark.parametrize(("how", "constraints"), sorted(UNMATCHED))
+def test_validate_foreign_keys_false_notes_nothing_and_changes_no_table(ws, how, constraints):
+    checked = ws.run(PROJECT % (how, constraints))
+    unchecked = ws.run(PROJECT % (how, constraints), validate_foreign_keys=False)
+    sample = unchecked.outcome("sample")
+    assert IssueCode.FK_UNMATCHED not in [i.code for i in sample.issues]
+    assert [i.message for i in sample.issues] == [
+        i.message for i in checked.outcome("sample").issues if i.code != IssueCode.FK_UNMATCHED
+    ]
+    pd.testing.assert_frame_equal(unchecked.tables["sample"], checked.tables["sample"])
