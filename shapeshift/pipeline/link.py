@@ -115,7 +115,11 @@ def _cardinality(constraints: dict, report: EntityReport, label: str) -> str | N
     return normalised
 
 
-def _violation(message: str, options: LinkOptions, report: EntityReport) -> None:
+def violation(message: str, options: LinkOptions, report: EntityReport) -> None:
+    """A constraint is violated: raise ConstraintViolation, or only warn when constraints are not enforced.
+
+    The one rule of `validate_constraints` for both formats; `message` names the foreign key.
+    """
     if options.validate_constraints:
         raise ConstraintViolation(message)
     report.warn(IssueCode.FK_CONSTRAINT_VIOLATION, message + " (not enforced: validate_constraints=False)")
@@ -130,18 +134,18 @@ def _pre_merge(fk, table, remote_table, label, options, report) -> None:
     if constraints.get("allow_null_keys", True) is False:
         nulls = _has_null(table, fk.local_keys)
         if nulls:
-            _violation(f"{label}: null values in local key {nulls}", options, report)
+            violation(f"{label}: null values in local key {nulls}", options, report)
         nulls = _has_null(remote_table, fk.remote_keys)
         if nulls:
-            _violation(f"{label}: null values in remote key {nulls}", options, report)
+            violation(f"{label}: null values in remote key {nulls}", options, report)
     if constraints.get("require_unique_left") and fk.local_keys:
         duplicates = int(table.duplicated(subset=fk.local_keys).sum())
         if duplicates:
-            _violation(f"{label}: {duplicates} duplicate local key(s)", options, report)
+            violation(f"{label}: {duplicates} duplicate local key(s)", options, report)
     if constraints.get("require_unique_right") and fk.remote_keys:
         duplicates = int(remote_table.duplicated(subset=fk.remote_keys).sum())
         if duplicates:
-            _violation(f"{label}: {duplicates} duplicate remote key(s)", options, report)
+            violation(f"{label}: {duplicates} duplicate remote key(s)", options, report)
 
 
 def _post_merge(fk, before: int, merged: pd.DataFrame, indicator: str, label, options, report) -> None:
@@ -149,28 +153,28 @@ def _post_merge(fk, before: int, merged: pd.DataFrame, indicator: str, label, op
     after = len(merged)
     cardinality = _cardinality(constraints, report, label)
     if cardinality == "one_to_one" and after != before:
-        _violation(
+        violation(
             f"{label}: cardinality one_to_one violated, rows changed {before} -> {after}", options, report
         )
     elif cardinality == "many_to_one" and after > before:
-        _violation(
+        violation(
             f"{label}: cardinality many_to_one violated, rows increased {before} -> {after}", options, report
         )
     elif cardinality == "one_to_many" and after < before:
-        _violation(
+        violation(
             f"{label}: cardinality one_to_many violated, rows decreased {before} -> {after}", options, report
         )
     if constraints.get("allow_row_decrease", True) is False and after < before:
-        _violation(f"{label}: rows decreased {before} -> {after}", options, report)
+        violation(f"{label}: rows decreased {before} -> {after}", options, report)
     flags = merged[indicator]
     if constraints.get("allow_unmatched_left", True) is False:
         count = int((flags == "left_only").sum())
         if count:
-            _violation(f"{label}: {count} local row(s) without a match", options, report)
+            violation(f"{label}: {count} local row(s) without a match", options, report)
     if constraints.get("allow_unmatched_right", True) is False:
         count = int((flags == "right_only").sum())
         if count:
-            _violation(f"{label}: {count} remote row(s) without a match", options, report)
+            violation(f"{label}: {count} remote row(s) without a match", options, report)
 
 
 def _count_unmatched(table: pd.DataFrame, local_keys: list, right: pd.DataFrame, right_keys: list) -> int:
@@ -179,6 +183,21 @@ def _count_unmatched(table: pd.DataFrame, local_keys: list, right: pd.DataFrame,
     local = pd.MultiIndex.from_frame(table[local_keys])
     remote = pd.MultiIndex.from_frame(right[right_keys])
     return int((~local.isin(remote)).sum())
+
+
+def report_unmatched(
+    unmatched: int, before: int, how: str, remote: str, label: str, report: EntityReport
+) -> None:
+    """The info `validate_foreign_keys` asks for, in both formats: how many local rows found no match.
+
+    Called for inner and left joins only; an inner join has dropped those rows. Nothing when all matched.
+    """
+    if unmatched:
+        report.info(
+            IssueCode.FK_UNMATCHED,
+            f"{label}: {unmatched} of {before} rows have no match in '{remote}'"
+            + (" and were dropped (inner join)" if how == "inner" else ""),
+        )
 
 
 def link_one(
@@ -244,12 +263,7 @@ def link_one(
                 unmatched = _count_unmatched(
                     table, fk.local_keys, right, [rename.get(k, k) for k in fk.remote_keys]
                 )
-            if unmatched:
-                report.info(
-                    IssueCode.FK_UNMATCHED,
-                    f"{label}: {unmatched} of {before} rows have no match in '{remote.name}'"
-                    + (" and were dropped (inner join)" if fk.how == "inner" else ""),
-                )
+            report_unmatched(unmatched, before, fk.how, remote.name, label, report)
         if fk.constraints:
             _post_merge(fk, before, merged, indicator, label, options, report)
         if not keep_indicator:

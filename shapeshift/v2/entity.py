@@ -177,7 +177,14 @@ def _link(ctx: EntityContext, spec: EntitySpec, table: pd.DataFrame, report, unn
         return table
     ctx.phase(spec.name, "link", len(table))
     return link_foreign_keys(
-        spec, table, ctx.project.entities, ctx.store, states, report=report, unnest_pending=unnest_pending
+        spec,
+        table,
+        ctx.project.entities,
+        ctx.store,
+        states,
+        options=ctx.link_options,
+        report=report,
+        unnest_pending=unnest_pending,
     )
 
 
@@ -257,4 +264,6 @@ def relink_deferred(ctx: EntityContext, name: str, table: pd.DataFrame, report: 
     """
     spec = ctx.project.entities[name]
     states = ctx.fk_states.setdefault(name, {})
-    return link_foreign_keys(spec, table, ctx.project.entities, ctx.store, states, report=report)
+    return link_foreign_keys(
+        spec, table, ctx.project.entities, ctx.store, states, options=ctx.link_options, report=report
+    )

@@ -6,6 +6,9 @@ configuration order, and records each one's state; the pipeline calls it again f
 deferred links (12.5) and decides when to stop.
 
 The merge itself is in `link_merge.py`, the constraints and null-key modes in `link_constraints.py`.
+The run options (`LinkOptions`) mean what they mean in format 1: `validate_constraints=False` turns
+constraint violations into warnings, `validate_foreign_keys` reports the local rows of an inner or left
+join that found no match.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from ..config.model import JOIN_TYPES, EntitySpec, ForeignKeySpec
 from ..errors import EntityError
 from ..hints import did_you_mean
 from ..issues import IssueCode
+from ..pipeline.link import LinkOptions, report_unmatched
 from ..pipeline.report import EntityReport
 from . import link_constraints as constraints
 from .link_constraints import SYSTEM_ID, NullKeys
@@ -49,17 +53,19 @@ def link_foreign_keys(
     store: Mapping[str, pd.DataFrame],
     states: dict[int, FkState],
     *,
+    options: LinkOptions,
     report: EntityReport,
     unnest_pending: bool = False,
 ) -> pd.DataFrame:
     """Try every foreign key of `spec` not LINKED yet; update `states`; return the table with the new columns.
 
-    Raises EntityError (ConstraintViolation) on constraint violations, strict null keys and merge errors.
+    Raises EntityError on merge errors, and ConstraintViolation on constraint violations and strict null
+    keys unless `options.validate_constraints` is off (then each violation is a warning).
     """
     for fk in spec.foreign_keys:
         if states.get(fk.index) == FkState.LINKED:
             continue
-        state, table = _link_one(spec, fk, table, entities, store, report, unnest_pending)
+        state, table = _link_one(spec, fk, table, entities, store, options, report, unnest_pending)
         states[fk.index] = state
     return table
 
@@ -68,7 +74,9 @@ def _label(spec: EntitySpec, fk: ForeignKeySpec) -> str:
     return f"entity '{spec.name}': foreign key {fk.index} (-> {fk.entity})"
 
 
-def _link_one(spec, fk, table, entities, store, report, unnest_pending) -> tuple[FkState, pd.DataFrame]:
+def _link_one(
+    spec, fk, table, entities, store, options, report, unnest_pending
+) -> tuple[FkState, pd.DataFrame]:
     label = _label(spec, fk)
     remote = entities.get(fk.entity) if fk.entity else None
     if remote is None:
@@ -93,7 +101,7 @@ def _link_one(spec, fk, table, entities, store, report, unnest_pending) -> tuple
             f"{label} skipped: column '{remote.public_id}' (or all its extra columns) already exists",
         )
         return FkState.LINKED, table
-    return FkState.LINKED, _link(spec, fk, table, remote, remote_table, label, report)
+    return FkState.LINKED, _link(spec, fk, table, remote, remote_table, label, options, report)
 
 
 # --- 12.1 preconditions ------------------------------------------------------------------------
@@ -173,14 +181,15 @@ def _already_linked(fk: ForeignKeySpec, remote: EntitySpec, table: pd.DataFrame)
 # --- 12.2 linking steps ------------------------------------------------------------------------
 
 
-def _link(spec, fk, table, remote, remote_table, label, report) -> pd.DataFrame:
+def _link(spec, fk, table, remote, remote_table, label, options, report) -> pd.DataFrame:
     local_keys = list(fk.local_keys)
     mode = constraints.null_key_mode(fk, remote)
+    violated = constraints.on_violation(label, options, report)
     if fk.constraints:
         constraints.warn_unchecked(fk, label, report)
         if mode is NullKeys.STRICT:
-            constraints.check_null_keys(fk, local_keys, table, remote_table, label)
-        constraints.check_before_merge(fk, local_keys, table, remote_table, label)
+            constraints.check_null_keys(fk, local_keys, table, remote_table, violated)
+        constraints.check_before_merge(fk, local_keys, table, remote_table, violated)
     selection = select_remote(fk, remote, remote_table)
     if selection.missing:
         report.warn(
@@ -196,14 +205,30 @@ def _link(spec, fk, table, remote, remote_table, label, report) -> pd.DataFrame:
             f"{label}: Failed to link '{spec.name}' to '{remote.name}' on keys "
             f"{local_keys} -> {list(fk.remote_keys)}: {exc}"
         ) from None
+    if options.validate_foreign_keys and fk.how in ("inner", "left"):
+        unmatched = _unmatched(left, right, local_keys, selection.keys, mode)
+        report_unmatched(unmatched, len(table), fk.how, remote.name, label, report)
     if fk.constraints:
-        constraints.check_after_merge(fk, len(table), merged, indicator, label)
+        constraints.check_after_merge(fk, len(table), merged, indicator, violated)
     if indicator:
         merged = merged.drop(columns=[indicator])
     _report_shape(fk, table, right, merged, label, report)
     if fk.extra_columns and fk.drop_remote_id:
         merged = merged.drop(columns=[remote.public_id], errors="ignore")
     return merged
+
+
+def _unmatched(left: pd.DataFrame, right: pd.DataFrame, left_keys: list, right_keys: list, mode) -> int:
+    """How many local rows the merge found no match for.
+
+    A null key matches nothing in a null-safe merge, and any null key (None or NaN) in a plain one (12.3):
+    `MultiIndex.isin` treats None and NaN alike as pandas' merge does; `Series.isin` does not.
+    """
+    if mode is NullKeys.NULL_SAFE:
+        keyed = left.dropna(subset=left_keys)
+        return len(left) - len(keyed) + _unmatched(keyed, right, left_keys, right_keys, NullKeys.PLAIN)
+    local = pd.MultiIndex.from_frame(left[left_keys])
+    return int((~local.isin(pd.MultiIndex.from_frame(right[right_keys]))).sum())
 
 
 def _free_indicator(fk: ForeignKeySpec, left: pd.DataFrame, right: pd.DataFrame) -> str | None:

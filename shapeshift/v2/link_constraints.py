@@ -1,23 +1,27 @@
 """Foreign-key constraints and null-key handling of format 2 (format-v2.md 12.3, 12.4).
 
-Which null-key behaviour a foreign key gets is decided once per link (`null_key_mode`); the checks raise
-`ConstraintViolation` (an EntityError) with a message that names the entity, the foreign key and the
-constraint. Checks compare row counts only, as the reference does (12.4).
+Which null-key behaviour a foreign key gets is decided once per link (`null_key_mode`); the checks tell
+each violation to `on_violation`, which raises `ConstraintViolation` (an EntityError) with a message that
+names the entity, the foreign key and the constraint, or only warns when the run does not enforce
+constraints (`validate_constraints=False`, as in format 1). Checks compare row counts only, as the
+reference does (12.4).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum, unique
 
 import pandas as pd
 
 from ..config.model import EntitySpec, ForeignKeySpec
-from ..errors import ConstraintViolation
 from ..issues import IssueCode
-from ..pipeline.link import CARDINALITIES, KNOWN_CONSTRAINTS
+from ..pipeline.link import CARDINALITIES, KNOWN_CONSTRAINTS, LinkOptions, violation
 from ..pipeline.report import EntityReport
 
 SYSTEM_ID = "system_id"
+
+Violated = Callable[[str], None]  # called with the reason of one violation
 
 
 @unique
@@ -56,20 +60,23 @@ def warn_unchecked(fk: ForeignKeySpec, label: str, report: EntityReport) -> None
         )
 
 
+def on_violation(label: str, options: LinkOptions, report: EntityReport) -> Violated:
+    """What the checks of one link call with a violation's reason: format 1's rule (`violation`)."""
+    return lambda reason: violation(f"{label}: {reason}", options, report)
+
+
 def check_null_keys(
-    fk: ForeignKeySpec, local_keys: list, table: pd.DataFrame, remote_table: pd.DataFrame, label: str
+    fk: ForeignKeySpec, local_keys: list, table: pd.DataFrame, remote_table: pd.DataFrame, violated: Violated
 ) -> None:
     """Strict mode: any null in a local, then in a remote key column is a violation (12.3)."""
     for side, keys, frame in (("local", local_keys, table), ("remote", fk.remote_keys, remote_table)):
         for key in keys:
             if frame[key].isna().any():
-                raise ConstraintViolation(
-                    f"{label}: null values found in {side} key '{key}' (allow_null_keys=False)"
-                )
+                violated(f"null values found in {side} key '{key}' (allow_null_keys=False)")
 
 
 def check_before_merge(
-    fk: ForeignKeySpec, local_keys: list, table: pd.DataFrame, remote_table: pd.DataFrame, label: str
+    fk: ForeignKeySpec, local_keys: list, table: pd.DataFrame, remote_table: pd.DataFrame, violated: Violated
 ) -> None:
     """`require_unique_left` / `require_unique_right` (12.4); only called with non-empty constraints."""
     sides = (
@@ -80,9 +87,7 @@ def check_before_merge(
         if fk.constraints.get(name) and keys:
             duplicates = int(frame.duplicated(subset=list(keys)).sum())
             if duplicates:
-                raise ConstraintViolation(
-                    f"{label}: {duplicates} duplicate {side} key(s) found ({name}=True)"
-                )
+                violated(f"{duplicates} duplicate {side} key(s) found ({name}=True)")
 
 
 def wants_indicator(fk: ForeignKeySpec) -> bool:
@@ -93,19 +98,19 @@ def wants_indicator(fk: ForeignKeySpec) -> bool:
 
 
 def check_after_merge(
-    fk: ForeignKeySpec, before: int, merged: pd.DataFrame, indicator: str | None, label: str
+    fk: ForeignKeySpec, before: int, merged: pd.DataFrame, indicator: str | None, violated: Violated
 ) -> None:
     """Cardinality, `allow_row_decrease` and the enforced `allow_unmatched_*` checks (12.4)."""
     after = len(merged)
     cardinality = fk.constraints.get("cardinality")
     if cardinality == "one_to_one" and after != before:
-        _violated(label, f"one_to_one cardinality violated (rows: {before} -> {after})")
+        violated(f"one_to_one cardinality violated (rows: {before} -> {after})")
     if cardinality == "many_to_one" and after > before:
-        _violated(label, f"many_to_one cardinality violated (rows increased: {before} -> {after})")
+        violated(f"many_to_one cardinality violated (rows increased: {before} -> {after})")
     if cardinality == "one_to_many" and after < before:
-        _violated(label, f"one_to_many cardinality violated (rows decreased: {before} -> {after})")
+        violated(f"one_to_many cardinality violated (rows decreased: {before} -> {after})")
     if fk.constraints.get("allow_row_decrease") is False and after < before:
-        _violated(label, f"row decrease not allowed (rows: {before} -> {after}; allow_row_decrease=False)")
+        violated(f"row decrease not allowed (rows: {before} -> {after}; allow_row_decrease=False)")
     if indicator is None:
         return
     for side, flag in (("left", "left_only"), ("right", "right_only")):
@@ -113,8 +118,4 @@ def check_after_merge(
         if fk.constraints.get(name) is False:
             unmatched = int((merged[indicator] == flag).sum())
             if unmatched:
-                _violated(label, f"{unmatched} unmatched {side} rows ({name}=False)")
-
-
-def _violated(label: str, reason: str) -> None:
-    raise ConstraintViolation(f"{label}: {reason}")
+                violated(f"{unmatched} unmatched {side} rows ({name}=False)")

@@ -20,6 +20,7 @@ import pytest
 import shapeshift
 from shapeshift.errors import ConstraintViolation, EntityError
 from shapeshift.issues import IssueCode
+from shapeshift.pipeline.link import LinkOptions
 from shapeshift.pipeline.report import EntityReport
 from shapeshift.v2.link import FkState, is_deferred, link_foreign_keys
 
@@ -77,8 +78,10 @@ def _as_text(csv_text: str) -> pd.DataFrame:
 
 
 def link(case: Case, name: str, table: pd.DataFrame, store: dict, states=None, **kwargs):
+    """Link with the run's default options unless `options` is given."""
     report = EntityReport(name)
     states = {} if states is None else states
+    kwargs.setdefault("options", LinkOptions())
     result = link_foreign_keys(
         case.entities[name], table, case.entities, store, states, report=report, **kwargs
     )
@@ -180,9 +183,9 @@ def test_null_safe_merge_warnings_name_the_changed_shape():
         case, "inner_with_nulls_allowed", case.local("inner_with_nulls_allowed"), case.store("sample_type")
     )
     codes = [issue.code for issue in report.issues]
-    assert codes == [IssueCode.FK_ROWS_CHANGED, IssueCode.FK_COLUMNS_UNEXPECTED]
-    assert "before=4, after=2" in report.warnings[0]
-    assert "code_sample_type" in report.warnings[1]
+    assert codes == [IssueCode.FK_UNMATCHED, IssueCode.FK_ROWS_CHANGED, IssueCode.FK_COLUMNS_UNEXPECTED]
+    assert "before=4, after=2" in report.warnings[1]
+    assert "code_sample_type" in report.warnings[2]
 
 
 def test_a_null_safe_merge_never_matches_a_null_remote_key():
@@ -360,7 +363,10 @@ def test_missing_remote_extra_columns_are_warned_and_left_out():
     case.entities = {**case.entities, spec.name: type(spec).from_raw(spec.name, raw, spec.index, 2)}
     result, _, report = link(case, spec.name, case.local(spec.name), case.store("sample_type"))
     assert_as_expected(result, case, "drop_remote")
-    assert [issue.code for issue in report.issues] == [IssueCode.FK_EXTRA_COLUMNS_MISSING]
+    assert [issue.code for issue in report.issues] == [
+        IssueCode.FK_EXTRA_COLUMNS_MISSING,
+        IssueCode.FK_UNMATCHED,
+    ]
     assert "nope" in report.warnings[0]
 
 

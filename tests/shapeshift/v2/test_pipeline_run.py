@@ -145,6 +145,20 @@ def test_a_deferred_link_that_fails_fails_its_entity_and_skips_its_later_readers
     assert observer.outcomes["grp"].status == EntityStatus.FAILED  # told once, as failed
 
 
+def test_a_deferred_link_reports_a_violation_not_enforced_and_settles_its_entity(ws):
+    result, written, observer = _run_written(ws, FAILING_LINKS, validate_constraints=False)
+    grp = result.outcome("grp")
+    assert grp.status == EntityStatus.SUCCESS and grp.rows_out == 3  # G1 matched both P1 rows
+    violations = [i.message for i in grp.issues if i.code == IssueCode.FK_CONSTRAINT_VIOLATION]
+    assert violations == [
+        "entity 'grp': foreign key 1 (-> sample): 1 duplicate right key(s) found (require_unique_right=True)"
+        " (not enforced: validate_constraints=False)"
+    ]
+    assert "sample_id" in written["grp"].decode().splitlines()[0]
+    assert result.outcome("reads_grp_later").status == EntityStatus.SUCCESS
+    assert observer.outcomes["grp"].status == EntityStatus.SUCCESS  # told once, after the link
+
+
 def test_a_deferred_link_to_a_failed_remote_is_given_up_with_a_warning(ws):
     result, written, _ = _run_written(ws, FAILING_LINKS)
     lone = result.outcome("lone")
