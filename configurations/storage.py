@@ -145,10 +145,7 @@ class StagedFile:
         else:
             self._file = tempfile.TemporaryFile()
         # background: writing and hashing overlap with making the bytes (BackgroundWriter)
-        if background:
-            self.writer = BackgroundWriter(self._file)
-        else:
-            self.writer = HashingWriter(self._file)
+        self.writer = BackgroundWriter(self._file) if background else HashingWriter(self._file)
         self.durable = durable
         self.committed: Written | None = None
 

@@ -83,8 +83,8 @@ class Phase:
     def of(cls, run: TestRun) -> "Phase | None":
         """The phase the worker last noted on ``run``; no query.
 
-        None when it noted none or the run has ended. Read from the run alone, it may be the last phase of
-        an entity that has just finished: ``progress_of``, which has the results, says none then.
+        None when it noted none or the run has ended. An entity's finish clears its phase in the same write
+        (``RunObserver.entity_finished``), so the run alone never says the phase of a finished entity.
         """
         return cls(run.current_phase, run.current_rows) if run.is_active and run.current_phase else None
 
