@@ -124,6 +124,8 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, t
     database["CONN_MAX_AGE"] = 0
     if database["ENGINE"].endswith("sqlite3"):
         database.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.mktemp("db") / "test.sqlite3")
+    else:  # a test waiting on a row lock held by a worker it froze or killed fails instead of hanging
+        database.setdefault("OPTIONS", {})["options"] = "-c lock_timeout=30s"
 
 
 @pytest.fixture(scope="session")
@@ -284,29 +286,38 @@ def broker_down(queued):
 
 
 class FifoFeeder:
-    """Writes ``text`` once into a FIFO, from a thread: the open blocks until the worker opens it to read.
+    """Writes text once into a FIFO, from a thread: the open blocks until the worker opens it to read.
 
-    Configurations fed this way give ``usecols``, so the loader opens each file once (no header read first).
+    ``opened`` is set once the worker holds the FIFO open; ``send`` gives the text to write. Configurations
+    fed this way give ``usecols``, so the loader opens each file once (no header read first).
     """
 
-    def __init__(self, fifo, text):
+    def __init__(self, fifo):
         import threading
 
-        self.fifo, self.text = fifo, text
+        self.fifo, self.text = fifo, ""
+        self.opened, self.sent = threading.Event(), threading.Event()
         self.thread = threading.Thread(target=self._feed, daemon=True)
 
     def _feed(self):
         try:
             with open(self.fifo, "w") as feed:
+                self.opened.set()
+                self.sent.wait()
                 feed.write(self.text)
         except BrokenPipeError:  # released by stop(): the reader (a killed worker) is gone
             pass
 
+    def send(self, text: str) -> None:
+        self.text = text
+        self.sent.set()
+
     def stop(self):
         import os
 
-        if self.thread.is_alive():  # nobody came to read: release the writer
+        if self.thread.is_alive() and not self.opened.is_set():  # nobody came to read: release the writer
             os.close(os.open(self.fifo, os.O_RDONLY | os.O_NONBLOCK))
+        self.sent.set()
         self.thread.join(timeout=10)
 
 
@@ -325,8 +336,19 @@ class Fifos:
         os.mkfifo(fifo)
         return fifo
 
+    def hold(self, fifo: Path, timeout: float = 60) -> FifoFeeder:
+        """Return once the worker has opened ``fifo``: it is then blocked reading it, inside no transaction
+        (the entity's phase before the read is committed). The test gives the text with ``send``."""
+        feeder = FifoFeeder(fifo)
+        feeder.thread.start()
+        self.feeders.append(feeder)
+        if not feeder.opened.wait(timeout):
+            raise AssertionError(f"the worker did not open {fifo.name} in {timeout} s")
+        return feeder
+
     def feed(self, fifo: Path, text: str) -> FifoFeeder:
-        feeder = FifoFeeder(fifo, text)
+        feeder = FifoFeeder(fifo)
+        feeder.send(text)
         feeder.thread.start()
         self.feeders.append(feeder)
         return feeder

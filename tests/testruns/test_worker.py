@@ -113,6 +113,9 @@ def test_a_frozen_worker_whose_run_was_reaped_writes_nothing_when_it_resumes(
     worker = start_worker(HEARTBEAT_INTERVAL=3600, HEARTBEAT_TIMEOUT=600)
     run = start_run(version, RunOptions(max_rows_per_entity=None), alice)
     worker.wait_for(f"run {run.pk}: entity survey started")
+    # Frozen only once it reads the FIFO: frozen inside a write (its "load" phase comes after the line
+    # above), it would hold the run's row lock, and the test's UPDATE would wait for it forever.
+    survey = fifos.hold(fifo)
     run.refresh_from_db()
     pid = int(run.worker.rsplit(":", 1)[1])
 
@@ -121,7 +124,7 @@ def test_a_frozen_worker_whose_run_was_reaped_writes_nothing_when_it_resumes(
         # Its heartbeat is older than HEARTBEAT_TIMEOUT, as it would be after a long freeze.
         TestRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now() - timedelta(hours=1))
         assert reap_stale_runs() == (1, 0)
-        fifos.feed(fifo, SURVEY)  # what it was waiting for is there when it wakes up
+        survey.send(SURVEY)  # what it was waiting for is there when it wakes up
     finally:
         os.kill(pid, signal.SIGCONT)
     worker.wait_for(f"(run-{run.pk})")  # django-q2 logs each finished task by its name
