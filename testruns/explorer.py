@@ -198,6 +198,9 @@ def store_copies(run_id, storage=None) -> int:
     ):
         if not storage.exists(copy_name(csv_name)) and store_copy(csv_name, dtypes, storage):
             written += 1
+        # Arrow's allocator keeps what a table's read freed, and the next read asks for more on top:
+        # handed back after each table, a 50x run's copies peak some 40 MiB lower, below the run's own peak.
+        pa.default_memory_pool().release_unused()
     return written
 
 
