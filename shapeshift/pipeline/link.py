@@ -177,12 +177,20 @@ def _post_merge(fk, before: int, merged: pd.DataFrame, indicator: str, label, op
             violation(f"{label}: {count} remote row(s) without a match", options, report)
 
 
-def _count_unmatched(table: pd.DataFrame, local_keys: list, right: pd.DataFrame, right_keys: list) -> int:
-    if len(local_keys) == 1:
-        return int((~table[local_keys[0]].isin(right[right_keys[0]])).sum())
-    local = pd.MultiIndex.from_frame(table[local_keys])
-    remote = pd.MultiIndex.from_frame(right[right_keys])
-    return int((~local.isin(remote)).sum())
+def unmatched_rows(left: pd.DataFrame, right: pd.DataFrame, left_keys: list, right_keys: list) -> int:
+    """How many rows of ``left`` a plain merge on these keys finds no match for in ``right``, in both formats.
+
+    pandas' merge matches a null key with a null key, None and NaN alike. `Series.isin` tells None from NaN,
+    so a null key counts as matched when the other side has any; `MultiIndex.isin` already treats them alike.
+    """
+    if len(left_keys) == 1:
+        local, remote = left[left_keys[0]], right[right_keys[0]]
+        matched = local.isin(remote)
+        if remote.isna().any():
+            matched |= local.isna()
+        return int((~matched).sum())
+    local = pd.MultiIndex.from_frame(left[left_keys])
+    return int((~local.isin(pd.MultiIndex.from_frame(right[right_keys]))).sum())
 
 
 def report_unmatched(
@@ -260,8 +268,8 @@ def link_one(
             if fk.how == "left":
                 unmatched = int((merged[indicator] == "left_only").sum())
             else:
-                unmatched = _count_unmatched(
-                    table, fk.local_keys, right, [rename.get(k, k) for k in fk.remote_keys]
+                unmatched = unmatched_rows(
+                    table, right, fk.local_keys, [rename.get(k, k) for k in fk.remote_keys]
                 )
             report_unmatched(unmatched, before, fk.how, remote.name, label, report)
         if fk.constraints:

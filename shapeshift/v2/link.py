@@ -22,7 +22,7 @@ from ..config.model import JOIN_TYPES, EntitySpec, ForeignKeySpec
 from ..errors import EntityError
 from ..hints import did_you_mean
 from ..issues import IssueCode
-from ..pipeline.link import LinkOptions, report_unmatched
+from ..pipeline.link import LinkOptions, report_unmatched, unmatched_rows
 from ..pipeline.report import EntityReport
 from . import link_constraints as constraints
 from .link_constraints import SYSTEM_ID, NullKeys
@@ -219,16 +219,12 @@ def _link(spec, fk, table, remote, remote_table, label, options, report) -> pd.D
 
 
 def _unmatched(left: pd.DataFrame, right: pd.DataFrame, left_keys: list, right_keys: list, mode) -> int:
-    """How many local rows the merge found no match for.
-
-    A null key matches nothing in a null-safe merge, and any null key (None or NaN) in a plain one (12.3):
-    `MultiIndex.isin` treats None and NaN alike as pandas' merge does; `Series.isin` does not.
-    """
+    """How many local rows the merge found no match for: a null key matches nothing in a null-safe merge,
+    and any null key in a plain one (12.3)."""
     if mode is NullKeys.NULL_SAFE:
         keyed = left.dropna(subset=left_keys)
-        return len(left) - len(keyed) + _unmatched(keyed, right, left_keys, right_keys, NullKeys.PLAIN)
-    local = pd.MultiIndex.from_frame(left[left_keys])
-    return int((~local.isin(pd.MultiIndex.from_frame(right[right_keys]))).sum())
+        return len(left) - len(keyed) + unmatched_rows(keyed, right, left_keys, right_keys)
+    return unmatched_rows(left, right, left_keys, right_keys)
 
 
 def _free_indicator(fk: ForeignKeySpec, left: pd.DataFrame, right: pd.DataFrame) -> str | None:

@@ -330,6 +330,18 @@ def test_unmatched_rows_are_reported(ws):
     assert any(i.code == "fk_unmatched" for i in result.outcome("sample").issues)
 
 
+def test_unmatched_rows_count_a_null_key_as_the_merge_matches_it(ws):
+    # The survey's empty type_code is NaN, the fixed table's null is None: pandas' merge matches the two.
+    config = CONSTRAINT_CONFIG.replace("[B, Beta again]", "[null, Unknown type]") % ("inner", "{}")
+    result = ws.run(config, inputs={"survey": frame(SAMPLES)})
+    sample = result.outcome("sample")
+    assert sample.rows_out == 3  # P1 (A), P2 (B), P4 (null); P3's X matches nothing
+    notes = [i.message for i in sample.issues if i.code == "fk_unmatched"]
+    assert notes == [
+        "sample -> sample_type: 1 of 4 rows have no match in 'sample_type' and were dropped (inner join)"
+    ]
+
+
 def test_2_10_append(ws):
     result = ws.run(
         """
