@@ -171,6 +171,9 @@ def execute_run(run_id) -> str:
     except RunLost:
         heartbeat.stop()
         return _stop_lost(run, outage)
+    except KeyboardInterrupt:  # Ctrl-C in `run_test --sync`, which ends the run: its tables first
+        _tables_to_disk(run, tables, Status.CANCELLED, "")
+        raise
     finally:
         heartbeat.stop()
     status = _end_run(run, status, message, outage)

@@ -90,12 +90,12 @@ def test_a_table_that_does_not_fit_on_the_disk_fails_its_entity_and_leaves_no_pa
     assert run.events.filter(level="error", entity=failed.entity).exists()
 
 
-def test_a_runs_tables_are_on_the_disk_before_its_end_is_recorded(
-    demo_version, alice, django_capture_on_commit_callbacks, monkeypatch
-):
+@pytest.fixture
+def disk_and_end(monkeypatch):
+    """What happens, in order: the path of each fsync, and "finish" when a run's end is written."""
     from testruns.models import TestRun
 
-    happened = []  # the paths fsynced, and "finish" when the run's end is written
+    happened = []
     real_fsync, real_finish = os.fsync, TestRun.finish
     monkeypatch.setattr(
         os, "fsync", lambda fd: happened.append(os.readlink(f"/proc/self/fd/{fd}")) or real_fsync(fd)
@@ -103,14 +103,25 @@ def test_a_runs_tables_are_on_the_disk_before_its_end_is_recorded(
     monkeypatch.setattr(
         TestRun, "finish", lambda run, *a, **k: happened.append("finish") or real_finish(run, *a, **k)
     )
+    return happened
 
-    run = start(demo_version, alice, django_capture_on_commit_callbacks)
 
-    tables = [default_storage.path(r.output.name) for r in run.entity_results.all()]
-    assert run.status == Status.COMPLETED and len(tables) == run.entities_total
+def assert_on_the_disk_before_the_end(run, happened):
+    """Each stored table of the run and its folder fsynced once each, the folder last, before its end."""
+    tables = [default_storage.path(r.output.name) for r in run.entity_results.exclude(output="")]
     before_end = happened[: happened.index("finish")]
     assert sorted(before_end) == sorted([*tables, default_storage.path(run.folder)])  # each once
     assert before_end[-1] == default_storage.path(run.folder)  # the renames into it, last
+    return tables
+
+
+def test_a_runs_tables_are_on_the_disk_before_its_end_is_recorded(
+    demo_version, alice, django_capture_on_commit_callbacks, disk_and_end
+):
+    run = start(demo_version, alice, django_capture_on_commit_callbacks)
+
+    assert run.status == Status.COMPLETED
+    assert len(assert_on_the_disk_before_the_end(run, disk_and_end)) == run.entities_total
 
 
 def test_a_run_whose_tables_the_disk_cannot_sync_ends_failed_saying_so(
@@ -125,3 +136,28 @@ def test_a_run_whose_tables_the_disk_cannot_sync_ends_failed_saying_so(
     assert run.status == Status.FAILED
     assert run.error_message == "The run's tables could not be written to the disk: Input/output error."
     assert run.events.filter(level="error", message=run.error_message).exists()
+
+
+def test_a_sync_run_stopped_by_ctrl_c_has_the_tables_it_stored_on_the_disk_before_it_ends(
+    demo_version, monkeypatch, disk_and_end
+):
+    from django.core.management import CommandError, call_command
+
+    from testruns.execution import RunObserver
+    from testruns.models import TestRun
+
+    real_started = RunObserver.entity_started
+
+    def ctrl_c_at_the_fourth_entity(observer, name):
+        if observer.run.entity_results.exclude(output="").count() >= 3:
+            raise KeyboardInterrupt  # what Ctrl-C raises in the engine's thread
+        real_started(observer, name)
+
+    monkeypatch.setattr(RunObserver, "entity_started", ctrl_c_at_the_fourth_entity)
+
+    with pytest.raises(CommandError, match="cancelled"):
+        call_command("run_test", "demo", "--sync", "--max-rows", "all")
+
+    run = TestRun.objects.get()
+    assert run.status == Status.CANCELLED
+    assert len(assert_on_the_disk_before_the_end(run, disk_and_end)) >= 3
