@@ -1,5 +1,7 @@
-"""Reap stale runs whenever a django-q2 worker process starts, so a restarted worker cleans up at once."""
+"""What a django-q2 worker process does as it starts: reap stale runs, so a restarted worker cleans up at
+once, and set aside the objects it starts with from the garbage collector."""
 
+import gc
 import logging
 
 from django.dispatch import receiver
@@ -16,3 +18,11 @@ def reap_on_worker_start(sender, proc_name, **kwargs):
         reap_stale_runs()
     except Exception:  # a broken reaper must not stop the worker from taking runs
         logger.exception("reaper failed at worker start")
+
+
+@receiver(post_spawn)
+def freeze_startup_objects(sender, proc_name, **kwargs):
+    """Move the objects the worker starts with (Django, pandas, pyarrow: some 116,000) out of the collector's
+    reach: the full collection after each task (tasks.return_freed_memory) then walks only what tasks made,
+    about 1 ms instead of 50 ms, which every run queued behind a finished one waited for."""
+    gc.freeze()
